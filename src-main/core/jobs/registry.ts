@@ -1,0 +1,13 @@
+// The registry of jobs the engine host can run, keyed by the catalogue's names.
+
+import type { JobCatalogue, JobName } from '../../shared/index.ts';
+import { runGemmBenchmark } from '../diagnostics/gemm-benchmark.ts';
+import type { Job } from './job.ts';
+
+export type JobRegistry = {
+  [N in JobName]: Job<JobCatalogue[N]['request'], JobCatalogue[N]['frame'], JobCatalogue[N]['result']>;
+};
+
+export const jobRegistry: JobRegistry = {
+  'device:benchmark': runGemmBenchmark,
+};

@@ -1,0 +1,105 @@
+// Builds ONNX models from readable TypeScript over the onnx-proto schema (the only protobuf import in the project).
+// Graphs are small objects of nodes, inputs, outputs and initializers; `encodeModel` turns one into bytes.
+
+import onnxProto, { type onnx as Onnx } from 'onnx-proto';
+
+const { onnx } = onnxProto;
+
+/** ONNX element types used by ToxScope graphs. */
+export type ElementType = 'float32' | 'int64' | 'bool';
+
+const elementTypeCodes: Record<ElementType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  int64: onnx.TensorProto.DataType.INT64,
+  bool: onnx.TensorProto.DataType.BOOL,
+};
+
+/** A dimension is a fixed size or a named symbolic size (e.g. 'batch', 'pos'). */
+export type Dim = number | string;
+
+export interface ValueInfo {
+  name: string;
+  type: ElementType;
+  dims: Dim[];
+}
+
+export interface NodeSpec {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  name?: string;
+  domain?: string;
+  attributes?: Record<string, number | number[] | string>;
+}
+
+export interface GraphSpec {
+  name: string;
+  nodes: NodeSpec[];
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  /** Opset of the default domain; ToxScope graphs use 20 (LayerNormalization, Gelu with approximate). */
+  opset?: number;
+}
+
+function toValueInfo(info: ValueInfo): Onnx.IValueInfoProto {
+  return {
+    name: info.name,
+    type: {
+      tensorType: {
+        elemType: elementTypeCodes[info.type],
+        shape: { dim: info.dims.map((dim) => (typeof dim === 'number' ? { dimValue: dim } : { dimParam: dim })) },
+      },
+    },
+  };
+}
+
+function toAttribute(name: string, value: number | number[] | string): Onnx.IAttributeProto {
+  const types = onnx.AttributeProto.AttributeType;
+  if (typeof value === 'string') return { name, type: types.STRING, s: new TextEncoder().encode(value) };
+  if (Array.isArray(value)) return { name, type: types.INTS, ints: value };
+  if (Number.isInteger(value)) return { name, type: types.INT, i: value };
+  return { name, type: types.FLOAT, f: value };
+}
+
+/** Encodes a graph as ONNX model bytes (IR version 8). */
+export function encodeModel(graph: GraphSpec): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'toxscope',
+    opsetImport: [{ domain: '', version: graph.opset ?? 20 }],
+    graph: {
+      name: graph.name,
+      node: graph.nodes.map((node, index) => ({
+        name: node.name ?? `${node.opType}_${index}`,
+        opType: node.opType,
+        domain: node.domain ?? '',
+        input: node.inputs,
+        output: node.outputs,
+        attribute: Object.entries(node.attributes ?? {}).map(([name, value]) => toAttribute(name, value)),
+      })),
+      input: graph.inputs.map(toValueInfo),
+      output: graph.outputs.map(toValueInfo),
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** A deterministic, reviewable text form of a graph: one line per value and node, in graph order. */
+export function dumpGraph(graph: GraphSpec): string {
+  const value = (info: ValueInfo) => `${info.name}: ${info.type}[${info.dims.join(', ')}]`;
+  const attributes = (node: NodeSpec) =>
+    Object.entries(node.attributes ?? {})
+      .map(([key, attr]) => `${key}=${JSON.stringify(attr)}`)
+      .join(' ');
+  return [
+    `graph ${graph.name} (opset ${graph.opset ?? 20})`,
+    ...graph.inputs.map((input) => `  input  ${value(input)}`),
+    ...graph.nodes.map(
+      (node) =>
+        `  ${node.outputs.join(', ')} = ${node.domain ? `${node.domain}.` : ''}${node.opType}(${node.inputs.join(', ')})${
+          node.attributes ? ` ${attributes(node)}` : ''
+        }`,
+    ),
+    ...graph.outputs.map((output) => `  output ${value(output)}`),
+  ].join('\n');
+}

@@ -1,0 +1,30 @@
+// Boots the engine for a front door: the engine host (worker threads) and the api service over it.
+
+import { createRequire } from 'node:module';
+import { appVersion } from '../core/app-version.ts';
+import type { AppInfo } from '../shared/index.ts';
+import { createApiService, type ApiService } from './api-service.ts';
+import { createEngineHost, type EngineHost, type EngineHostOptions } from './engine-host.ts';
+
+export interface Engine {
+  host: EngineHost;
+  api: ApiService;
+}
+
+/** The version onnxruntime-node declares, read without loading its native binding on the serving thread. */
+function onnxruntimePackageVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('onnxruntime-node/package.json') as { version: string }).version;
+}
+
+export function createEngine(transport: AppInfo['transport'], hostOptions: EngineHostOptions): Engine {
+  const host = createEngineHost(hostOptions);
+  const appInfo: AppInfo = {
+    name: 'ToxScope',
+    version: appVersion,
+    transport,
+    onnxruntimeVersion: onnxruntimePackageVersion(),
+    platform: `${process.platform}-${process.arch}`,
+  };
+  return { host, api: createApiService(host, appInfo) };
+}

@@ -1,0 +1,7 @@
+// The shared contract's public surface: import from here in core, host, front doors and renderer.
+
+export * from './errors.ts';
+export * from './guards.ts';
+export * from './device.ts';
+export * from './jobs.ts';
+export * from './contract.ts';

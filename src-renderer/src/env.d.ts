@@ -1,0 +1,2 @@
+// Ambient types for the renderer build: Vite's asset and CSS imports.
+/// <reference types="vite/client" />

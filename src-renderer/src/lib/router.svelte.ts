@@ -1,0 +1,31 @@
+// Hash routing between the app's pages (works identically from file:// in Electron and over http in a browser).
+
+export const pages = [
+  { id: 'models', label: 'Models' },
+  { id: 'compare', label: 'Compare' },
+  { id: 'interventions', label: 'Interventions' },
+  { id: 'detox', label: 'Detox' },
+  { id: 'settings', label: 'Settings' },
+] as const;
+
+export type PageId = (typeof pages)[number]['id'];
+
+function pageFromHash(hash: string): PageId {
+  const id = hash.replace(/^#\/?/, '');
+  return pages.find((page) => page.id === id)?.id ?? 'models';
+}
+
+class Router {
+  /** The page shown now, mirrored in location.hash so reloads and history work. */
+  current = $state<PageId>(pageFromHash(location.hash));
+
+  constructor() {
+    window.addEventListener('hashchange', () => (this.current = pageFromHash(location.hash)));
+  }
+
+  go(page: PageId): void {
+    location.hash = `#/${page}`;
+  }
+}
+
+export const router = new Router();

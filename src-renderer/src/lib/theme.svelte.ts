@@ -1,0 +1,31 @@
+// Light/dark theme: follows the system by default, remembered per machine when the user picks one.
+
+export type ThemeChoice = 'system' | 'light' | 'dark';
+
+const storageKey = 'toxscope.theme';
+
+function storedChoice(): ThemeChoice {
+  const stored = localStorage.getItem(storageKey);
+  return stored === 'light' || stored === 'dark' ? stored : 'system';
+}
+
+class Theme {
+  /** What the user picked. */
+  choice = $state<ThemeChoice>(storedChoice());
+  /** What the system prefers, tracked live. */
+  systemDark = $state(matchMedia('(prefers-color-scheme: dark)').matches);
+  /** The theme in effect. */
+  resolved = $derived<'light' | 'dark'>(this.choice === 'system' ? (this.systemDark ? 'dark' : 'light') : this.choice);
+
+  constructor() {
+    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', (event) => (this.systemDark = event.matches));
+  }
+
+  set(choice: ThemeChoice): void {
+    this.choice = choice;
+    if (choice === 'system') localStorage.removeItem(storageKey);
+    else localStorage.setItem(storageKey, choice);
+  }
+}
+
+export const theme = new Theme();

@@ -1,0 +1,114 @@
+// End to end: Debian Chromium against the real loopback server and engine. Opens the UI with the token, runs a
+// streamed job and checks that its chart drew, cancels another, switches theme, and saves screenshots.
+
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../../src-main/host/engine.ts';
+import { startServer, type RunningServer } from '../../src-main/server/server.ts';
+import { launchChromium } from '../support/browser.ts';
+import { rendererDir, requireBuild, workerUrl } from '../support/built-app.ts';
+
+const screenshotDir = 'test-results/screenshots';
+let engine: Engine;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  requireBuild();
+  mkdirSync(screenshotDir, { recursive: true });
+  engine = createEngine('server', { workerUrl });
+  server = await startServer({ api: engine.api, rendererDir });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await engine?.host.close();
+});
+
+/** Counts canvas pixels within a small distance of the theme's --chart-1 colour: proof the line was drawn. */
+function countChartPixels(): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="gemm-chart"]');
+    const context = canvas?.getContext('2d');
+    if (!canvas || !context) return -1;
+    const probe = document.createElement('canvas').getContext('2d')!;
+    probe.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--chart-1').trim();
+    probe.fillRect(0, 0, 1, 1);
+    const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let count = 0;
+    for (let index = 0; index < pixels.length; index += 4) {
+      const distance =
+        Math.abs(pixels[index]! - r!) + Math.abs(pixels[index + 1]! - g!) + Math.abs(pixels[index + 2]! - b!);
+      if (distance < 40 && pixels[index + 3]! > 200) count++;
+    }
+    return count;
+  });
+}
+
+describe('app shell in Chromium', () => {
+  it('shows a 401 page without the token', async () => {
+    const response = await page.goto(`http://127.0.0.1:${server.port}/`);
+    expect(response?.status()).toBe(401);
+    expect(await page.textContent('body')).toMatch(/toxscope serve/);
+  });
+
+  it('opens with the token, drops it from the address bar and shows every page in the navigation', async () => {
+    await page.goto(server.url);
+    expect(page.url()).toBe(`http://127.0.0.1:${server.port}/`);
+    const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
+    expect(await links.allTextContents()).toEqual(['Models', 'Compare', 'Interventions', 'Detox', 'Settings']);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Models');
+    await page.screenshot({ path: `${screenshotDir}/models-page.png` });
+  });
+
+  it('reaches pages from the keyboard', async () => {
+    await page.getByRole('link', { name: 'Compare' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Compare');
+  });
+
+  it('runs a streamed device check whose chart draws as frames arrive', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Device', { exact: true }).selectOption('cpu');
+    await page.getByLabel('Matrix sizes').fill('64, 128, 256, 384');
+    await page.getByLabel('Timed runs per size').fill('2');
+    await page.getByRole('button', { name: 'Run device check' }).click();
+    await page.getByTestId('device-result').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('device-result').textContent()).toMatch(/Peak [\d.,]+ GFLOP\/s on cpu/);
+    expect(await page.getByTestId('job-status').first().textContent()).toBe('Done');
+    expect(await countChartPixels()).toBeGreaterThan(150);
+    await page.screenshot({ path: `${screenshotDir}/settings-device-check.png`, fullPage: true });
+  });
+
+  it('cancels a long job from the job panel', async () => {
+    await page.getByLabel('Matrix sizes').fill('1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024');
+    await page.getByLabel('Timed runs per size').fill('100');
+    await page.getByRole('button', { name: 'Run device check' }).click();
+    const job = page.getByTestId('job').first();
+    await job.getByText(/MatMul 1024×1024/).waitFor({ timeout: 30_000 });
+    await job.getByRole('button', { name: 'Cancel device:benchmark' }).click();
+    await expect.poll(() => job.getByTestId('job-status').textContent(), { timeout: 30_000 }).toBe('Cancelled');
+    expect(engine.host.activeJobCount()).toBe(0);
+    await page.screenshot({ path: `${screenshotDir}/job-cancelled.png` });
+  });
+
+  it('switches to the dark theme and keeps it after a reload', async () => {
+    await page.getByLabel('Dark').check();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.reload();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.screenshot({ path: `${screenshotDir}/settings-dark.png`, fullPage: true });
+  });
+
+  it('raised no uncaught errors in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

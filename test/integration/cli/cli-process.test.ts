@@ -1,0 +1,48 @@
+// Integration tests of the real `toxscope` command (bin/toxscope.js → out/main/cli.js) as a child process.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, requireBuild } from '../../support/built-app.ts';
+import { rawGet } from '../../support/http.ts';
+
+beforeAll(requireBuild);
+
+describe('toxscope command', () => {
+  it('doctor --json reports versions, a loading CPU provider, CPU, memory, Electron and display truthfully', () => {
+    const run = spawnSync(process.execPath, [cliPath, 'doctor', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, DISPLAY: '' },
+    });
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout) as Record<string, unknown> & {
+      providers: { provider: string; loads: boolean }[];
+      memory: { totalBytes: number };
+      display: { available: boolean };
+      electron: { installed: boolean; detail: string };
+    };
+    expect(report.node).toBe(process.version);
+    expect(report.onnxruntime).toBe('1.30.0');
+    expect(report.providers.find((probe) => probe.provider === 'cpu')?.loads).toBe(true);
+    expect(report.memory.totalBytes).toBeGreaterThan(0);
+    if (process.platform === 'linux' && !process.env.WAYLAND_DISPLAY) expect(report.display.available).toBe(false);
+    expect(typeof report.electron.installed).toBe('boolean');
+    expect(report.electron.detail.length).toBeGreaterThan(0);
+  });
+
+  it('serve prints the contract line, refuses requests without the token, and exits 130 on SIGINT', async () => {
+    const child = spawn(process.execPath, [cliPath, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    for (let waited = 0; waited < 20_000 && !stdout.includes('\n'); waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const match = /^ToxScope is serving on http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+)\n$/.exec(stdout);
+    expect(match).not.toBeNull();
+    const port = Number(match![1]);
+    expect((await rawGet(port, '/')).status).toBe(401);
+    expect((await rawGet(port, `/?token=${match![2]}`)).status).toBe(303);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+  });
+});

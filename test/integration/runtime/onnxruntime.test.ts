@@ -1,0 +1,66 @@
+// Integration tests of the runtime module and the device benchmark job against the real onnxruntime-node.
+
+import { describe, expect, it } from 'vitest';
+import { runGemmBenchmark } from '../../../src-main/core/diagnostics/gemm-benchmark.ts';
+import { probeProvider, resolveDevice } from '../../../src-main/core/runtime/onnxruntime.ts';
+import { toAppError, type GemmPoint, type JobProgress } from '../../../src-main/shared/index.ts';
+
+describe('execution providers', () => {
+  it('loads the bundled CPU provider and computes with it', async () => {
+    expect(await probeProvider('cpu')).toEqual({ provider: 'cpu', loads: true, detail: '' });
+  });
+
+  it('never falls back silently when CUDA is asked for explicitly', async () => {
+    const cuda = await probeProvider('cuda');
+    if (cuda.loads) {
+      expect((await resolveDevice('cuda')).used).toBe('cuda');
+      return;
+    }
+    const error = await resolveDevice('cuda').then(
+      () => null,
+      (thrown: unknown) => toAppError(thrown),
+    );
+    expect(error?.code).toBe('DEVICE_UNAVAILABLE');
+    expect(error?.hint).toMatch(/npm run setup:cuda/);
+  });
+
+  it('reports how auto decided', async () => {
+    const report = await resolveDevice('auto');
+    expect(report.requested).toBe('auto');
+    expect(report.note).toMatch(/auto chose (CUDA|CPU)/);
+  });
+});
+
+describe('device:benchmark job', () => {
+  it('streams one frame per size and ends with their peak', async () => {
+    const frames: GemmPoint[] = [];
+    const progress: JobProgress[] = [];
+    const result = await runGemmBenchmark(
+      { device: 'cpu', sizes: [32, 64], repeats: 2, threads: 1 },
+      { signal: new AbortController().signal, frame: (point) => frames.push(point), progress: (p) => progress.push(p) },
+    );
+    expect(frames.map((point) => point.size)).toEqual([32, 64]);
+    expect(frames.every((point) => point.gflops > 0 && point.medianMilliseconds > 0)).toBe(true);
+    expect(result.peakGflops).toBe(Math.max(...frames.map((point) => point.gflops)));
+    expect(result.device).toEqual({ requested: 'cpu', used: 'cpu', note: '' });
+    expect(progress.at(-1)).toMatchObject({ done: 6, total: 6 });
+  });
+
+  it('stops with CANCELLED at the next run once its signal is aborted', async () => {
+    const controller = new AbortController();
+    const frames: GemmPoint[] = [];
+    const outcome = await runGemmBenchmark(
+      { device: 'cpu', sizes: [32, 64, 128], repeats: 1 },
+      {
+        signal: controller.signal,
+        frame: (point) => {
+          frames.push(point);
+          controller.abort();
+        },
+        progress: () => undefined,
+      },
+    ).catch((thrown: unknown) => toAppError(thrown));
+    expect(outcome).toMatchObject({ code: 'CANCELLED' });
+    expect(frames).toHaveLength(1);
+  });
+});
