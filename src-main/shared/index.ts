@@ -5,3 +5,4 @@ export * from './guards.ts';
 export * from './device.ts';
 export * from './jobs.ts';
 export * from './contract.ts';
+export * from './hook-names.ts';

@@ -32,11 +32,18 @@ export interface NodeSpec {
   attributes?: Record<string, number | number[] | string>;
 }
 
+/** A constant tensor: inline data, or float32 bytes that stay in a file beside the model (external data). */
+export type InitializerSpec =
+  | { name: string; type: 'float32'; dims: number[]; data: Float32Array }
+  | { name: string; type: 'int64'; dims: number[]; data: BigInt64Array }
+  | { name: string; type: 'float32'; dims: number[]; external: { location: string; offset: number; length: number } };
+
 export interface GraphSpec {
   name: string;
   nodes: NodeSpec[];
   inputs: ValueInfo[];
   outputs: ValueInfo[];
+  initializers?: InitializerSpec[];
   /** Opset of the default domain; ToxScope graphs use 20 (LayerNormalization, Gelu with approximate). */
   opset?: number;
 }
@@ -61,6 +68,24 @@ function toAttribute(name: string, value: number | number[] | string): Onnx.IAtt
   return { name, type: types.FLOAT, f: value };
 }
 
+function toTensorProto(initializer: InitializerSpec): Onnx.ITensorProto {
+  const base = { name: initializer.name, dims: initializer.dims, dataType: elementTypeCodes[initializer.type] };
+  if ('external' in initializer) {
+    const { location, offset, length } = initializer.external;
+    return {
+      ...base,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(length) },
+      ],
+    };
+  }
+  const data = initializer.data;
+  return { ...base, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 /** Encodes a graph as ONNX model bytes (IR version 8). */
 export function encodeModel(graph: GraphSpec): Uint8Array {
   const model = onnx.ModelProto.create({
@@ -79,6 +104,7 @@ export function encodeModel(graph: GraphSpec): Uint8Array {
       })),
       input: graph.inputs.map(toValueInfo),
       output: graph.outputs.map(toValueInfo),
+      initializer: (graph.initializers ?? []).map(toTensorProto),
     },
   });
   return onnx.ModelProto.encode(model).finish();
@@ -91,9 +117,14 @@ export function dumpGraph(graph: GraphSpec): string {
     Object.entries(node.attributes ?? {})
       .map(([key, attr]) => `${key}=${JSON.stringify(attr)}`)
       .join(' ');
+  const initializer = (spec: InitializerSpec) =>
+    `  const  ${spec.name}: ${spec.type}[${spec.dims.join(', ')}]${
+      'external' in spec ? ` @ ${spec.external.location}+${spec.external.offset}` : spec.data.length <= 8 ? ` = [${Array.from(spec.data).join(', ')}]` : ''
+    }`;
   return [
     `graph ${graph.name} (opset ${graph.opset ?? 20})`,
     ...graph.inputs.map((input) => `  input  ${value(input)}`),
+    ...(graph.initializers ?? []).map(initializer),
     ...graph.nodes.map(
       (node) =>
         `  ${node.outputs.join(', ')} = ${node.domain ? `${node.domain}.` : ''}${node.opType}(${node.inputs.join(', ')})${

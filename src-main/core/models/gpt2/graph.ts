@@ -1,0 +1,145 @@
+// The GPT-2 forward pass as an ONNX graph, with TransformerLens-named hook outputs on request, a KV cache, an
+// attention mask for left-padded batches and, optionally, intervention inputs (so no intervention needs a rebuild).
+// Shapes use TransformerLens' words: batch, pos (new positions), total (= past + pos), d_model, d_mlp, d_vocab.
+
+import { decoderHookNames } from '../../../shared/index.ts';
+import type { GraphSpec, InitializerSpec } from '../../onnx/graph-builder.ts';
+import { GraphWriter } from '../../onnx/graph-writer.ts';
+import type { Gpt2Config } from './config.ts';
+
+export interface Gpt2GraphOptions {
+  /** Hook outputs to expose, by exact TransformerLens name (see decoderHookNames). */
+  hooks: string[];
+  /** Hooks at every position, or only at the last (all a generation step needs). */
+  hookPositions: 'all' | 'last';
+  logits: 'all' | 'last' | 'none';
+  /** Expose present.{L}.key/value outputs for incremental decoding. */
+  kvCache: boolean;
+  /** Add the intervention inputs (see gpt2InterventionInputs). */
+  interventions: boolean;
+}
+
+/**
+ * Intervention inputs, all required and always fed (ones/zeros mean "none"):
+ * - mlp_post_scale [n_layers, d_mlp]: multiplies mlp.hook_post at every position (ablation: 0).
+ * - mlp_post_override_mask / _value [n_layers, d_mlp]: where mask = 1, hook_post := value (patching, editing).
+ * - mlp_out_add [n_layers, d_model]: added to each layer's MLP output (Lee et al.'s subtraction of α·w).
+ * - intervention_positions [batch, pos]: 1 where override and add apply (e.g. the last position only).
+ */
+export const gpt2InterventionInputs = ['mlp_post_scale', 'mlp_post_override_mask', 'mlp_post_override_value', 'mlp_out_add', 'intervention_positions'] as const;
+
+/** Supplies each weight as an initializer (inline data or external bytes in a file beside the model). */
+export type WeightInitializer = (name: string, dims: number[]) => InitializerSpec;
+
+const float32Min = -3.4028234663852886e38;
+
+export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, options: Gpt2GraphOptions): GraphSpec {
+  const { nLayers, dModel, nHeads, dHead, dMlp, dVocab, nCtx, layerNormEps } = config;
+  const available = new Set(decoderHookNames(nLayers));
+  for (const hook of options.hooks) if (!available.has(hook)) throw new RangeError(`unknown GPT-2 hook ${hook}`);
+  const wanted = new Set(options.hooks);
+  const g = new GraphWriter();
+  const weightNames = new Set<string>();
+  const w = (name: string, dims: number[]) => {
+    if (!weightNames.has(name)) g.initializer(weight(name, dims));
+    weightNames.add(name);
+    return name;
+  };
+
+  const inputIds = g.input('input_ids', 'int64', ['batch', 'pos']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch', 'total']);
+  const positionIds = g.input('position_ids', 'int64', ['batch', 'pos']);
+  const pastKeys: string[] = [];
+  const pastValues: string[] = [];
+  for (let layer = 0; layer < nLayers; layer++) {
+    pastKeys.push(g.input(`past.${layer}.key`, 'float32', ['batch', nHeads, 'past', dHead]));
+    pastValues.push(g.input(`past.${layer}.value`, 'float32', ['batch', nHeads, 'past', dHead]));
+  }
+  const intervention = options.interventions
+    ? {
+        scale: g.input('mlp_post_scale', 'float32', [nLayers, dMlp]),
+        overrideMask: g.input('mlp_post_override_mask', 'float32', [nLayers, dMlp]),
+        overrideValue: g.input('mlp_post_override_value', 'float32', [nLayers, dMlp]),
+        outAdd: g.input('mlp_out_add', 'float32', [nLayers, dModel]),
+        positions: g.op('Unsqueeze', [g.input('intervention_positions', 'float32', ['batch', 'pos']), g.ints([-1])]), // [batch, pos, 1]
+      }
+    : null;
+  const layerRow = (tensor: string, layer: number) => g.op('Gather', [tensor, g.ints([layer], [])], { axis: 0 });
+
+  /** Emits a hook output when requested, at all positions or only the last. */
+  const hook = (name: string, value: string, width: number) => {
+    if (!wanted.has(name)) return;
+    if (options.hookPositions === 'last') {
+      g.output(g.op('Gather', [value, g.ints([-1], [])], { axis: 1 }), name, 'float32', ['batch', width]);
+    } else g.output(value, name, 'float32', ['batch', 'pos', width]);
+  };
+
+  // Attention mask shared by all layers: causal (key j visible to query i when j ≤ past + i) and not padding.
+  const total = g.op('Gather', [g.op('Shape', [attentionMask]), g.ints([1], [])], { axis: 0 }); // scalar
+  const pos = g.op('Gather', [g.op('Shape', [inputIds]), g.ints([1], [])], { axis: 0 });
+  const past = g.op('Sub', [total, pos]);
+  const squareShape = g.op('Concat', [g.op('Unsqueeze', [pos, g.ints([0])]), g.op('Unsqueeze', [total, g.ints([0])])], { axis: 0 });
+  const ones = g.op('Expand', [g.float(1), squareShape]); // [pos, total]
+  const causal = g.op('Cast', [g.op('Trilu', [ones, past], { upper: 0 })], { to: 9 }); // [pos, total] bool
+  const notPadding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), g.ints([1, 2])]); // [batch, 1, 1, total]
+  const visible = g.op('And', [causal, notPadding]); // [batch, 1, pos, total]
+  const maskedScore = g.float(float32Min);
+  const attentionScale = g.float(1 / Math.sqrt(dHead));
+
+  const layerNorm = (x: string, prefix: string) => g.op('LayerNormalization', [x, w(`${prefix}.w`, [dModel]), w(`${prefix}.b`, [dModel])], { axis: -1, epsilon: layerNormEps });
+  const toHeads = (x: string) => g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, nHeads, dHead])])], { perm: [0, 2, 1, 3] }); // [batch, n_heads, pos, d_head]
+
+  let residual = g.op('Add', [g.op('Gather', [w('embed.W_E', [dVocab, dModel]), inputIds]), g.op('Gather', [w('pos_embed.W_pos', [nCtx, dModel]), positionIds])]); // [batch, pos, d_model]
+
+  for (let layer = 0; layer < nLayers; layer++) {
+    const block = `blocks.${layer}`;
+    hook(`${block}.hook_resid_pre`, residual, dModel);
+
+    const qkv = g.op('Add', [g.op('MatMul', [layerNorm(residual, `${block}.ln1`), w(`${block}.attn.W_QKV`, [dModel, 3 * dModel])]), w(`${block}.attn.b_QKV`, [3 * dModel])]); // [batch, pos, 3·d_model]
+    const [q, k, v] = g.opMulti('Split', [qkv, g.ints([dModel, dModel, dModel])], 3, { axis: 2 });
+    const keys = g.op('Concat', [pastKeys[layer]!, toHeads(k!)], { axis: 2 }, options.kvCache ? `present.${layer}.key` : undefined); // [batch, n_heads, total, d_head]
+    const values = g.op('Concat', [pastValues[layer]!, toHeads(v!)], { axis: 2 }, options.kvCache ? `present.${layer}.value` : undefined);
+    if (options.kvCache) {
+      g.outputs.push({ name: keys, type: 'float32', dims: ['batch', nHeads, 'total', dHead] });
+      g.outputs.push({ name: values, type: 'float32', dims: ['batch', nHeads, 'total', dHead] });
+    }
+    const scores = g.op('Mul', [g.op('MatMul', [toHeads(q!), g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })]), attentionScale]); // [batch, n_heads, pos, total]
+    const probabilities = g.op('Softmax', [g.op('Where', [visible, scores, maskedScore])], { axis: -1 });
+    const mixed = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probabilities, values])], { perm: [0, 2, 1, 3] }), g.ints([0, 0, dModel])]); // [batch, pos, d_model]
+    const attnOut = g.op('Add', [g.op('MatMul', [mixed, w(`${block}.attn.W_O`, [dModel, dModel])]), w(`${block}.attn.b_O`, [dModel])]);
+    hook(`${block}.hook_attn_out`, attnOut, dModel);
+    const residualMid = g.op('Add', [residual, attnOut]);
+    hook(`${block}.hook_resid_mid`, residualMid, dModel);
+
+    const pre = g.op('Add', [g.op('MatMul', [layerNorm(residualMid, `${block}.ln2`), w(`${block}.mlp.W_in`, [dModel, dMlp])]), w(`${block}.mlp.b_in`, [dMlp])]); // [batch, pos, d_mlp]
+    hook(`${block}.mlp.hook_pre`, pre, dMlp);
+    let post = g.op('Gelu', [pre], { approximate: 'tanh' }); // gelu_new
+    if (intervention) {
+      const scaled = g.op('Mul', [post, layerRow(intervention.scale, layer)]);
+      const overrideWeight = g.op('Mul', [layerRow(intervention.overrideMask, layer), intervention.positions]); // [batch, pos, d_mlp]
+      post = g.op('Add', [scaled, g.op('Mul', [overrideWeight, g.op('Sub', [layerRow(intervention.overrideValue, layer), scaled])])]);
+    }
+    hook(`${block}.mlp.hook_post`, post, dMlp);
+    let mlpOut = g.op('Add', [g.op('MatMul', [post, w(`${block}.mlp.W_out`, [dMlp, dModel])]), w(`${block}.mlp.b_out`, [dModel])]); // [batch, pos, d_model]
+    if (intervention) mlpOut = g.op('Add', [mlpOut, g.op('Mul', [layerRow(intervention.outAdd, layer), intervention.positions])]);
+    hook(`${block}.hook_mlp_out`, mlpOut, dModel);
+    residual = g.op('Add', [residualMid, mlpOut]);
+    hook(`${block}.hook_resid_post`, residual, dModel);
+  }
+
+  const normalized = layerNorm(residual, 'ln_final');
+  hook('ln_final.hook_normalized', normalized, dModel);
+  if (options.logits !== 'none') {
+    // logits = normalized · W_Eᵀ (tied unembedding); Gemm's transB reads W_E in place instead of a transposed copy.
+    const unembed = w('embed.W_E', [dVocab, dModel]);
+    if (options.logits === 'last') {
+      const last = g.op('Gather', [normalized, g.ints([-1], [])], { axis: 1 }); // [batch, d_model]
+      g.output(g.op('Gemm', [last, unembed], { transB: 1 }), 'logits', 'float32', ['batch', dVocab]);
+    } else {
+      const flat = g.op('Reshape', [normalized, g.ints([-1, dModel])]);
+      const logitsShape = g.op('Concat', [g.op('Slice', [g.op('Shape', [normalized]), g.ints([0]), g.ints([2])]), g.ints([dVocab])], { axis: 0 });
+      g.output(g.op('Reshape', [g.op('Gemm', [flat, unembed], { transB: 1 }), logitsShape]), 'logits', 'float32', ['batch', 'pos', dVocab]);
+    }
+  }
+  return g.graph('gpt2');
+}

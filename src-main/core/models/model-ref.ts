@@ -1,0 +1,74 @@
+// Resolves a user's model reference to a folder in Hugging Face layout, offline: a path, an `org/name` repo id
+// in the local Hugging Face cache, or a bundled `demo:` model. Never touches the network.
+
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { raise } from '../../shared/index.ts';
+import { appRoot } from '../app-paths.ts';
+
+export interface ResolvedModel {
+  /** What the user typed. */
+  reference: string;
+  /** The folder holding config.json, tokenizer and weights. */
+  folder: string;
+  source: 'folder' | 'hf-cache' | 'demo';
+}
+
+export const demoModels = ['gpt2-base', 'gpt2-dpo', 'bart-base', 'bart-expert', 'bart-anti-expert', 'probe'] as const;
+
+/** The bundled demo models: resources/demo/ in the app folder ($TOXSCOPE_DEMO_DIR overrides). */
+export function demoFolder(): string {
+  return process.env.TOXSCOPE_DEMO_DIR ?? join(appRoot(), 'resources', 'demo');
+}
+
+/** The local Hugging Face hub cache, as huggingface_hub finds it. */
+export function huggingFaceCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
+  if (env.HF_HOME) return join(env.HF_HOME, 'hub');
+  return join(os.homedir(), '.cache', 'huggingface', 'hub');
+}
+
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
+/** `org/name` → models--org--name/snapshots/<revision of refs/main>. */
+export function resolveCachedRepo(repoId: string, cacheDir = huggingFaceCacheDir()): string | null {
+  const repoDir = join(cacheDir, `models--${repoId.replace('/', '--')}`);
+  if (!isDirectory(repoDir)) return null;
+  const refFile = join(repoDir, 'refs', 'main');
+  const snapshots = join(repoDir, 'snapshots');
+  if (existsSync(refFile)) {
+    const revision = readFileSync(refFile, 'utf8').trim();
+    if (isDirectory(join(snapshots, revision))) return join(snapshots, revision);
+  }
+  const available = isDirectory(snapshots) ? readdirSync(snapshots) : [];
+  return available.length === 1 ? join(snapshots, available[0]!) : null;
+}
+
+export function resolveModelRef(reference: string): ResolvedModel {
+  if (reference.startsWith('demo:')) {
+    const name = reference.slice('demo:'.length);
+    if (!(demoModels as readonly string[]).includes(name)) {
+      raise('MODEL_NOT_FOUND', `There is no demo model "${name}".`, `Demo models: ${demoModels.map((model) => `demo:${model}`).join(', ')}.`);
+    }
+    const folder = join(demoFolder(), name);
+    if (!isDirectory(folder)) {
+      raise('MODEL_NOT_FOUND', `The demo model ${reference} is not installed (no folder ${folder}).`, 'Rebuild the demo models with `npm run demo:train`, or pass a model folder.');
+    }
+    return { reference, folder, source: 'demo' };
+  }
+  const asPath = resolve(reference);
+  if (isDirectory(asPath)) return { reference, folder: asPath, source: 'folder' };
+  if (/^[\w.-]+\/[\w.-]+$/.test(reference)) {
+    const cached = resolveCachedRepo(reference);
+    if (cached) return { reference, folder: cached, source: 'hf-cache' };
+    raise(
+      'MODEL_NOT_FOUND',
+      `"${reference}" is neither a folder nor a model in the local Hugging Face cache (${huggingFaceCacheDir()}).`,
+      'ToxScope never downloads. Pass the folder that holds config.json and the weights, or download the model on a machine with network and copy the cache (set HF_HUB_CACHE or HF_HOME to point at it).',
+    );
+  }
+  return raise('MODEL_NOT_FOUND', `No model folder at ${asPath}.`, 'Pass a folder with config.json, tokenizer files and weights, an org/name in your Hugging Face cache, or demo:gpt2-base.');
+}
