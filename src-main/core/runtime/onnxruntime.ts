@@ -107,9 +107,11 @@ export interface SessionOptions {
   threads?: number;
 }
 
-export async function createSession(model: Uint8Array, options: SessionOptions): Promise<Session> {
+/** Creates a session from model bytes, or from a model.onnx path (needed when weights are external data). */
+export async function createSession(model: Uint8Array | string, options: SessionOptions): Promise<Session> {
   try {
-    return await ort.InferenceSession.create(model, {
+    const create = ort.InferenceSession.create as (model: Uint8Array | string, options: Ort.InferenceSession.SessionOptions) => Promise<Session>;
+    return await create(model, {
       executionProviders: [options.device.used],
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,

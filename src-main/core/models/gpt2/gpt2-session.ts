@@ -1,0 +1,112 @@
+// Runs a built GPT-2 graph: feeds inputs, the KV cache and intervention tensors by the graph's names, and returns
+// hooks, logits and the next cache. One session per graph variant, released by its owner.
+
+import { type DeviceReport } from '../../../shared/index.ts';
+import { createSession, runSession, TensorClass, type Session, type Tensor } from '../../runtime/onnxruntime.ts';
+import type { Gpt2Config } from './config.ts';
+
+/** Key/value tensors per layer, [batch, n_heads, total, d_head]; `length` is read from the tensors' dims. */
+export interface KvCache {
+  keys: Tensor[];
+  values: Tensor[];
+  length: number;
+}
+
+/** Intervention values (see gpt2InterventionInputs); `positions` says where override and add apply. */
+export interface Gpt2Interventions {
+  mlpPostScale: Float32Array; // [n_layers, d_mlp]
+  mlpPostOverrideMask: Float32Array; // [n_layers, d_mlp]
+  mlpPostOverrideValue: Float32Array; // [n_layers, d_mlp]
+  mlpOutAdd: Float32Array; // [n_layers, d_model]
+  positions: 'all' | 'last';
+}
+
+export function noInterventions(config: Gpt2Config): Gpt2Interventions {
+  return {
+    mlpPostScale: new Float32Array(config.nLayers * config.dMlp).fill(1),
+    mlpPostOverrideMask: new Float32Array(config.nLayers * config.dMlp),
+    mlpPostOverrideValue: new Float32Array(config.nLayers * config.dMlp),
+    mlpOutAdd: new Float32Array(config.nLayers * config.dModel),
+    positions: 'all',
+  };
+}
+
+export interface Gpt2StepInput {
+  batch: number;
+  /** New positions this step. */
+  pos: number;
+  inputIds: BigInt64Array; // [batch, pos]
+  attentionMask: BigInt64Array; // [batch, past + pos]
+  positionIds: BigInt64Array; // [batch, pos]
+  cache: KvCache | null;
+  interventions?: Gpt2Interventions;
+}
+
+export interface Gpt2StepOutput {
+  outputs: Record<string, Tensor>;
+  cache: KvCache | null;
+}
+
+export class Gpt2Session {
+  readonly config: Gpt2Config;
+  readonly device: DeviceReport;
+  readonly #session: Session;
+  readonly #hasInterventions: boolean;
+  readonly #hasCache: boolean;
+
+  private constructor(session: Session, config: Gpt2Config, device: DeviceReport) {
+    this.#session = session;
+    this.config = config;
+    this.device = device;
+    this.#hasInterventions = session.inputNames.includes('mlp_post_scale');
+    this.#hasCache = session.outputNames.includes('present.0.key');
+  }
+
+  static async open(model: Uint8Array | string, config: Gpt2Config, device: DeviceReport, threads?: number): Promise<Gpt2Session> {
+    return new Gpt2Session(await createSession(model, { device, threads }), config, device);
+  }
+
+  get outputNames(): readonly string[] {
+    return this.#session.outputNames;
+  }
+
+  async step(input: Gpt2StepInput): Promise<Gpt2StepOutput> {
+    const { nLayers, nHeads, dHead, dMlp, dModel } = this.config;
+    const past = input.cache?.length ?? 0;
+    const feeds: Record<string, Tensor> = {
+      input_ids: new TensorClass('int64', input.inputIds, [input.batch, input.pos]),
+      attention_mask: new TensorClass('int64', input.attentionMask, [input.batch, past + input.pos]),
+      position_ids: new TensorClass('int64', input.positionIds, [input.batch, input.pos]),
+    };
+    const empty = new TensorClass('float32', new Float32Array(0), [input.batch, nHeads, 0, dHead]);
+    for (let layer = 0; layer < nLayers; layer++) {
+      feeds[`past.${layer}.key`] = input.cache?.keys[layer] ?? empty;
+      feeds[`past.${layer}.value`] = input.cache?.values[layer] ?? empty;
+    }
+    if (this.#hasInterventions) {
+      const interventions = input.interventions ?? noInterventions(this.config);
+      const positions = new Float32Array(input.batch * input.pos);
+      for (let row = 0; row < input.batch; row++) {
+        for (let p = 0; p < input.pos; p++) positions[row * input.pos + p] = interventions.positions === 'all' || p === input.pos - 1 ? 1 : 0;
+      }
+      feeds.mlp_post_scale = new TensorClass('float32', interventions.mlpPostScale, [nLayers, dMlp]);
+      feeds.mlp_post_override_mask = new TensorClass('float32', interventions.mlpPostOverrideMask, [nLayers, dMlp]);
+      feeds.mlp_post_override_value = new TensorClass('float32', interventions.mlpPostOverrideValue, [nLayers, dMlp]);
+      feeds.mlp_out_add = new TensorClass('float32', interventions.mlpOutAdd, [nLayers, dModel]);
+      feeds.intervention_positions = new TensorClass('float32', positions, [input.batch, input.pos]);
+    }
+    const outputs = await runSession(this.#session, feeds);
+    let cache: KvCache | null = null;
+    if (this.#hasCache) {
+      // present.* of this step are next step's past.*: handed over as they are, no copy in JS.
+      const keys = Array.from({ length: nLayers }, (_, layer) => outputs[`present.${layer}.key`]!);
+      const values = Array.from({ length: nLayers }, (_, layer) => outputs[`present.${layer}.value`]!);
+      cache = { keys, values, length: keys[0]!.dims[2]! };
+    }
+    return { outputs, cache };
+  }
+
+  async release(): Promise<void> {
+    await this.#session.release();
+  }
+}

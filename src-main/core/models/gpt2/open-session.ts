@@ -1,0 +1,34 @@
+// Opens a GPT-2 session for a loaded model: checks memory, builds (or reuses) the cached graph, creates the session.
+
+import type { DeviceReport } from '../../../shared/index.ts';
+import { assertFits, estimateMemory } from '../../runtime/memory.ts';
+import { prepareCachedGraph, type CachedGraph } from '../graph-cache.ts';
+import type { LoadedGpt2Model } from '../load-model.ts';
+import { buildGpt2Graph, type Gpt2GraphOptions } from './graph.ts';
+import { Gpt2Session } from './gpt2-session.ts';
+
+export interface OpenedGpt2 {
+  session: Gpt2Session;
+  graph: CachedGraph;
+}
+
+/** Activation bytes of one forward at this batch × length: residual stream, MLP, attention scores, logits. */
+export function gpt2WorkingBytes(model: LoadedGpt2Model, batch: number, length: number, hookBytesPerPosition: number): number {
+  const { nLayers, dModel, dMlp, nHeads, dVocab } = model.config;
+  const perPosition = 4 * (8 * dModel + 2 * dMlp + nHeads * length + dVocab) + hookBytesPerPosition;
+  const kvCache = 4 * 2 * nLayers * dModel * length;
+  return batch * (length * perPosition + kvCache);
+}
+
+export async function openGpt2Session(
+  model: LoadedGpt2Model,
+  options: Gpt2GraphOptions,
+  run: { device: DeviceReport; threads?: number; batch: number; length: number },
+): Promise<OpenedGpt2> {
+  const hookWidth = options.hooks.reduce((sum, hook) => sum + (hook.includes('mlp.hook_p') ? model.config.dMlp : model.config.dModel), 0);
+  const working = gpt2WorkingBytes(model, run.batch, run.length, 4 * hookWidth);
+  assertFits(estimateMemory(model.parameters, working), `${model.resolved.reference} (${(model.parameters / 1e6).toFixed(0)}M parameters)`);
+  const graph = prepareCachedGraph(model.fingerprint(), options, model.weights, (weight) => buildGpt2Graph(model.config, weight, options));
+  const session = await Gpt2Session.open(graph.modelPath, model.config, run.device, run.threads);
+  return { session, graph };
+}

@@ -1,0 +1,101 @@
+// Built graphs cached on disk in the user data folder, keyed by the weights fingerprint and the graph options, so a
+// second load skips the build. Weights are never copied when they can be used in place: float32 safetensors files
+// are hard-linked beside the model (onnxruntime refuses external data outside the model's folder); other formats
+// are converted once into a float32 safetensors file there.
+
+import { createHash } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { userDataDir } from '../app-paths.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
+import { dumpGraph, encodeModel, type GraphSpec, type InitializerSpec } from '../onnx/graph-builder.ts';
+import { encodeSafetensors, type WritableTensor } from '../weights/safetensors.ts';
+import type { StateDictTensor } from '../weights/state-dict.ts';
+
+/** Bump when graph-building code changes what it writes, so stale cached graphs are rebuilt. */
+export const graphBuilderVersion = 1;
+
+export interface CachedGraph {
+  modelPath: string;
+  /** True when this call found the graph already built. */
+  hit: boolean;
+  /** How weights reach the graph: linked in place, or converted to float32 once. */
+  weightsPlacement: 'linked' | 'converted' | 'mixed';
+}
+
+export function graphCacheDir(): string {
+  return join(userDataDir(), 'graphs');
+}
+
+function linkOrNull(source: string, target: string): boolean {
+  try {
+    if (existsSync(target)) {
+      if (statSync(target).ino === statSync(source).ino) return true;
+      rmSync(target);
+    }
+    linkSync(source, target);
+    return true;
+  } catch {
+    return false; // another filesystem, or links not permitted: fall back to converting
+  }
+}
+
+/**
+ * Returns the path of a built model.onnx for this weights fingerprint and options, building it when missing.
+ * `build` receives a function that places each named weight tensor and returns its initializer.
+ */
+export function prepareCachedGraph(
+  fingerprint: string,
+  options: unknown,
+  weights: Map<string, StateDictTensor>,
+  build: (weight: (name: string, dims: number[]) => InitializerSpec) => GraphSpec,
+): CachedGraph {
+  const key = createHash('sha256').update(JSON.stringify({ graphBuilderVersion, fingerprint, options })).digest('hex').slice(0, 24);
+  const folder = join(graphCacheDir(), key);
+  const modelPath = join(folder, 'model.onnx');
+  const metaPath = join(folder, 'meta.json');
+  if (existsSync(modelPath) && existsSync(metaPath)) {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { weightsPlacement: CachedGraph['weightsPlacement']; linkedFiles: string[] };
+    if (meta.linkedFiles.every((file) => existsSync(join(folder, file)))) return { modelPath, hit: true, weightsPlacement: meta.weightsPlacement };
+  }
+  mkdirSync(folder, { recursive: true });
+
+  const linkedNames = new Map<string, string | null>(); // source path → linked basename (null = could not link)
+  const converted: WritableTensor[] = [];
+  let convertedOffset = 0;
+  const place = (name: string, dims: number[]): InitializerSpec => {
+    const tensor = weights.get(name);
+    if (!tensor) throw new RangeError(`graph asks for weight ${name}, which the model does not have`);
+    const location = tensor.location;
+    if (location) {
+      if (!linkedNames.has(location.path)) {
+        const linked = `weights-${linkedNames.size}-${basename(location.path)}`;
+        linkedNames.set(location.path, linkOrNull(location.path, join(folder, linked)) ? linked : null);
+      }
+      const linked = linkedNames.get(location.path);
+      if (linked) return { name, type: 'float32', dims, external: { location: linked, offset: location.offset, length: location.byteLength } };
+    }
+    const data = tensor.read();
+    converted.push({ name, dtype: 'F32', shape: dims, data });
+    const spec: InitializerSpec = { name, type: 'float32', dims, external: { location: 'converted.safetensors', offset: convertedOffset, length: data.byteLength } };
+    convertedOffset += data.byteLength;
+    return spec;
+  };
+
+  const graph = build(place);
+  if (converted.length > 0) {
+    // Offsets above count from the start of the data section; shift them past the safetensors header.
+    const bytes = encodeSafetensors(converted);
+    const dataStart = bytes.length - convertedOffset;
+    for (const initializer of graph.initializers ?? []) {
+      if ('external' in initializer && initializer.external.location === 'converted.safetensors') initializer.external.offset += dataStart;
+    }
+    writeFileAtomic(join(folder, 'converted.safetensors'), bytes);
+  }
+  const linkedFiles = [...linkedNames.values()].filter((name): name is string => name !== null);
+  const weightsPlacement = converted.length === 0 ? 'linked' : linkedFiles.length === 0 ? 'converted' : 'mixed';
+  writeFileAtomic(join(folder, 'graph.txt'), dumpGraph(graph) + '\n');
+  writeFileAtomic(modelPath, encodeModel(graph));
+  writeFileAtomic(metaPath, JSON.stringify({ graphBuilderVersion, fingerprint, options, weightsPlacement, linkedFiles: [...linkedFiles, ...(converted.length ? ['converted.safetensors'] : [])] }, null, 2));
+  return { modelPath, hit: false, weightsPlacement };
+}
