@@ -5,24 +5,85 @@ import { parseArgs } from 'node:util';
 import { appVersion } from '../core/app-version.ts';
 import { toAppError } from '../shared/index.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import {
+  activationsCommand,
+  generateCommand,
+  inspectCommand,
+  tokenizeCommand,
+  type CommandContext,
+} from './commands/model-commands.ts';
 import { serveCommand } from './commands/serve.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
+import { UsageError } from './usage-error.ts';
 
 export interface CliPaths {
   workerUrl: URL;
   rendererDir: URL;
 }
 
+const common = '  Common: --device auto|cpu|cuda|webgpu (default auto), --threads N, --quiet, --weights FILE';
+
+interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[], context: CommandContext & { paths: CliPaths }): Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  inspect: {
+    summary: 'inspect <model> [--weights F]            Architecture, sizes, tokenizer and weights fingerprint (JSON).',
+    usage:
+      'Usage: toxscope inspect <model> [--weights FILE]\n  Prints {"architecture", "nLayers", "dModel", ...} as JSON.\n',
+    run: inspectCommand,
+  },
+  tokenize: {
+    summary:
+      'tokenize <model> --text T                 Token ids and tokens, exactly as Hugging Face gives them (JSON).',
+    usage: 'Usage: toxscope tokenize <model> --text T\n',
+    run: tokenizeCommand,
+  },
+  activations: {
+    summary: 'activations <model> (--text T | --ids 1,2) --out F.safetensors [--hooks LIST] [--prepend-bos]',
+    usage: `Usage: toxscope activations <model> [--weights F] (--text T | --ids 1,2,3) --out FILE.safetensors [--hooks LIST] [--prepend-bos]\n  Writes float32 tensors named by hook (batch dropped) and input_ids. Default hooks: blocks.*.mlp.hook_post,logits.\n  --hooks takes names or globs, e.g. blocks.*.hook_resid_post,ln_final.hook_normalized\n${common}\n`,
+    run: activationsCommand,
+  },
+  generate: {
+    summary: 'generate <model> --prompt T [--max-new-tokens 20] [--sample ...] [--json]   Greedy or sampled text.',
+    usage: `Usage: toxscope generate <model> [--weights F] --prompt T [--max-new-tokens 20] [--sample --temperature x --top-k k --top-p p --seed s] [--json]\n  Greedy by default. --sample defaults: temperature 1, top-k 50, top-p 1, seed 0.\n${common}\n`,
+    run: generateCommand,
+  },
+  serve: {
+    summary:
+      'serve [--port P]                          Serve the desktop UI to a browser on 127.0.0.1 (token required).',
+    usage:
+      'Usage: toxscope serve [--port P]\n  Serves the UI on http://127.0.0.1:P/ (P = 0 or omitted: a free port).\n',
+    run: (args, { io, paths }) => {
+      const { values } = parseArgs({ args, options: { port: { type: 'string' } }, strict: true });
+      return serveCommand({ port: parsePort(values.port), ...paths }, io);
+    },
+  },
+  doctor: {
+    summary:
+      'doctor [--json]                           Versions, execution providers that load, CPU, memory, Electron, display.',
+    usage: 'Usage: toxscope doctor [--json]\n  Prints what this machine can run; --json for scripts.\n',
+    run: (args, { io }) => {
+      const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, strict: true });
+      return doctorCommand({ json: values.json }, io);
+    },
+  },
+};
+
 const usage = `ToxScope ${appVersion} — neuron-level DPO analysis and MaRCo detoxification, offline.
 
 Usage: toxscope <command> [options]
 
 Commands:
-  serve [--port P]     Serve the desktop UI to a browser on 127.0.0.1 (random port by default).
-                       Prints the URL with its one-time token; every request needs it.
-  doctor [--json]      Report versions, execution providers that load, CPU features, Electron,
-                       display and memory. Run this first when something is wrong.
+${Object.values(commands)
+  .map((command) => `  ${command.summary}`)
+  .join('\n')}
+
+<model> is a Hugging Face folder, an org/name in the local Hugging Face cache, or demo:gpt2-base.
 
 Options:
   -h, --help           Show this help (or a command's: toxscope <command> --help).
@@ -30,13 +91,6 @@ Options:
 
 Exit codes: 0 success, 2 bad usage or input, 3 invalid model/weights/probe, 130 cancelled.
 `;
-
-const commandUsage: Record<string, string> = {
-  serve: 'Usage: toxscope serve [--port P]\n  Serves the UI on http://127.0.0.1:P/ (P = 0 or omitted: a free port).\n',
-  doctor: 'Usage: toxscope doctor [--json]\n  Prints what this machine can run; --json for scripts.\n',
-};
-
-class UsageError extends Error {}
 
 function parsePort(value: string | undefined): number {
   if (value === undefined) return 0;
@@ -46,43 +100,31 @@ function parsePort(value: string | undefined): number {
   return port;
 }
 
+function isParseArgsError(thrown: unknown): thrown is Error {
+  return thrown instanceof TypeError && 'code' in thrown && String(thrown.code).startsWith('ERR_PARSE_ARGS');
+}
+
 export async function runCli(argv: string[], io: CliIo, paths: CliPaths): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     io.stdout(usage);
-    return command === undefined ? exitCodes.badInput : exitCodes.ok;
+    return name === undefined ? exitCodes.badInput : exitCodes.ok;
   }
-  if (command === '-v' || command === '--version') {
+  if (name === '-v' || name === '--version') {
     io.stdout(`${appVersion}\n`);
     return exitCodes.ok;
   }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   try {
-    if (!(command in commandUsage)) throw new UsageError(`Unknown command "${command}".`);
+    if (!command) throw new UsageError(`Unknown command "${name}".`);
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout(commandUsage[command]!);
+      io.stdout(command.usage);
       return exitCodes.ok;
     }
-    switch (command) {
-      case 'doctor': {
-        const { values } = parseArgs({
-          args: rest,
-          options: { json: { type: 'boolean', default: false } },
-          strict: true,
-        });
-        return await doctorCommand({ json: values.json }, io);
-      }
-      case 'serve': {
-        const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } }, strict: true });
-        return await serveCommand({ port: parsePort(values.port), ...paths }, io);
-      }
-    }
-    throw new UsageError(`Unknown command "${command}".`);
+    return await command.run(rest, { io, workerUrl: paths.workerUrl, paths });
   } catch (thrown) {
-    if (
-      thrown instanceof UsageError ||
-      (thrown instanceof TypeError && 'code' in thrown && String(thrown.code).startsWith('ERR_PARSE_ARGS'))
-    ) {
-      io.stderr(`toxscope: ${thrown.message}\nRun \`toxscope --help\` for the commands and their options.\n`);
+    if (thrown instanceof UsageError || isParseArgsError(thrown)) {
+      io.stderr(`toxscope: ${thrown.message}\nRun \`toxscope ${command ? `${name} ` : ''}--help\` for the options.\n`);
       return exitCodes.badInput;
     }
     const error = toAppError(thrown);

@@ -15,7 +15,8 @@ export const blockHookSuffixes = [
 /** Every hook of an n-layer GPT-style model, plus the final norm and logits. */
 export function decoderHookNames(nLayers: number): string[] {
   const names: string[] = [];
-  for (let layer = 0; layer < nLayers; layer++) for (const suffix of blockHookSuffixes) names.push(`blocks.${layer}.${suffix}`);
+  for (let layer = 0; layer < nLayers; layer++)
+    for (const suffix of blockHookSuffixes) names.push(`blocks.${layer}.${suffix}`);
   names.push('ln_final.hook_normalized', 'logits');
   return names;
 }
@@ -29,9 +30,14 @@ function globToRegExp(pattern: string): RegExp {
  * Selects hook names by exact names or globs (`*` matches within one dotted segment). Returns the matches in the
  * model's order and the patterns that matched nothing (so callers can say which names were wrong).
  */
-export function matchHookNames(available: readonly string[], patterns: readonly string[]): { names: string[]; unmatched: string[] } {
+export function matchHookNames(
+  available: readonly string[],
+  patterns: readonly string[],
+): { names: string[]; unmatched: string[] } {
   const expressions = patterns.map((pattern) => [pattern, globToRegExp(pattern)] as const);
   const names = available.filter((name) => expressions.some(([, expression]) => expression.test(name)));
-  const unmatched = expressions.filter(([, expression]) => !available.some((name) => expression.test(name))).map(([pattern]) => pattern);
+  const unmatched = expressions
+    .filter(([, expression]) => !available.some((name) => expression.test(name)))
+    .map(([pattern]) => pattern);
   return { names, unmatched };
 }

@@ -29,9 +29,86 @@ export interface GemmBenchmarkResult {
   peakGflops: number;
 }
 
+/** Which model to load: a folder, an `org/name` in the HF cache, or `demo:…`, optionally with other weights. */
+export interface ModelSelection {
+  model: string;
+  /** A state-dict file (.safetensors, .bin, .pt) loaded onto the model's architecture and tokenizer. */
+  weights?: string;
+}
+
+/** Where to run: the device choice and onnxruntime's intra-op threads (omitted = its default). */
+export interface RunSettings {
+  device: DeviceChoice;
+  threads?: number;
+}
+
+/** `toxscope inspect` output (cli.md §1). */
+export interface ModelInspection {
+  architecture: 'gpt2';
+  nLayers: number;
+  dModel: number;
+  dMlp: number;
+  nHeads: number;
+  dVocab: number;
+  nCtx: number;
+  parameters: number;
+  tokenizer: { kind: string; vocabSize: number };
+  weights: { format: string; files: string[]; sha256: string };
+}
+
+export interface TokenizeRequest extends ModelSelection {
+  text: string;
+}
+
+export interface Tokenization {
+  ids: number[];
+  tokens: string[];
+}
+
+export interface ActivationsRequest extends ModelSelection, RunSettings {
+  /** Exactly one of text and ids. */
+  text?: string;
+  ids?: number[];
+  /** Hook names or globs; omitted = every blocks.{L}.mlp.hook_post and logits. */
+  hooks?: string[];
+  prependBos: boolean;
+  /** The .safetensors file to write. */
+  out: string;
+}
+
+export interface ActivationsResult {
+  out: string;
+  device: DeviceReport;
+  tensors: { name: string; dtype: 'F32' | 'I64'; shape: number[] }[];
+}
+
+export interface GenerateRequest extends ModelSelection, RunSettings {
+  prompt: string;
+  maxNewTokens: number;
+  /** null = greedy. */
+  sampling: { temperature: number; topK: number; topP: number; seed: number } | null;
+}
+
+export interface GeneratedToken {
+  id: number;
+  /** The text this token adds (may be empty until a multi-byte character completes). */
+  text: string;
+}
+
+export interface GenerateResult {
+  promptIds: number[];
+  ids: number[];
+  text: string;
+  device: DeviceReport;
+}
+
 /** name → request, frame (streamed partial result) and result types. */
 export interface JobCatalogue {
   'device:benchmark': { request: GemmBenchmarkRequest; frame: GemmPoint; result: GemmBenchmarkResult };
+  'model:inspect': { request: ModelSelection; frame: never; result: ModelInspection };
+  'model:tokenize': { request: TokenizeRequest; frame: never; result: Tokenization };
+  'model:activations': { request: ActivationsRequest; frame: never; result: ActivationsResult };
+  'model:generate': { request: GenerateRequest; frame: GeneratedToken; result: GenerateResult };
 }
 
 export type JobName = keyof JobCatalogue;
@@ -56,13 +133,108 @@ function isGemmBenchmarkRequest(value: unknown): value is GemmBenchmarkRequest {
   );
 }
 
+const isNonEmptyString = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= 4096;
+const isOptionalString = (value: unknown) => value === undefined || isNonEmptyString(value);
+
+function isModelSelection(value: Record<string, unknown>): boolean {
+  return isNonEmptyString(value.model) && isOptionalString(value.weights);
+}
+
+function isRunSettings(value: Record<string, unknown>): boolean {
+  return (
+    isOneOf(deviceChoices)(value.device) &&
+    (value.threads === undefined || (isPositiveInteger(value.threads) && value.threads <= 256))
+  );
+}
+
+const isTokenId = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
+const maxTextLength = 1_000_000;
+
+function isInspectRequest(value: unknown): value is ModelSelection {
+  return isRecord(value) && hasOnlyKeys(value, ['model', 'weights']) && isModelSelection(value);
+}
+
+function isTokenizeRequest(value: unknown): value is TokenizeRequest {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, ['model', 'weights', 'text']) &&
+    isModelSelection(value) &&
+    typeof value.text === 'string' &&
+    value.text.length <= maxTextLength
+  );
+}
+
+function isActivationsRequest(value: unknown): value is ActivationsRequest {
+  if (
+    !isRecord(value) ||
+    !hasOnlyKeys(value, ['model', 'weights', 'device', 'threads', 'text', 'ids', 'hooks', 'prependBos', 'out'])
+  )
+    return false;
+  const hasText = typeof value.text === 'string' && value.text.length <= maxTextLength;
+  const hasIds = isArrayOf(isTokenId)(value.ids) && value.ids.length > 0;
+  return (
+    isModelSelection(value) &&
+    isRunSettings(value) &&
+    hasText !== hasIds &&
+    (value.text === undefined || hasText) &&
+    (value.ids === undefined || hasIds) &&
+    (value.hooks === undefined || (isArrayOf(isNonEmptyString)(value.hooks) && value.hooks.length > 0)) &&
+    typeof value.prependBos === 'boolean' &&
+    isNonEmptyString(value.out)
+  );
+}
+
+function isSampling(value: unknown): boolean {
+  if (value === null) return true;
+  if (!isRecord(value) || !hasOnlyKeys(value, ['temperature', 'topK', 'topP', 'seed'])) return false;
+  const { temperature, topK, topP, seed } = value;
+  return (
+    typeof temperature === 'number' &&
+    temperature > 0 &&
+    temperature <= 100 &&
+    Number.isInteger(topK) &&
+    (topK as number) >= 0 &&
+    typeof topP === 'number' &&
+    topP > 0 &&
+    topP <= 1 &&
+    Number.isInteger(seed) &&
+    (seed as number) >= 0
+  );
+}
+
+function isGenerateRequest(value: unknown): value is GenerateRequest {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, ['model', 'weights', 'device', 'threads', 'prompt', 'maxNewTokens', 'sampling']) &&
+    isModelSelection(value) &&
+    isRunSettings(value) &&
+    typeof value.prompt === 'string' &&
+    value.prompt.length <= maxTextLength &&
+    isPositiveInteger(value.maxNewTokens) &&
+    value.maxNewTokens <= 100_000 &&
+    isSampling(value.sampling)
+  );
+}
+
+const modelShape = 'model: a folder, org/name or demo:name, weights?: a file';
+const runShape = `device: ${deviceChoices.join('|')}, threads?: 1..256`;
+
 /** What each job's request must look like, said in words for INPUT_INVALID hints. */
 export const jobRequestShapes: { [N in JobName]: string } = {
   'device:benchmark': `{device: ${deviceChoices.join('|')}, sizes: 1–32 integers in 1..${maxGemmSize}, repeats: 1..100, threads?: 1..256}`,
+  'model:inspect': `{${modelShape}}`,
+  'model:tokenize': `{${modelShape}, text}`,
+  'model:activations': `{${modelShape}, ${runShape}, text or ids (not both), hooks?: names or globs, prependBos, out: a .safetensors path}`,
+  'model:generate': `{${modelShape}, ${runShape}, prompt, maxNewTokens ≥ 1, sampling: null or {temperature > 0, topK ≥ 0, topP in (0, 1], seed ≥ 0}}`,
 };
 
 export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'device:benchmark': isGemmBenchmarkRequest,
+  'model:inspect': isInspectRequest,
+  'model:tokenize': isTokenizeRequest,
+  'model:activations': isActivationsRequest,
+  'model:generate': isGenerateRequest,
 };
 
 export const jobNames = Object.keys(jobRequestGuards) as JobName[];

@@ -11,9 +11,15 @@ export function maxAbsDifference(actual: ArrayLike<number>, expected: ArrayLike<
 }
 
 /** Returns null when within tolerance, else a message naming the tensor, its first values and the max difference. */
-export function describeMismatch(name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): string | null {
+export function describeMismatch(
+  name: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: number,
+): string | null {
   const max = maxAbsDifference(actual, expected);
   if (max <= tolerance) return null;
-  const head = (values: ArrayLike<number>) => Array.from({ length: Math.min(5, values.length) }, (_, index) => values[index]!.toFixed(6)).join(', ');
+  const head = (values: ArrayLike<number>) =>
+    Array.from({ length: Math.min(5, values.length) }, (_, index) => values[index]!.toFixed(6)).join(', ');
   return `${name}: max |diff| ${max} > ${tolerance} (lengths ${actual.length} vs ${expected.length}); actual [${head(actual)}] expected [${head(expected)}]`;
 }

@@ -23,7 +23,8 @@ export function tinyGpt2Folder(layout: 'hub' | 'bin'): string {
 
 export function gpt2Golden(label: 'base' | 'dpo'): SafetensorsFile {
   const golden = openSafetensors(fileURLToPath(new URL(`../golden/gpt2-tiny-${label}.safetensors`, import.meta.url)));
-  if (golden.metadata.format_version !== '1') throw new Error(`golden format ${golden.metadata.format_version}; regenerate with: ${golden.metadata.regenerate}`);
+  if (golden.metadata.format_version !== '1')
+    throw new Error(`golden format ${golden.metadata.format_version}; regenerate with: ${golden.metadata.regenerate}`);
   return golden;
 }
 

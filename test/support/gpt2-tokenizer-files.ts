@@ -24,18 +24,39 @@ export function writeGpt2VocabMergesFolder(folder = mkdtempSync(join(os.tmpdir()
 }
 
 /** A folder with a tokenizer.json equivalent to GPT-2's fast tokenizer. */
-export function writeGpt2TokenizerJsonFolder(folder = mkdtempSync(join(os.tmpdir(), 'toxscope-gpt2-tokjson-'))): string {
+export function writeGpt2TokenizerJsonFolder(
+  folder = mkdtempSync(join(os.tmpdir(), 'toxscope-gpt2-tokjson-')),
+): string {
   const merges = gpt2MergesText()
     .split('\n')
     .filter((line) => line !== '' && !line.startsWith('#version'));
   const tokenizer = {
     version: '1.0',
-    added_tokens: [{ id: 50256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
+    added_tokens: [
+      {
+        id: 50256,
+        content: '<|endoftext|>',
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: true,
+        special: true,
+      },
+    ],
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, vocab: gpt2Vocab(), merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      vocab: gpt2Vocab(),
+      merges,
+    },
   };
   writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify(tokenizer));
   return folder;

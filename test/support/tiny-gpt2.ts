@@ -28,7 +28,8 @@ export function tinyGpt2Weights(config: Gpt2Config, seed = 1): Map<string, Float
   for (const [name, shape] of gpt2WeightShapes(config)) {
     const count = shape.reduce((product, dim) => product * dim, 1);
     const values = randomNormal(random, count, name.endsWith('.b') || name.includes('.b_') ? 0.1 : 0.3);
-    if (/ln\d?\.w$|ln_final\.w$/.test(name)) for (let index = 0; index < count; index++) values[index] = 1 + values[index]! * 0.3;
+    if (/ln\d?\.w$|ln_final\.w$/.test(name))
+      for (let index = 0; index < count; index++) values[index] = 1 + values[index]! * 0.3;
     weights.set(name, values);
   }
   return weights;

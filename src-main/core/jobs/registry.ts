@@ -2,6 +2,7 @@
 
 import type { JobCatalogue, JobName } from '../../shared/index.ts';
 import { runGemmBenchmark } from '../diagnostics/gemm-benchmark.ts';
+import { activationsJob, generateJob, inspectJob, tokenizeJob } from '../models/model-jobs.ts';
 import type { Job } from './job.ts';
 
 export type JobRegistry = {
@@ -10,4 +11,8 @@ export type JobRegistry = {
 
 export const jobRegistry: JobRegistry = {
   'device:benchmark': runGemmBenchmark,
+  'model:inspect': inspectJob,
+  'model:tokenize': tokenizeJob,
+  'model:activations': activationsJob,
+  'model:generate': generateJob,
 };

@@ -16,15 +16,24 @@ export interface RawConfig {
 export function readModelConfig(folder: string): RawConfig {
   const path = join(folder, 'config.json');
   if (!existsSync(path)) {
-    raise('MODEL_NOT_FOUND', `${folder} has no config.json.`, 'Pass the model folder as saved by save_pretrained (config.json beside the weights).');
+    raise(
+      'MODEL_NOT_FOUND',
+      `${folder} has no config.json.`,
+      'Pass the model folder as saved by save_pretrained (config.json beside the weights).',
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    raise('WEIGHTS_INVALID', `${path} is not valid JSON (${(error as Error).message}).`, 'Restore config.json from the original model.');
+    raise(
+      'WEIGHTS_INVALID',
+      `${path} is not valid JSON (${(error as Error).message}).`,
+      'Restore config.json from the original model.',
+    );
   }
-  if (typeof json !== 'object' || json === null) raise('WEIGHTS_INVALID', `${path} is not a JSON object.`, 'Restore config.json.');
+  if (typeof json !== 'object' || json === null)
+    raise('WEIGHTS_INVALID', `${path} is not a JSON object.`, 'Restore config.json.');
   const modelType = (json as { model_type?: unknown }).model_type;
   if (!(supportedArchitectures as readonly unknown[]).includes(modelType)) {
     raise(

@@ -50,13 +50,20 @@ export function prepareCachedGraph(
   weights: Map<string, StateDictTensor>,
   build: (weight: (name: string, dims: number[]) => InitializerSpec) => GraphSpec,
 ): CachedGraph {
-  const key = createHash('sha256').update(JSON.stringify({ graphBuilderVersion, fingerprint, options })).digest('hex').slice(0, 24);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ graphBuilderVersion, fingerprint, options }))
+    .digest('hex')
+    .slice(0, 24);
   const folder = join(graphCacheDir(), key);
   const modelPath = join(folder, 'model.onnx');
   const metaPath = join(folder, 'meta.json');
   if (existsSync(modelPath) && existsSync(metaPath)) {
-    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { weightsPlacement: CachedGraph['weightsPlacement']; linkedFiles: string[] };
-    if (meta.linkedFiles.every((file) => existsSync(join(folder, file)))) return { modelPath, hit: true, weightsPlacement: meta.weightsPlacement };
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as {
+      weightsPlacement: CachedGraph['weightsPlacement'];
+      linkedFiles: string[];
+    };
+    if (meta.linkedFiles.every((file) => existsSync(join(folder, file))))
+      return { modelPath, hit: true, weightsPlacement: meta.weightsPlacement };
   }
   mkdirSync(folder, { recursive: true });
 
@@ -73,11 +80,22 @@ export function prepareCachedGraph(
         linkedNames.set(location.path, linkOrNull(location.path, join(folder, linked)) ? linked : null);
       }
       const linked = linkedNames.get(location.path);
-      if (linked) return { name, type: 'float32', dims, external: { location: linked, offset: location.offset, length: location.byteLength } };
+      if (linked)
+        return {
+          name,
+          type: 'float32',
+          dims,
+          external: { location: linked, offset: location.offset, length: location.byteLength },
+        };
     }
     const data = tensor.read();
     converted.push({ name, dtype: 'F32', shape: dims, data });
-    const spec: InitializerSpec = { name, type: 'float32', dims, external: { location: 'converted.safetensors', offset: convertedOffset, length: data.byteLength } };
+    const spec: InitializerSpec = {
+      name,
+      type: 'float32',
+      dims,
+      external: { location: 'converted.safetensors', offset: convertedOffset, length: data.byteLength },
+    };
     convertedOffset += data.byteLength;
     return spec;
   };
@@ -88,7 +106,8 @@ export function prepareCachedGraph(
     const bytes = encodeSafetensors(converted);
     const dataStart = bytes.length - convertedOffset;
     for (const initializer of graph.initializers ?? []) {
-      if ('external' in initializer && initializer.external.location === 'converted.safetensors') initializer.external.offset += dataStart;
+      if ('external' in initializer && initializer.external.location === 'converted.safetensors')
+        initializer.external.offset += dataStart;
     }
     writeFileAtomic(join(folder, 'converted.safetensors'), bytes);
   }
@@ -96,6 +115,19 @@ export function prepareCachedGraph(
   const weightsPlacement = converted.length === 0 ? 'linked' : linkedFiles.length === 0 ? 'converted' : 'mixed';
   writeFileAtomic(join(folder, 'graph.txt'), dumpGraph(graph) + '\n');
   writeFileAtomic(modelPath, encodeModel(graph));
-  writeFileAtomic(metaPath, JSON.stringify({ graphBuilderVersion, fingerprint, options, weightsPlacement, linkedFiles: [...linkedFiles, ...(converted.length ? ['converted.safetensors'] : [])] }, null, 2));
+  writeFileAtomic(
+    metaPath,
+    JSON.stringify(
+      {
+        graphBuilderVersion,
+        fingerprint,
+        options,
+        weightsPlacement,
+        linkedFiles: [...linkedFiles, ...(converted.length ? ['converted.safetensors'] : [])],
+      },
+      null,
+      2,
+    ),
+  );
   return { modelPath, hit: false, weightsPlacement };
 }

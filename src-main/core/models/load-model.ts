@@ -59,6 +59,9 @@ export function loadModel(reference: string, weightsFile?: string): LoadedModel 
     weights,
     fingerprint: () => (fingerprint ??= fingerprintFiles(stateDict.files)),
     weightsBytes: stateDict.files.reduce((sum, file) => sum + statSync(file).size, 0),
-    parameters: [...weights.values()].reduce((sum, tensor) => sum + tensor.shape.reduce((product, dim) => product * dim, 1), 0),
+    parameters: [...weights.values()].reduce(
+      (sum, tensor) => sum + tensor.shape.reduce((product, dim) => product * dim, 1),
+      0,
+    ),
   };
 }

@@ -51,11 +51,19 @@ export function resolveModelRef(reference: string): ResolvedModel {
   if (reference.startsWith('demo:')) {
     const name = reference.slice('demo:'.length);
     if (!(demoModels as readonly string[]).includes(name)) {
-      raise('MODEL_NOT_FOUND', `There is no demo model "${name}".`, `Demo models: ${demoModels.map((model) => `demo:${model}`).join(', ')}.`);
+      raise(
+        'MODEL_NOT_FOUND',
+        `There is no demo model "${name}".`,
+        `Demo models: ${demoModels.map((model) => `demo:${model}`).join(', ')}.`,
+      );
     }
     const folder = join(demoFolder(), name);
     if (!isDirectory(folder)) {
-      raise('MODEL_NOT_FOUND', `The demo model ${reference} is not installed (no folder ${folder}).`, 'Rebuild the demo models with `npm run demo:train`, or pass a model folder.');
+      raise(
+        'MODEL_NOT_FOUND',
+        `The demo model ${reference} is not installed (no folder ${folder}).`,
+        'Rebuild the demo models with `npm run demo:train`, or pass a model folder.',
+      );
     }
     return { reference, folder, source: 'demo' };
   }
@@ -70,5 +78,9 @@ export function resolveModelRef(reference: string): ResolvedModel {
       'ToxScope never downloads. Pass the folder that holds config.json and the weights, or download the model on a machine with network and copy the cache (set HF_HUB_CACHE or HF_HOME to point at it).',
     );
   }
-  return raise('MODEL_NOT_FOUND', `No model folder at ${asPath}.`, 'Pass a folder with config.json, tokenizer files and weights, an org/name in your Hugging Face cache, or demo:gpt2-base.');
+  return raise(
+    'MODEL_NOT_FOUND',
+    `No model folder at ${asPath}.`,
+    'Pass a folder with config.json, tokenizer files and weights, an org/name in your Hugging Face cache, or demo:gpt2-base.',
+  );
 }

@@ -119,7 +119,11 @@ export function dumpGraph(graph: GraphSpec): string {
       .join(' ');
   const initializer = (spec: InitializerSpec) =>
     `  const  ${spec.name}: ${spec.type}[${spec.dims.join(', ')}]${
-      'external' in spec ? ` @ ${spec.external.location}+${spec.external.offset}` : spec.data.length <= 8 ? ` = [${Array.from(spec.data).join(', ')}]` : ''
+      'external' in spec
+        ? ` @ ${spec.external.location}+${spec.external.offset}`
+        : spec.data.length <= 8
+          ? ` = [${Array.from(spec.data as ArrayLike<number | bigint>, String).join(', ')}]`
+          : ''
     }`;
   return [
     `graph ${graph.name} (opset ${graph.opset ?? 20})`,

@@ -66,6 +66,13 @@ export class GraphWriter {
   }
 
   graph(name: string): GraphSpec {
-    return { name, nodes: this.nodes, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers, opset: 20 };
+    return {
+      name,
+      nodes: this.nodes,
+      inputs: this.inputs,
+      outputs: this.outputs,
+      initializers: this.initializers,
+      opset: 20,
+    };
   }
 }

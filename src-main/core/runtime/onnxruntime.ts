@@ -110,7 +110,10 @@ export interface SessionOptions {
 /** Creates a session from model bytes, or from a model.onnx path (needed when weights are external data). */
 export async function createSession(model: Uint8Array | string, options: SessionOptions): Promise<Session> {
   try {
-    const create = ort.InferenceSession.create as (model: Uint8Array | string, options: Ort.InferenceSession.SessionOptions) => Promise<Session>;
+    const create = ort.InferenceSession.create as (
+      model: Uint8Array | string,
+      options: Ort.InferenceSession.SessionOptions,
+    ) => Promise<Session>;
     return await create(model, {
       executionProviders: [options.device.used],
       graphOptimizationLevel: 'all',

@@ -178,7 +178,8 @@ export class ByteLevelBpeTokenizer {
       const id = this.spec.vocab.get(symbol);
       if (id !== undefined) return id;
       const unk = this.spec.specialIds.unk;
-      if (unk === null) throw new RangeError(`token "${symbol}" is not in the vocabulary and the tokenizer has no unk token`);
+      if (unk === null)
+        throw new RangeError(`token "${symbol}" is not in the vocabulary and the tokenizer has no unk token`);
       return unk;
     });
     if (this.#cache.size < 100_000) this.#cache.set(word, ids);

@@ -18,7 +18,11 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    return raise('MODEL_NOT_FOUND', `${path} is not valid JSON (${(error as Error).message}).`, 'Restore the tokenizer files from the original model folder.');
+    return raise(
+      'MODEL_NOT_FOUND',
+      `${path} is not valid JSON (${(error as Error).message}).`,
+      'Restore the tokenizer files from the original model folder.',
+    );
   }
 }
 
@@ -62,13 +66,25 @@ function fromTokenizerJson(path: string, config: Record<string, unknown>): Token
   };
   const model = json.model;
   if (model?.type !== 'BPE' || typeof model.vocab !== 'object' || !Array.isArray(model.merges)) {
-    raise('MODEL_NOT_FOUND', `${path} is not a byte-level BPE tokenizer (model type ${JSON.stringify(model?.type)}).`, 'ToxScope supports GPT-2 and BART tokenizers (byte-level BPE).');
+    raise(
+      'MODEL_NOT_FOUND',
+      `${path} is not a byte-level BPE tokenizer (model type ${JSON.stringify(model?.type)}).`,
+      'ToxScope supports GPT-2 and BART tokenizers (byte-level BPE).',
+    );
   }
   if (json.pre_tokenizer?.type !== 'ByteLevel') {
-    raise('MODEL_NOT_FOUND', `${path} uses the ${JSON.stringify(json.pre_tokenizer?.type)} pre-tokenizer, not ByteLevel.`, 'ToxScope supports GPT-2 and BART tokenizers (byte-level BPE).');
+    raise(
+      'MODEL_NOT_FOUND',
+      `${path} uses the ${JSON.stringify(json.pre_tokenizer?.type)} pre-tokenizer, not ByteLevel.`,
+      'ToxScope supports GPT-2 and BART tokenizers (byte-level BPE).',
+    );
   }
   if (json.pre_tokenizer.add_prefix_space) {
-    raise('MODEL_NOT_FOUND', `${path} sets add_prefix_space, which ToxScope does not implement.`, 'Use the tokenizer files shipped with GPT-2 or BART.');
+    raise(
+      'MODEL_NOT_FOUND',
+      `${path} sets add_prefix_space, which ToxScope does not implement.`,
+      'Use the tokenizer files shipped with GPT-2 or BART.',
+    );
   }
   const vocab = new Map(Object.entries(model.vocab));
   const merges = model.merges.map((merge): [string, string] => {
@@ -85,13 +101,19 @@ function fromTokenizerJson(path: string, config: Record<string, unknown>): Token
   }));
   const lookup = (token: string) => addedTokens.find((added) => added.content === token)?.id ?? vocab.get(token);
   const postProcessor = json.post_processor?.type;
-  const template = postProcessor === 'RobertaProcessing' || postProcessor === 'BertProcessing' || postProcessor === 'TemplateProcessing' ? 'bos-eos' : 'none';
+  const template =
+    postProcessor === 'RobertaProcessing' ||
+    postProcessor === 'BertProcessing' ||
+    postProcessor === 'TemplateProcessing'
+      ? 'bos-eos'
+      : 'none';
   return { vocab, merges, addedTokens, specialIds: specialIds(lookup, config), template };
 }
 
 function fromVocabAndMerges(folder: string, config: Record<string, unknown>, modelType: string): TokenizerSpec {
   const vocabJson = readJson(join(folder, 'vocab.json'));
-  if (typeof vocabJson !== 'object' || vocabJson === null) raise('MODEL_NOT_FOUND', `${join(folder, 'vocab.json')} is not a JSON object.`, 'Restore the tokenizer files.');
+  if (typeof vocabJson !== 'object' || vocabJson === null)
+    raise('MODEL_NOT_FOUND', `${join(folder, 'vocab.json')} is not a JSON object.`, 'Restore the tokenizer files.');
   const vocab = new Map(Object.entries(vocabJson as Record<string, number>));
   const merges = readFileSync(join(folder, 'merges.txt'), 'utf8')
     .split('\n')
@@ -109,7 +131,13 @@ function fromVocabAndMerges(folder: string, config: Record<string, unknown>, mod
     const content = [...vocab].find(([, vocabId]) => vocabId === id)![0];
     addedTokens.push({ id, content, special: true, lstrip: role === 'mask', rstrip: false });
   }
-  return { vocab, merges, addedTokens, specialIds: ids, template: bosEosModelTypes.has(modelType) ? 'bos-eos' : 'none' };
+  return {
+    vocab,
+    merges,
+    addedTokens,
+    specialIds: ids,
+    template: bosEosModelTypes.has(modelType) ? 'bos-eos' : 'none',
+  };
 }
 
 /** `modelType` is config.json's model_type (decides BART's <s> … </s> template for vocab+merges folders). */
@@ -122,7 +150,11 @@ export function loadTokenizer(folder: string, modelType: string): LoadedTokenize
   };
   const tokenizerJson = join(folder, 'tokenizer.json');
   if (existsSync(tokenizerJson)) {
-    return { tokenizer: new ByteLevelBpeTokenizer(fromTokenizerJson(tokenizerJson, config)), format: 'tokenizer.json', files: [tokenizerJson] };
+    return {
+      tokenizer: new ByteLevelBpeTokenizer(fromTokenizerJson(tokenizerJson, config)),
+      format: 'tokenizer.json',
+      files: [tokenizerJson],
+    };
   }
   if (existsSync(join(folder, 'vocab.json')) && existsSync(join(folder, 'merges.txt'))) {
     return {

@@ -46,7 +46,10 @@ export function fingerprintFile(path: string): string {
   if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) return cached.sha256;
   const sha256 = sha256File(path);
   try {
-    writeFileAtomic(cachePath(), JSON.stringify({ ...readCache(), [path]: { size: stat.size, mtimeMs: stat.mtimeMs, sha256 } }));
+    writeFileAtomic(
+      cachePath(),
+      JSON.stringify({ ...readCache(), [path]: { size: stat.size, mtimeMs: stat.mtimeMs, sha256 } }),
+    );
   } catch {
     // A read-only data folder only costs re-hashing next time.
   }

@@ -63,15 +63,28 @@ export function openTorchCheckpoint(path: string): TorchCheckpoint {
         'Re-save it with a current PyTorch: torch.save(torch.load(path), path), or convert it to safetensors.',
       );
     }
-    raise('WEIGHTS_INVALID', `${path} is neither a PyTorch zip checkpoint nor a pickle.`, 'Check that this is a .bin/.pt file written by torch.save.');
+    raise(
+      'WEIGHTS_INVALID',
+      `${path} is neither a PyTorch zip checkpoint nor a pickle.`,
+      'Check that this is a .bin/.pt file written by torch.save.',
+    );
   }
   const archive = openZip(path);
   const pickleName = [...archive.entries.keys()].find((name) => /^[^/]+\/data\.pkl$/.test(name));
-  if (!pickleName) raise('WEIGHTS_INVALID', `${path} has no data.pkl: it is a zip file, but not one written by torch.save.`, 'Check the file.');
+  if (!pickleName)
+    raise(
+      'WEIGHTS_INVALID',
+      `${path} has no data.pkl: it is a zip file, but not one written by torch.save.`,
+      'Check the file.',
+    );
   const prefix = pickleName.slice(0, -'data.pkl'.length);
   const byteOrderEntry = archive.entries.get(`${prefix}byteorder`);
   if (byteOrderEntry && archive.read(`${prefix}byteorder`).toString('utf8').trim() !== 'little') {
-    raise('WEIGHTS_INVALID', `${path} was saved on a big-endian machine.`, 'Re-save it on a little-endian machine (x86, ARM).');
+    raise(
+      'WEIGHTS_INVALID',
+      `${path} was saved on a big-endian machine.`,
+      'Re-save it on a little-endian machine (x86, ARM).',
+    );
   }
   const root = unpickle(archive.read(pickleName), path);
   return { path, root, readFloat32: (tensor) => readTensor(archive, prefix, tensor) };
@@ -85,11 +98,21 @@ function readTensor(archive: ZipArchive, prefix: string, tensor: TensorRef): Flo
   // The furthest element the view touches decides how much of the storage to read.
   const lastElement = storageOffset + shape.reduce((sum, dim, axis) => sum + (dim - 1) * stride[axis]!, 0);
   if (lastElement >= storage.numel) {
-    raise('WEIGHTS_INVALID', `${archive.path}: a tensor of shape [${shape.join(', ')}] reaches past the end of its storage.`, 'The file is corrupt; copy it again.');
+    raise(
+      'WEIGHTS_INVALID',
+      `${archive.path}: a tensor of shape [${shape.join(', ')}] reaches past the end of its storage.`,
+      'The file is corrupt; copy it again.',
+    );
   }
-  const raw = archive.readRange(`${prefix}data/${storage.key}`, storageOffset * bytesPerElement, (lastElement - storageOffset + 1) * bytesPerElement);
+  const raw = archive.readRange(
+    `${prefix}data/${storage.key}`,
+    storageOffset * bytesPerElement,
+    (lastElement - storageOffset + 1) * bytesPerElement,
+  );
   const values = toFloat32(raw, asSafetensorsDtype[storage.dtype]);
-  const contiguous = shape.every((_, axis) => stride[axis] === shape.slice(axis + 1).reduce((product, dim) => product * dim, 1));
+  const contiguous = shape.every(
+    (_, axis) => stride[axis] === shape.slice(axis + 1).reduce((product, dim) => product * dim, 1),
+  );
   if (contiguous) return values;
   const out = new Float32Array(count);
   const index = new Array<number>(shape.length).fill(0);

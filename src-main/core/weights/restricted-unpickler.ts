@@ -12,7 +12,8 @@ export interface StorageRef {
   numel: number;
 }
 
-export type TorchDtype = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+export type TorchDtype =
+  'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 /** A tensor described by a pickle: its storage, offset (in elements), shape and strides. Data is read later. */
 export interface TensorRef {
@@ -71,7 +72,11 @@ function refuse(path: string, name: string): never {
 }
 
 function malformed(path: string, problem: string): never {
-  return raise('WEIGHTS_INVALID', `${path} has a malformed pickle: ${problem}.`, 'The file may be corrupt; copy it again or re-save it.');
+  return raise(
+    'WEIGHTS_INVALID',
+    `${path} has a malformed pickle: ${problem}.`,
+    'The file may be corrupt; copy it again or re-save it.',
+  );
 }
 
 const mark = Symbol('mark');
@@ -357,7 +362,13 @@ export function unpickle(bytes: Uint8Array, path: string): PickleValue {
       case 0x51: {
         // BINPERSID: torch storage ('storage', StorageType, key, location, numel)
         const [tag, storageType, key, , numel] = tupleItems(pop(), path, 'a persistent id');
-        if (tag !== 'storage' || !storageType || typeof storageType !== 'object' || !('kind' in storageType) || storageType.kind !== 'global') {
+        if (
+          tag !== 'storage' ||
+          !storageType ||
+          typeof storageType !== 'object' ||
+          !('kind' in storageType) ||
+          storageType.kind !== 'global'
+        ) {
           malformed(path, 'a persistent id that is not a torch storage');
         }
         const dtype = storageDtypes[storageType.name.replace(/^torch\./, '')];
@@ -379,7 +390,8 @@ export function unpickle(bytes: Uint8Array, path: string): PickleValue {
         // NEWOBJ: cls.__new__(cls, *args) — only OrderedDict-like containers reach here
         const args = pop();
         const cls = pop();
-        if (!cls || typeof cls !== 'object' || !('kind' in cls) || cls.kind !== 'global') malformed(path, 'NEWOBJ without a class');
+        if (!cls || typeof cls !== 'object' || !('kind' in cls) || cls.kind !== 'global')
+          malformed(path, 'NEWOBJ without a class');
         stack.push(callGlobal(cls.name, tupleItems(args, path, cls.name), path));
         break;
       }

@@ -52,7 +52,8 @@ function invalid(path: string, problem: string): never {
 }
 
 function parseHeader(path: string, header: unknown, dataLength: number, dataStart: number): SafetensorsFile['tensors'] {
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) invalid(path, 'the header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    invalid(path, 'the header is not a JSON object');
   const tensors = new Map<string, TensorEntry>();
   const spans: [number, number, string][] = [];
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
@@ -79,11 +80,24 @@ function parseHeader(path: string, header: unknown, dataLength: number, dataStar
     const [begin, end] = offsets as [number, number];
     const expected = (shape as number[]).reduce((product, dim) => product * dim, 1) * dtypeBytes[dtype];
     if (end - begin !== expected) {
-      invalid(path, `tensor "${name}" of shape [${(shape as number[]).join(', ')}] ${dtype} needs ${expected} bytes but its header gives ${end - begin}`);
+      invalid(
+        path,
+        `tensor "${name}" of shape [${(shape as number[]).join(', ')}] ${dtype} needs ${expected} bytes but its header gives ${end - begin}`,
+      );
     }
-    if (end > dataLength) invalid(path, `tensor "${name}" ends at byte ${end} of a data section of only ${dataLength} bytes (truncated file?)`);
+    if (end > dataLength)
+      invalid(
+        path,
+        `tensor "${name}" ends at byte ${end} of a data section of only ${dataLength} bytes (truncated file?)`,
+      );
     spans.push([begin, end, name]);
-    tensors.set(name, { name, dtype, shape: shape as number[], fileOffset: dataStart + begin, byteLength: end - begin });
+    tensors.set(name, {
+      name,
+      dtype,
+      shape: shape as number[],
+      fileOffset: dataStart + begin,
+      byteLength: end - begin,
+    });
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let index = 1; index < spans.length; index++) {
@@ -166,7 +180,8 @@ export function openSafetensors(path: string): SafetensorsFile {
   if (fileSize < 8) invalid(path, `it is only ${fileSize} bytes long`);
   const headerLength = Number(readBytes(path, 0, 8).readBigUInt64LE(0));
   if (headerLength > maxHeaderBytes) invalid(path, `its header claims ${headerLength} bytes`);
-  if (8 + headerLength > fileSize) invalid(path, `its header claims ${headerLength} bytes but the file has ${fileSize - 8} after the length`);
+  if (8 + headerLength > fileSize)
+    invalid(path, `its header claims ${headerLength} bytes but the file has ${fileSize - 8} after the length`);
   let header: unknown;
   try {
     header = JSON.parse(readBytes(path, 8, headerLength).toString('utf8'));
@@ -183,7 +198,8 @@ export function openSafetensors(path: string): SafetensorsFile {
   }
 
   const entry = (name: string): TensorEntry =>
-    tensors.get(name) ?? raise('WEIGHTS_INVALID', `${path} has no tensor named "${name}".`, 'Check that the file belongs to this model.');
+    tensors.get(name) ??
+    raise('WEIGHTS_INVALID', `${path} has no tensor named "${name}".`, 'Check that the file belongs to this model.');
 
   return {
     path,
@@ -199,7 +215,11 @@ export function openSafetensors(path: string): SafetensorsFile {
       const aligned = new Uint8Array(bytes).buffer;
       if (tensor.dtype === 'I64') return new BigInt64Array(aligned);
       if (tensor.dtype === 'I32') return BigInt64Array.from(new Int32Array(aligned), (value) => BigInt(value));
-      return raise('WEIGHTS_INVALID', `Tensor "${name}" in ${path} is ${tensor.dtype}, not an integer type.`, 'Check the file.');
+      return raise(
+        'WEIGHTS_INVALID',
+        `Tensor "${name}" in ${path} is ${tensor.dtype}, not an integer type.`,
+        'Check the file.',
+      );
     },
   };
 }
@@ -216,9 +236,15 @@ export function encodeSafetensors(tensors: WritableTensor[], metadata: Record<st
   for (const tensor of tensors) {
     const expected = tensor.shape.reduce((product, dim) => product * dim, 1);
     if (expected !== tensor.data.length) {
-      throw new RangeError(`tensor ${tensor.name}: shape [${tensor.shape.join(', ')}] needs ${expected} values, got ${tensor.data.length}`);
+      throw new RangeError(
+        `tensor ${tensor.name}: shape [${tensor.shape.join(', ')}] needs ${expected} values, got ${tensor.data.length}`,
+      );
     }
-    header[tensor.name] = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, offset + tensor.data.byteLength] };
+    header[tensor.name] = {
+      dtype: tensor.dtype,
+      shape: tensor.shape,
+      data_offsets: [offset, offset + tensor.data.byteLength],
+    };
     offset += tensor.data.byteLength;
   }
   let headerBytes = Buffer.from(JSON.stringify(header), 'utf8');

@@ -53,19 +53,35 @@ function fromTorch(paths: string[]): StateDict {
     const checkpoint = openTorchCheckpoint(path);
     let root: PickleValue = checkpoint.root;
     if (root instanceof Map) {
-      const nested = nestedStateKeys.map((key) => (root as Map<PickleValue, PickleValue>).get(key)).find((value) => value instanceof Map);
+      const nested = nestedStateKeys
+        .map((key) => (root as Map<PickleValue, PickleValue>).get(key))
+        .find((value) => value instanceof Map);
       if (nested) root = nested;
     }
     if (!(root instanceof Map)) {
-      raise('WEIGHTS_INVALID', `${path} does not hold a state dict (a mapping of names to tensors).`, 'Save the model with torch.save(model.state_dict(), path).');
+      raise(
+        'WEIGHTS_INVALID',
+        `${path} does not hold a state dict (a mapping of names to tensors).`,
+        'Save the model with torch.save(model.state_dict(), path).',
+      );
     }
     for (const [key, value] of root) {
       if (typeof key !== 'string' || !isTensorRef(value)) continue;
-      tensors.set(key, { name: key, shape: value.shape, dtype: value.storage.dtype, location: null, read: () => checkpoint.readFloat32(value) });
+      tensors.set(key, {
+        name: key,
+        shape: value.shape,
+        dtype: value.storage.dtype,
+        location: null,
+        read: () => checkpoint.readFloat32(value),
+      });
     }
   }
   if (tensors.size === 0) {
-    raise('WEIGHTS_INVALID', `${paths.join(', ')} contains no tensors.`, 'Check that this is a model checkpoint, not an optimiser state or a config.');
+    raise(
+      'WEIGHTS_INVALID',
+      `${paths.join(', ')} contains no tensors.`,
+      'Check that this is a model checkpoint, not an optimiser state or a config.',
+    );
   }
   return { format: 'pytorch', files: paths, tensors };
 }
@@ -75,16 +91,28 @@ function shardsFromIndex(indexPath: string): string[] {
   try {
     index = JSON.parse(readFileSync(indexPath, 'utf8'));
   } catch {
-    return raise('WEIGHTS_INVALID', `${indexPath} is not valid JSON.`, 'Restore the index file from the checkpoint it belongs to.');
+    return raise(
+      'WEIGHTS_INVALID',
+      `${indexPath} is not valid JSON.`,
+      'Restore the index file from the checkpoint it belongs to.',
+    );
   }
   const weightMap = (index as { weight_map?: unknown }).weight_map;
   if (typeof weightMap !== 'object' || weightMap === null) {
-    return raise('WEIGHTS_INVALID', `${indexPath} has no "weight_map".`, 'Restore the index file from the checkpoint it belongs to.');
+    return raise(
+      'WEIGHTS_INVALID',
+      `${indexPath} has no "weight_map".`,
+      'Restore the index file from the checkpoint it belongs to.',
+    );
   }
   const shards = [...new Set(Object.values(weightMap).map(String))].map((shard) => join(dirname(indexPath), shard));
   const missing = shards.filter((shard) => !existsSync(shard));
   if (missing.length > 0) {
-    raise('MODEL_NOT_FOUND', `${indexPath} lists shards that are missing: ${missing.map((shard) => basename(shard)).join(', ')}.`, 'Copy every shard of the checkpoint into the folder.');
+    raise(
+      'MODEL_NOT_FOUND',
+      `${indexPath} lists shards that are missing: ${missing.map((shard) => basename(shard)).join(', ')}.`,
+      'Copy every shard of the checkpoint into the folder.',
+    );
   }
   return shards;
 }
@@ -97,11 +125,20 @@ export function loadStateDictFile(path: string): StateDict {
   if (extension === '.bin' || extension === '.pt' || extension === '.pth') return fromTorch([path]);
   if (path.endsWith('.safetensors.index.json')) return fromSafetensors(shardsFromIndex(path));
   if (path.endsWith('.bin.index.json')) return fromTorch(shardsFromIndex(path));
-  return raise('INPUT_INVALID', `${path}: unsupported weights file type "${extension}".`, 'Use .safetensors, .bin, .pt or .pth.');
+  return raise(
+    'INPUT_INVALID',
+    `${path}: unsupported weights file type "${extension}".`,
+    'Use .safetensors, .bin, .pt or .pth.',
+  );
 }
 
 /** The weights of a Hugging Face folder, in the order transformers prefers: safetensors, sharded, then .bin. */
 export function findFolderWeights(folder: string): string | null {
-  const candidates = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
+  const candidates = [
+    'model.safetensors',
+    'model.safetensors.index.json',
+    'pytorch_model.bin',
+    'pytorch_model.bin.index.json',
+  ];
   return candidates.map((name) => join(folder, name)).find((path) => existsSync(path)) ?? null;
 }

@@ -23,7 +23,11 @@ export interface ZipArchive {
 }
 
 function corrupt(path: string, problem: string): never {
-  return raise('WEIGHTS_INVALID', `${path} is not a readable PyTorch zip checkpoint: ${problem}.`, 'The file may be truncated; copy it again, or re-save it with torch.save.');
+  return raise(
+    'WEIGHTS_INVALID',
+    `${path} is not a readable PyTorch zip checkpoint: ${problem}.`,
+    'The file may be truncated; copy it again, or re-save it with torch.save.',
+  );
 }
 
 function readAt(fd: number, path: string, position: number, length: number): Buffer {
@@ -66,7 +70,8 @@ export function openZip(path: string): ZipArchive {
     let directoryOffset = tail.readUInt32LE(eocd + 16);
     if (entryCount === 0xffff || directorySize === 0xffffffff || directoryOffset === 0xffffffff) {
       const locator = eocd - 20;
-      if (locator < 0 || tail.readUInt32LE(locator) !== 0x07064b50) corrupt(path, 'a ZIP64 archive without its locator');
+      if (locator < 0 || tail.readUInt32LE(locator) !== 0x07064b50)
+        corrupt(path, 'a ZIP64 archive without its locator');
       const zip64Offset = Number(tail.readBigUInt64LE(locator + 8));
       const zip64 = readAt(fd, path, zip64Offset, 56);
       if (zip64.readUInt32LE(0) !== 0x06064b50) corrupt(path, 'a broken ZIP64 end record');
@@ -74,12 +79,14 @@ export function openZip(path: string): ZipArchive {
       directorySize = Number(zip64.readBigUInt64LE(40));
       directoryOffset = Number(zip64.readBigUInt64LE(48));
     }
-    if (directoryOffset + directorySize > fileSize) corrupt(path, 'the central directory lies beyond the end of the file');
+    if (directoryOffset + directorySize > fileSize)
+      corrupt(path, 'the central directory lies beyond the end of the file');
     const directory = readAt(fd, path, directoryOffset, directorySize);
     const entries = new Map<string, ZipEntry>();
     let cursor = 0;
     for (let count = 0; count < entryCount; count++) {
-      if (cursor + 46 > directory.length || directory.readUInt32LE(cursor) !== 0x02014b50) corrupt(path, 'a damaged central directory');
+      if (cursor + 46 > directory.length || directory.readUInt32LE(cursor) !== 0x02014b50)
+        corrupt(path, 'a damaged central directory');
       const method = directory.readUInt16LE(cursor + 10);
       let compressedSize = directory.readUInt32LE(cursor + 20);
       let size = directory.readUInt32LE(cursor + 24);
@@ -159,7 +166,8 @@ function createArchive(path: string, entries: Map<string, ZipEntry>): ZipArchive
         if (offset + length > whole.length) corrupt(path, `entry "${name}" is shorter than its tensors need`);
         return whole.subarray(offset, offset + length);
       }
-      if (offset + length > found.size) corrupt(path, `entry "${name}" holds ${found.size} bytes but a tensor needs bytes up to ${offset + length}`);
+      if (offset + length > found.size)
+        corrupt(path, `entry "${name}" holds ${found.size} bytes but a tensor needs bytes up to ${offset + length}`);
       return withFile((fd) => readAt(fd, path, dataOffset(fd, found) + offset, length));
     },
   };

@@ -19,7 +19,11 @@ beforeAll(() => {
 async function checkAgainstGolden(model: LoadedModel, label: 'base' | 'dpo') {
   const golden = gpt2Golden(label);
   const hooks = decoderHookNames(model.config.nLayers).filter((name) => name !== 'logits');
-  const { session } = await openGpt2Session(model, { hooks, hookPositions: 'all', logits: 'all', kvCache: false, interventions: false }, { device: cpu, batch: 1, length: 8 });
+  const { session } = await openGpt2Session(
+    model,
+    { hooks, hookPositions: 'all', logits: 'all', kvCache: false, interventions: false },
+    { device: cpu, batch: 1, length: 8 },
+  );
   const sample = golden.readInt64('vocab_sample');
   const problems: string[] = [];
   for (const index of [0, 1]) {
@@ -34,15 +38,33 @@ async function checkAgainstGolden(model: LoadedModel, label: 'base' | 'dpo') {
       cache: null,
     });
     for (const hook of hooks) {
-      const problem = describeMismatch(`prompt${index} ${hook}`, outputs[hook]!.data as Float32Array, golden.readFloat32(`prompt${index}.${hook}`), 1e-4);
+      const problem = describeMismatch(
+        `prompt${index} ${hook}`,
+        outputs[hook]!.data as Float32Array,
+        golden.readFloat32(`prompt${index}.${hook}`),
+        1e-4,
+      );
       if (problem) problems.push(problem);
     }
     const logits = outputs.logits!.data as Float32Array;
     const vocab = model.config.dVocab;
-    const sampled = Float32Array.from({ length: pos * sample.length }, (_, flat) => logits[Math.floor(flat / sample.length) * vocab + Number(sample[flat % sample.length])]!);
+    const sampled = Float32Array.from(
+      { length: pos * sample.length },
+      (_, flat) => logits[Math.floor(flat / sample.length) * vocab + Number(sample[flat % sample.length])]!,
+    );
     for (const problem of [
-      describeMismatch(`prompt${index} logits (sampled)`, sampled, golden.readFloat32(`prompt${index}.logits.sampled`), 1e-4),
-      describeMismatch(`prompt${index} logits (last)`, logits.subarray((pos - 1) * vocab), golden.readFloat32(`prompt${index}.logits.last`), 1e-4),
+      describeMismatch(
+        `prompt${index} logits (sampled)`,
+        sampled,
+        golden.readFloat32(`prompt${index}.logits.sampled`),
+        1e-4,
+      ),
+      describeMismatch(
+        `prompt${index} logits (last)`,
+        logits.subarray((pos - 1) * vocab),
+        golden.readFloat32(`prompt${index}.logits.last`),
+        1e-4,
+      ),
     ]) {
       if (problem) problems.push(problem);
     }
@@ -52,8 +74,18 @@ async function checkAgainstGolden(model: LoadedModel, label: 'base' | 'dpo') {
 }
 
 async function greedyTokens(model: LoadedModel, useCache: boolean, prompts: number[][]) {
-  const { session } = await openGpt2Session(model, { hooks: [], hookPositions: 'last', logits: 'last', kvCache: useCache, interventions: false }, { device: cpu, batch: prompts.length, length: 16 });
-  const result = await generate(session, prompts, { maxNewTokens: 8, sampling: null, eosTokenId: null, padTokenId: 50256, useCache });
+  const { session } = await openGpt2Session(
+    model,
+    { hooks: [], hookPositions: 'last', logits: 'last', kvCache: useCache, interventions: false },
+    { device: cpu, batch: prompts.length, length: 16 },
+  );
+  const result = await generate(session, prompts, {
+    maxNewTokens: 8,
+    sampling: null,
+    eosTokenId: null,
+    padTokenId: 50256,
+    useCache,
+  });
   await session.release();
   return result.generated;
 }
@@ -84,7 +116,13 @@ describe('GPT-2 golden parity with PyTorch', () => {
   it('reuses the cached graph on a second load, with the weights linked in place, not copied', async () => {
     useTemporaryDataDir(); // an empty graph cache: the tests above built graphs for these same weights
     const folder = tinyGpt2Folder('hub');
-    const options = { hooks: [], hookPositions: 'last' as const, logits: 'last' as const, kvCache: true, interventions: false };
+    const options = {
+      hooks: [],
+      hookPositions: 'last' as const,
+      logits: 'last' as const,
+      kvCache: true,
+      interventions: false,
+    };
     const first = await openGpt2Session(loadModel(folder), options, { device: cpu, batch: 1, length: 8 });
     await first.session.release();
     const second = await openGpt2Session(loadModel(folder), options, { device: cpu, batch: 1, length: 8 });

@@ -27,13 +27,22 @@ async function session(options: Partial<Gpt2GraphOptions> = {}) {
   return createSession(encodeModel(graph), cpu);
 }
 
-const int64 = (rows: number[][]) => new TensorClass('int64', BigInt64Array.from(rows.flat(), (value) => BigInt(value)), [rows.length, rows[0]!.length]);
+const int64 = (rows: number[][]) =>
+  new TensorClass(
+    'int64',
+    BigInt64Array.from(rows.flat(), (value) => BigInt(value)),
+    [rows.length, rows[0]!.length],
+  );
 const float32 = (values: Float32Array, dims: number[]) => new TensorClass('float32', values, dims);
 const emptyPast = (batch: number) => float32(new Float32Array(0), [batch, config.nHeads, 0, config.dHead]);
 
 function feeds(inputs: ReferenceInputs, past?: Record<string, Tensor>): Record<string, Tensor> {
   const batch = inputs.inputIds.length;
-  const result: Record<string, Tensor> = { input_ids: int64(inputs.inputIds), attention_mask: int64(inputs.attentionMask), position_ids: int64(inputs.positionIds) };
+  const result: Record<string, Tensor> = {
+    input_ids: int64(inputs.inputIds),
+    attention_mask: int64(inputs.attentionMask),
+    position_ids: int64(inputs.positionIds),
+  };
   for (let layer = 0; layer < config.nLayers; layer++) {
     result[`past.${layer}.key`] = past?.[`present.${layer}.key`] ?? emptyPast(batch);
     result[`past.${layer}.value`] = past?.[`present.${layer}.value`] ?? emptyPast(batch);
@@ -44,13 +53,18 @@ function feeds(inputs: ReferenceInputs, past?: Record<string, Tensor>): Record<s
     result.mlp_post_override_mask = float32(intervention.mlpPostOverrideMask, [config.nLayers, config.dMlp]);
     result.mlp_post_override_value = float32(intervention.mlpPostOverrideValue, [config.nLayers, config.dMlp]);
     result.mlp_out_add = float32(intervention.mlpOutAdd, [config.nLayers, config.dModel]);
-    result.intervention_positions = float32(Float32Array.from(intervention.interventionPositions.flat()), [batch, inputs.inputIds[0]!.length]);
+    result.intervention_positions = float32(Float32Array.from(intervention.interventionPositions.flat()), [
+      batch,
+      inputs.inputIds[0]!.length,
+    ]);
   }
   return result;
 }
 
 function expectClose(outputs: Record<string, Tensor>, reference: Map<string, Float32Array>, names: string[]) {
-  const problems = names.map((name) => describeMismatch(name, outputs[name]!.data as Float32Array, reference.get(name)!, 1e-5)).filter(Boolean);
+  const problems = names
+    .map((name) => describeMismatch(name, outputs[name]!.data as Float32Array, reference.get(name)!, 1e-5))
+    .filter(Boolean);
   expect(problems).toEqual([]);
 }
 
@@ -83,7 +97,14 @@ describe('GPT-2 graph vs reference', () => {
       });
     };
     const problems = [...allHooks, 'logits']
-      .map((name) => describeMismatch(name, realOnly(name, outputs[name]!.data as Float32Array), realOnly(name, reference.get(name)!), 1e-5))
+      .map((name) =>
+        describeMismatch(
+          name,
+          realOnly(name, outputs[name]!.data as Float32Array),
+          realOnly(name, reference.get(name)!),
+          1e-5,
+        ),
+      )
       .filter(Boolean);
     expect(problems).toEqual([]);
     await model.release();
@@ -92,22 +113,51 @@ describe('GPT-2 graph vs reference', () => {
   it('gives a left-padded sequence the same activations as the same sequence alone', async () => {
     const model = await session();
     const batched = await runSession(model, feeds(twoSequences));
-    const alone = await runSession(model, feeds({ inputIds: [[11, 5, 49, 30]], attentionMask: [[1, 1, 1, 1]], positionIds: [[0, 1, 2, 3]] }));
+    const alone = await runSession(
+      model,
+      feeds({ inputIds: [[11, 5, 49, 30]], attentionMask: [[1, 1, 1, 1]], positionIds: [[0, 1, 2, 3]] }),
+    );
     const width = config.dMlp;
     const padded = (batched['blocks.1.mlp.hook_post']!.data as Float32Array).slice((6 + 2) * width, 12 * width);
-    expect(describeMismatch('padded row', padded, alone['blocks.1.mlp.hook_post']!.data as Float32Array, 1e-5)).toBeNull();
+    expect(
+      describeMismatch('padded row', padded, alone['blocks.1.mlp.hook_post']!.data as Float32Array, 1e-5),
+    ).toBeNull();
     await model.release();
   });
 
   it('continues from the KV cache exactly as a full forward does', async () => {
     const model = await session({ kvCache: true });
-    const full: ReferenceInputs = { inputIds: [[3, 17, 42, 8, 9]], attentionMask: [[1, 1, 1, 1, 1]], positionIds: [[0, 1, 2, 3, 4]] };
-    const prefix = await runSession(model, feeds({ inputIds: [[3, 17, 42, 8]], attentionMask: [[1, 1, 1, 1]], positionIds: [[0, 1, 2, 3]] }));
-    const step = await runSession(model, feeds({ inputIds: [[9]], attentionMask: [[1, 1, 1, 1, 1]], positionIds: [[4]] }, prefix));
+    const full: ReferenceInputs = {
+      inputIds: [[3, 17, 42, 8, 9]],
+      attentionMask: [[1, 1, 1, 1, 1]],
+      positionIds: [[0, 1, 2, 3, 4]],
+    };
+    const prefix = await runSession(
+      model,
+      feeds({ inputIds: [[3, 17, 42, 8]], attentionMask: [[1, 1, 1, 1]], positionIds: [[0, 1, 2, 3]] }),
+    );
+    const step = await runSession(
+      model,
+      feeds({ inputIds: [[9]], attentionMask: [[1, 1, 1, 1, 1]], positionIds: [[4]] }, prefix),
+    );
     const reference = gpt2ReferenceForward(config, weights, full);
     const lastOf = (values: Float32Array, width: number) => values.slice(4 * width, 5 * width);
-    expect(describeMismatch('logits', step.logits!.data as Float32Array, lastOf(reference.get('logits')!, config.dVocab), 1e-5)).toBeNull();
-    expect(describeMismatch('hook_post', step['blocks.1.mlp.hook_post']!.data as Float32Array, lastOf(reference.get('blocks.1.mlp.hook_post')!, config.dMlp), 1e-5)).toBeNull();
+    expect(
+      describeMismatch(
+        'logits',
+        step.logits!.data as Float32Array,
+        lastOf(reference.get('logits')!, config.dVocab),
+        1e-5,
+      ),
+    ).toBeNull();
+    expect(
+      describeMismatch(
+        'hook_post',
+        step['blocks.1.mlp.hook_post']!.data as Float32Array,
+        lastOf(reference.get('blocks.1.mlp.hook_post')!, config.dMlp),
+        1e-5,
+      ),
+    ).toBeNull();
     expect(step['present.0.key']!.dims).toEqual([1, config.nHeads, 5, config.dHead]);
     await model.release();
   });
@@ -128,7 +178,13 @@ describe('GPT-2 graph vs reference', () => {
       inputIds: [[3, 17, 42, 8]],
       attentionMask: [[1, 1, 1, 1]],
       positionIds: [[0, 1, 2, 3]],
-      interventions: { mlpPostScale: scale, mlpPostOverrideMask: overrideMask, mlpPostOverrideValue: overrideValue, mlpOutAdd: outAdd, interventionPositions: [[0, 0, 1, 1]] },
+      interventions: {
+        mlpPostScale: scale,
+        mlpPostOverrideMask: overrideMask,
+        mlpPostOverrideValue: overrideValue,
+        mlpOutAdd: outAdd,
+        interventionPositions: [[0, 0, 1, 1]],
+      },
     };
     const outputs = await runSession(model, feeds(inputs));
     expectClose(outputs, gpt2ReferenceForward(config, weights, inputs), [...allHooks, 'logits']);
@@ -145,7 +201,10 @@ describe('GPT-2 graph vs reference', () => {
     expect(outputs['blocks.0.mlp.hook_post']!.dims).toEqual([2, config.dMlp]);
     expect(outputs.logits!.dims).toEqual([2, config.dVocab]);
     const reference = gpt2ReferenceForward(config, weights, twoSequences);
-    const lastLogits = Float32Array.from([...reference.get('logits')!.slice(5 * 50, 6 * 50), ...reference.get('logits')!.slice(11 * 50, 12 * 50)]);
+    const lastLogits = Float32Array.from([
+      ...reference.get('logits')!.slice(5 * 50, 6 * 50),
+      ...reference.get('logits')!.slice(11 * 50, 12 * 50),
+    ]);
     expect(describeMismatch('last logits', outputs.logits!.data as Float32Array, lastLogits, 1e-5)).toBeNull();
     await model.release();
   });

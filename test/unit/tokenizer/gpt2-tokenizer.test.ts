@@ -37,7 +37,35 @@ const handPicked = [
 function generatedStrings(count: number): string[] {
   let state = 12345;
   const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const alphabet = ["'s", "'t", "'re", ' ', '  ', '\n', '\t', 'a', 'Z', 'é', 'ß', '中', '😀', '7', '٣', '.', ',', '!', '-', "'", 'word', ' Word', '  x', '12', '…', '\u200d', '🏽'];
+  const alphabet = [
+    "'s",
+    "'t",
+    "'re",
+    ' ',
+    '  ',
+    '\n',
+    '\t',
+    'a',
+    'Z',
+    'é',
+    'ß',
+    '中',
+    '😀',
+    '7',
+    '٣',
+    '.',
+    ',',
+    '!',
+    '-',
+    "'",
+    'word',
+    ' Word',
+    '  x',
+    '12',
+    '…',
+    '\u200d',
+    '🏽',
+  ];
   return Array.from({ length: count }, () => {
     const length = 1 + Math.floor(next() * 24);
     return Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
@@ -48,7 +76,9 @@ const cases = [...handPicked, ...generatedStrings(400)];
 
 describe('GPT-2 tokenizer', () => {
   it(`matches r50k_base on ${cases.length} hard strings (vocab.json + merges.txt)`, () => {
-    const mismatches = cases.filter((text) => JSON.stringify(fromVocabMerges.encode(text)) !== JSON.stringify(reference.encode(text)));
+    const mismatches = cases.filter(
+      (text) => JSON.stringify(fromVocabMerges.encode(text)) !== JSON.stringify(reference.encode(text)),
+    );
     expect(mismatches.slice(0, 5).map((text) => JSON.stringify(text))).toEqual([]);
   });
 

@@ -25,16 +25,29 @@ export function parseGpt2Config(raw: RawConfig): Gpt2Config {
   const integer = (key: string, fallback?: number): number => {
     const value = json[key] ?? fallback;
     if (!Number.isInteger(value) || (value as number) <= 0) {
-      return raise('WEIGHTS_INVALID', `${raw.path}: "${key}" must be a positive integer, got ${JSON.stringify(json[key])}.`, 'Restore config.json from the original model.');
+      return raise(
+        'WEIGHTS_INVALID',
+        `${raw.path}: "${key}" must be a positive integer, got ${JSON.stringify(json[key])}.`,
+        'Restore config.json from the original model.',
+      );
     }
     return value as number;
   };
   const dModel = integer('n_embd');
   const nHeads = integer('n_head');
-  if (dModel % nHeads !== 0) raise('WEIGHTS_INVALID', `${raw.path}: n_embd ${dModel} is not divisible by n_head ${nHeads}.`, 'Restore config.json.');
+  if (dModel % nHeads !== 0)
+    raise(
+      'WEIGHTS_INVALID',
+      `${raw.path}: n_embd ${dModel} is not divisible by n_head ${nHeads}.`,
+      'Restore config.json.',
+    );
   const activation = json.activation_function ?? 'gelu_new';
   if (activation !== 'gelu_new') {
-    raise('WEIGHTS_INVALID', `${raw.path}: activation_function "${String(activation)}" is not GPT-2's gelu_new.`, 'ToxScope supports GPT-2 models with gelu_new.');
+    raise(
+      'WEIGHTS_INVALID',
+      `${raw.path}: activation_function "${String(activation)}" is not GPT-2's gelu_new.`,
+      'ToxScope supports GPT-2 models with gelu_new.',
+    );
   }
   const optionalId = (key: string) => (Number.isInteger(json[key]) ? (json[key] as number) : null);
   return {

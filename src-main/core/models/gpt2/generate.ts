@@ -3,7 +3,13 @@
 // token budget; cancellation is checked between steps; each step is streamed to the caller.
 
 import { throwIfCancelled } from '../../jobs/job.ts';
-import { applyRepetitionPenalty, argmax, sampleToken, seededRandom, type SamplingSettings } from '../../runtime/logits-processors.ts';
+import {
+  applyRepetitionPenalty,
+  argmax,
+  sampleToken,
+  seededRandom,
+  type SamplingSettings,
+} from '../../runtime/logits-processors.ts';
 import type { Tensor } from '../../runtime/onnxruntime.ts';
 import type { Gpt2Interventions, Gpt2Session, KvCache } from './gpt2-session.ts';
 
@@ -40,14 +46,24 @@ function logitsRow(logits: Tensor, row: number): Float32Array {
   return Float32Array.from((logits.data as Float32Array).subarray(row * vocab, (row + 1) * vocab));
 }
 
-export async function generate(session: Gpt2Session, prompts: number[][], options: GenerateOptions): Promise<GenerationResult> {
+export async function generate(
+  session: Gpt2Session,
+  prompts: number[][],
+  options: GenerateOptions,
+): Promise<GenerationResult> {
   if (prompts.length === 0) return { generated: [] };
   if (prompts.some((prompt) => prompt.length === 0)) throw new RangeError('every prompt needs at least one token');
   const batch = prompts.length;
   const width = Math.max(...prompts.map((prompt) => prompt.length));
   // Left padding: every row's last real token sits at the last position.
-  const sequences = prompts.map((prompt) => [...Array<number>(width - prompt.length).fill(options.padTokenId), ...prompt]);
-  const masks = prompts.map((prompt) => [...Array<number>(width - prompt.length).fill(0), ...Array<number>(prompt.length).fill(1)]);
+  const sequences = prompts.map((prompt) => [
+    ...Array<number>(width - prompt.length).fill(options.padTokenId),
+    ...prompt,
+  ]);
+  const masks = prompts.map((prompt) => [
+    ...Array<number>(width - prompt.length).fill(0),
+    ...Array<number>(prompt.length).fill(1),
+  ]);
   const generated: number[][] = prompts.map(() => []);
   const finished = prompts.map(() => false);
   const randoms = prompts.map((_, row) => seededRandom(((options.sampling?.seed ?? 0) * 7919 + row) >>> 0));
@@ -90,7 +106,8 @@ export async function generate(session: Gpt2Session, prompts: number[][], option
     const tokens = prompts.map((prompt, row) => {
       if (finished[row]) return options.padTokenId;
       const logits = logitsRow(outputs.logits!, row);
-      if (options.repetitionPenalty) applyRepetitionPenalty(logits, [...prompt, ...generated[row]!], options.repetitionPenalty);
+      if (options.repetitionPenalty)
+        applyRepetitionPenalty(logits, [...prompt, ...generated[row]!], options.repetitionPenalty);
       return options.sampling ? sampleToken(logits, options.sampling, randoms[row]!) : argmax(logits);
     });
     options.onStep?.({ index: stepIndex, outputs, tokens, active });

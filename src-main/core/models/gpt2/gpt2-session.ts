@@ -62,7 +62,12 @@ export class Gpt2Session {
     this.#hasCache = session.outputNames.includes('present.0.key');
   }
 
-  static async open(model: Uint8Array | string, config: Gpt2Config, device: DeviceReport, threads?: number): Promise<Gpt2Session> {
+  static async open(
+    model: Uint8Array | string,
+    config: Gpt2Config,
+    device: DeviceReport,
+    threads?: number,
+  ): Promise<Gpt2Session> {
     return new Gpt2Session(await createSession(model, { device, threads }), config, device);
   }
 
@@ -87,7 +92,8 @@ export class Gpt2Session {
       const interventions = input.interventions ?? noInterventions(this.config);
       const positions = new Float32Array(input.batch * input.pos);
       for (let row = 0; row < input.batch; row++) {
-        for (let p = 0; p < input.pos; p++) positions[row * input.pos + p] = interventions.positions === 'all' || p === input.pos - 1 ? 1 : 0;
+        for (let p = 0; p < input.pos; p++)
+          positions[row * input.pos + p] = interventions.positions === 'all' || p === input.pos - 1 ? 1 : 0;
       }
       feeds.mlp_post_scale = new TensorClass('float32', interventions.mlpPostScale, [nLayers, dMlp]);
       feeds.mlp_post_override_mask = new TensorClass('float32', interventions.mlpPostOverrideMask, [nLayers, dMlp]);

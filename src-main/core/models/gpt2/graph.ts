@@ -26,7 +26,13 @@ export interface Gpt2GraphOptions {
  * - mlp_out_add [n_layers, d_model]: added to each layer's MLP output (Lee et al.'s subtraction of α·w).
  * - intervention_positions [batch, pos]: 1 where override and add apply (e.g. the last position only).
  */
-export const gpt2InterventionInputs = ['mlp_post_scale', 'mlp_post_override_mask', 'mlp_post_override_value', 'mlp_out_add', 'intervention_positions'] as const;
+export const gpt2InterventionInputs = [
+  'mlp_post_scale',
+  'mlp_post_override_mask',
+  'mlp_post_override_value',
+  'mlp_out_add',
+  'intervention_positions',
+] as const;
 
 /** Supplies each weight as an initializer (inline data or external bytes in a file beside the model). */
 export type WeightInitializer = (name: string, dims: number[]) => InitializerSpec;
@@ -78,7 +84,9 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
   const total = g.op('Gather', [g.op('Shape', [attentionMask]), g.ints([1], [])], { axis: 0 }); // scalar
   const pos = g.op('Gather', [g.op('Shape', [inputIds]), g.ints([1], [])], { axis: 0 });
   const past = g.op('Sub', [total, pos]);
-  const squareShape = g.op('Concat', [g.op('Unsqueeze', [pos, g.ints([0])]), g.op('Unsqueeze', [total, g.ints([0])])], { axis: 0 });
+  const squareShape = g.op('Concat', [g.op('Unsqueeze', [pos, g.ints([0])]), g.op('Unsqueeze', [total, g.ints([0])])], {
+    axis: 0,
+  });
   const ones = g.op('Expand', [g.float(1), squareShape]); // [pos, total]
   const causal = g.op('Cast', [g.op('Trilu', [ones, past], { upper: 0 })], { to: 9 }); // [pos, total] bool
   const notPadding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), g.ints([1, 2])]); // [batch, 1, 1, total]
@@ -86,42 +94,82 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
   const maskedScore = g.float(float32Min);
   const attentionScale = g.float(1 / Math.sqrt(dHead));
 
-  const layerNorm = (x: string, prefix: string) => g.op('LayerNormalization', [x, w(`${prefix}.w`, [dModel]), w(`${prefix}.b`, [dModel])], { axis: -1, epsilon: layerNormEps });
-  const toHeads = (x: string) => g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, nHeads, dHead])])], { perm: [0, 2, 1, 3] }); // [batch, n_heads, pos, d_head]
+  const layerNorm = (x: string, prefix: string) =>
+    g.op('LayerNormalization', [x, w(`${prefix}.w`, [dModel]), w(`${prefix}.b`, [dModel])], {
+      axis: -1,
+      epsilon: layerNormEps,
+    });
+  const toHeads = (x: string) =>
+    g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, nHeads, dHead])])], { perm: [0, 2, 1, 3] }); // [batch, n_heads, pos, d_head]
 
-  let residual = g.op('Add', [g.op('Gather', [w('embed.W_E', [dVocab, dModel]), inputIds]), g.op('Gather', [w('pos_embed.W_pos', [nCtx, dModel]), positionIds])]); // [batch, pos, d_model]
+  let residual = g.op('Add', [
+    g.op('Gather', [w('embed.W_E', [dVocab, dModel]), inputIds]),
+    g.op('Gather', [w('pos_embed.W_pos', [nCtx, dModel]), positionIds]),
+  ]); // [batch, pos, d_model]
 
   for (let layer = 0; layer < nLayers; layer++) {
     const block = `blocks.${layer}`;
     hook(`${block}.hook_resid_pre`, residual, dModel);
 
-    const qkv = g.op('Add', [g.op('MatMul', [layerNorm(residual, `${block}.ln1`), w(`${block}.attn.W_QKV`, [dModel, 3 * dModel])]), w(`${block}.attn.b_QKV`, [3 * dModel])]); // [batch, pos, 3·d_model]
+    const qkv = g.op('Add', [
+      g.op('MatMul', [layerNorm(residual, `${block}.ln1`), w(`${block}.attn.W_QKV`, [dModel, 3 * dModel])]),
+      w(`${block}.attn.b_QKV`, [3 * dModel]),
+    ]); // [batch, pos, 3·d_model]
     const [q, k, v] = g.opMulti('Split', [qkv, g.ints([dModel, dModel, dModel])], 3, { axis: 2 });
-    const keys = g.op('Concat', [pastKeys[layer]!, toHeads(k!)], { axis: 2 }, options.kvCache ? `present.${layer}.key` : undefined); // [batch, n_heads, total, d_head]
-    const values = g.op('Concat', [pastValues[layer]!, toHeads(v!)], { axis: 2 }, options.kvCache ? `present.${layer}.value` : undefined);
+    const keys = g.op(
+      'Concat',
+      [pastKeys[layer]!, toHeads(k!)],
+      { axis: 2 },
+      options.kvCache ? `present.${layer}.key` : undefined,
+    ); // [batch, n_heads, total, d_head]
+    const values = g.op(
+      'Concat',
+      [pastValues[layer]!, toHeads(v!)],
+      { axis: 2 },
+      options.kvCache ? `present.${layer}.value` : undefined,
+    );
     if (options.kvCache) {
       g.outputs.push({ name: keys, type: 'float32', dims: ['batch', nHeads, 'total', dHead] });
       g.outputs.push({ name: values, type: 'float32', dims: ['batch', nHeads, 'total', dHead] });
     }
-    const scores = g.op('Mul', [g.op('MatMul', [toHeads(q!), g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })]), attentionScale]); // [batch, n_heads, pos, total]
+    const scores = g.op('Mul', [
+      g.op('MatMul', [toHeads(q!), g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })]),
+      attentionScale,
+    ]); // [batch, n_heads, pos, total]
     const probabilities = g.op('Softmax', [g.op('Where', [visible, scores, maskedScore])], { axis: -1 });
-    const mixed = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probabilities, values])], { perm: [0, 2, 1, 3] }), g.ints([0, 0, dModel])]); // [batch, pos, d_model]
-    const attnOut = g.op('Add', [g.op('MatMul', [mixed, w(`${block}.attn.W_O`, [dModel, dModel])]), w(`${block}.attn.b_O`, [dModel])]);
+    const mixed = g.op('Reshape', [
+      g.op('Transpose', [g.op('MatMul', [probabilities, values])], { perm: [0, 2, 1, 3] }),
+      g.ints([0, 0, dModel]),
+    ]); // [batch, pos, d_model]
+    const attnOut = g.op('Add', [
+      g.op('MatMul', [mixed, w(`${block}.attn.W_O`, [dModel, dModel])]),
+      w(`${block}.attn.b_O`, [dModel]),
+    ]);
     hook(`${block}.hook_attn_out`, attnOut, dModel);
     const residualMid = g.op('Add', [residual, attnOut]);
     hook(`${block}.hook_resid_mid`, residualMid, dModel);
 
-    const pre = g.op('Add', [g.op('MatMul', [layerNorm(residualMid, `${block}.ln2`), w(`${block}.mlp.W_in`, [dModel, dMlp])]), w(`${block}.mlp.b_in`, [dMlp])]); // [batch, pos, d_mlp]
+    const pre = g.op('Add', [
+      g.op('MatMul', [layerNorm(residualMid, `${block}.ln2`), w(`${block}.mlp.W_in`, [dModel, dMlp])]),
+      w(`${block}.mlp.b_in`, [dMlp]),
+    ]); // [batch, pos, d_mlp]
     hook(`${block}.mlp.hook_pre`, pre, dMlp);
     let post = g.op('Gelu', [pre], { approximate: 'tanh' }); // gelu_new
     if (intervention) {
       const scaled = g.op('Mul', [post, layerRow(intervention.scale, layer)]);
       const overrideWeight = g.op('Mul', [layerRow(intervention.overrideMask, layer), intervention.positions]); // [batch, pos, d_mlp]
-      post = g.op('Add', [scaled, g.op('Mul', [overrideWeight, g.op('Sub', [layerRow(intervention.overrideValue, layer), scaled])])]);
+      post = g.op('Add', [
+        scaled,
+        g.op('Mul', [overrideWeight, g.op('Sub', [layerRow(intervention.overrideValue, layer), scaled])]),
+      ]);
     }
     hook(`${block}.mlp.hook_post`, post, dMlp);
-    let mlpOut = g.op('Add', [g.op('MatMul', [post, w(`${block}.mlp.W_out`, [dMlp, dModel])]), w(`${block}.mlp.b_out`, [dModel])]); // [batch, pos, d_model]
-    if (intervention) mlpOut = g.op('Add', [mlpOut, g.op('Mul', [layerRow(intervention.outAdd, layer), intervention.positions])]);
+    let mlpOut = g.op('Add', [
+      g.op('MatMul', [post, w(`${block}.mlp.W_out`, [dMlp, dModel])]),
+      w(`${block}.mlp.b_out`, [dModel]),
+    ]); // [batch, pos, d_model]
+    if (intervention)
+      mlpOut = g.op('Add', [mlpOut, g.op('Mul', [layerRow(intervention.outAdd, layer), intervention.positions])]);
     hook(`${block}.hook_mlp_out`, mlpOut, dModel);
     residual = g.op('Add', [residualMid, mlpOut]);
     hook(`${block}.hook_resid_post`, residual, dModel);
@@ -137,8 +185,16 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
       g.output(g.op('Gemm', [last, unembed], { transB: 1 }), 'logits', 'float32', ['batch', dVocab]);
     } else {
       const flat = g.op('Reshape', [normalized, g.ints([-1, dModel])]);
-      const logitsShape = g.op('Concat', [g.op('Slice', [g.op('Shape', [normalized]), g.ints([0]), g.ints([2])]), g.ints([dVocab])], { axis: 0 });
-      g.output(g.op('Reshape', [g.op('Gemm', [flat, unembed], { transB: 1 }), logitsShape]), 'logits', 'float32', ['batch', 'pos', dVocab]);
+      const logitsShape = g.op(
+        'Concat',
+        [g.op('Slice', [g.op('Shape', [normalized]), g.ints([0]), g.ints([2])]), g.ints([dVocab])],
+        { axis: 0 },
+      );
+      g.output(g.op('Reshape', [g.op('Gemm', [flat, unembed], { transB: 1 }), logitsShape]), 'logits', 'float32', [
+        'batch',
+        'pos',
+        dVocab,
+      ]);
     }
   }
   return g.graph('gpt2');

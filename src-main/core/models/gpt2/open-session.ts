@@ -13,7 +13,12 @@ export interface OpenedGpt2 {
 }
 
 /** Activation bytes of one forward at this batch × length: residual stream, MLP, attention scores, logits. */
-export function gpt2WorkingBytes(model: LoadedGpt2Model, batch: number, length: number, hookBytesPerPosition: number): number {
+export function gpt2WorkingBytes(
+  model: LoadedGpt2Model,
+  batch: number,
+  length: number,
+  hookBytesPerPosition: number,
+): number {
   const { nLayers, dModel, dMlp, nHeads, dVocab } = model.config;
   const perPosition = 4 * (8 * dModel + 2 * dMlp + nHeads * length + dVocab) + hookBytesPerPosition;
   const kvCache = 4 * 2 * nLayers * dModel * length;
@@ -25,10 +30,18 @@ export async function openGpt2Session(
   options: Gpt2GraphOptions,
   run: { device: DeviceReport; threads?: number; batch: number; length: number },
 ): Promise<OpenedGpt2> {
-  const hookWidth = options.hooks.reduce((sum, hook) => sum + (hook.includes('mlp.hook_p') ? model.config.dMlp : model.config.dModel), 0);
+  const hookWidth = options.hooks.reduce(
+    (sum, hook) => sum + (hook.includes('mlp.hook_p') ? model.config.dMlp : model.config.dModel),
+    0,
+  );
   const working = gpt2WorkingBytes(model, run.batch, run.length, 4 * hookWidth);
-  assertFits(estimateMemory(model.parameters, working), `${model.resolved.reference} (${(model.parameters / 1e6).toFixed(0)}M parameters)`);
-  const graph = prepareCachedGraph(model.fingerprint(), options, model.weights, (weight) => buildGpt2Graph(model.config, weight, options));
+  assertFits(
+    estimateMemory(model.parameters, working),
+    `${model.resolved.reference} (${(model.parameters / 1e6).toFixed(0)}M parameters)`,
+  );
+  const graph = prepareCachedGraph(model.fingerprint(), options, model.weights, (weight) =>
+    buildGpt2Graph(model.config, weight, options),
+  );
   const session = await Gpt2Session.open(graph.modelPath, model.config, run.device, run.threads);
   return { session, graph };
 }

@@ -50,14 +50,23 @@ function geluNew(x: number): number {
   return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 }
 
-export function gpt2ReferenceForward(config: Gpt2Config, weights: Map<string, Float32Array>, inputs: ReferenceInputs): ReferenceOutputs {
+export function gpt2ReferenceForward(
+  config: Gpt2Config,
+  weights: Map<string, Float32Array>,
+  inputs: ReferenceInputs,
+): ReferenceOutputs {
   const { nLayers, dModel, nHeads, dHead, dMlp, dVocab, layerNormEps } = config;
-  const W = (name: string) => weights.get(name) ?? (() => { throw new RangeError(`missing weight ${name}`); })();
+  const W = (name: string) =>
+    weights.get(name) ??
+    (() => {
+      throw new RangeError(`missing weight ${name}`);
+    })();
   const batch = inputs.inputIds.length;
   const pos = inputs.inputIds[0]!.length;
   const outputs: ReferenceOutputs = new Map();
   for (const name of decoderHookNames(nLayers)) {
-    const width = name === 'logits' ? dVocab : name.endsWith('mlp.hook_pre') || name.endsWith('mlp.hook_post') ? dMlp : dModel;
+    const width =
+      name === 'logits' ? dVocab : name.endsWith('mlp.hook_pre') || name.endsWith('mlp.hook_post') ? dMlp : dModel;
     outputs.set(name, new Float32Array(batch * pos * width));
   }
   const record = (name: string, b: number, p: number, value: Vector) => {
@@ -72,13 +81,21 @@ export function gpt2ReferenceForward(config: Gpt2Config, weights: Map<string, Fl
       const token = inputs.inputIds[b]![p]!;
       const position = inputs.positionIds[b]![p]!;
       const x = new Float64Array(dModel);
-      for (let d = 0; d < dModel; d++) x[d] = W('embed.W_E')[token * dModel + d]! + W('pos_embed.W_pos')[position * dModel + d]!;
+      for (let d = 0; d < dModel; d++)
+        x[d] = W('embed.W_E')[token * dModel + d]! + W('pos_embed.W_pos')[position * dModel + d]!;
       residual.push(x);
     }
     for (let layer = 0; layer < nLayers; layer++) {
       const block = `blocks.${layer}`;
       residual.forEach((x, p) => record(`${block}.hook_resid_pre`, b, p, x));
-      const qkv = residual.map((x) => linear(layerNorm(x, W(`${block}.ln1.w`), W(`${block}.ln1.b`), layerNormEps), W(`${block}.attn.W_QKV`), W(`${block}.attn.b_QKV`), 3 * dModel));
+      const qkv = residual.map((x) =>
+        linear(
+          layerNorm(x, W(`${block}.ln1.w`), W(`${block}.ln1.b`), layerNormEps),
+          W(`${block}.attn.W_QKV`),
+          W(`${block}.attn.b_QKV`),
+          3 * dModel,
+        ),
+      );
       const mid: Vector[] = [];
       for (let p = 0; p < pos; p++) {
         const mixed = new Float64Array(dModel);
@@ -106,7 +123,12 @@ export function gpt2ReferenceForward(config: Gpt2Config, weights: Map<string, Fl
         record(`${block}.hook_resid_mid`, b, p, mid[p]!);
       }
       residual = mid.map((x, p) => {
-        const pre = linear(layerNorm(x, W(`${block}.ln2.w`), W(`${block}.ln2.b`), layerNormEps), W(`${block}.mlp.W_in`), W(`${block}.mlp.b_in`), dMlp);
+        const pre = linear(
+          layerNorm(x, W(`${block}.ln2.w`), W(`${block}.ln2.b`), layerNormEps),
+          W(`${block}.mlp.W_in`),
+          W(`${block}.mlp.b_in`),
+          dMlp,
+        );
         record(`${block}.mlp.hook_pre`, b, p, pre);
         const post = pre.map(geluNew);
         const intervention = inputs.interventions;

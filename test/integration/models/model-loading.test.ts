@@ -1,0 +1,80 @@
+// Model references and broken model folders: each refusal names the problem and says what to do.
+
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../../src-main/core/models/load-model.ts';
+import { resolveCachedRepo } from '../../../src-main/core/models/model-ref.ts';
+import { toAppError, type AppError } from '../../../src-main/shared/index.ts';
+import { gpt2FixtureDir, tinyGpt2Folder } from '../../support/gpt2-fixtures.ts';
+
+function failure(action: () => unknown): AppError {
+  try {
+    action();
+  } catch (thrown) {
+    return toAppError(thrown);
+  }
+  throw new Error('expected a failure');
+}
+
+function editConfig(folder: string, change: (config: Record<string, unknown>) => void): void {
+  const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+  change(config);
+  writeFileSync(join(folder, 'config.json'), JSON.stringify(config));
+}
+
+describe('loading models', () => {
+  it('resolves org/name in a Hugging Face cache through refs/main', () => {
+    const cache = mkdtempSync(join(os.tmpdir(), 'toxscope-hf-'));
+    const snapshot = join(cache, 'models--openai-community--gpt2', 'snapshots', 'abc123');
+    mkdirSync(snapshot, { recursive: true });
+    mkdirSync(join(cache, 'models--openai-community--gpt2', 'refs'));
+    writeFileSync(join(cache, 'models--openai-community--gpt2', 'refs', 'main'), 'abc123\n');
+    expect(resolveCachedRepo('openai-community/gpt2', cache)).toBe(snapshot);
+    expect(resolveCachedRepo('someone/else', cache)).toBeNull();
+  });
+
+  it('refuses an unknown architecture and lists the supported ones', () => {
+    const folder = tinyGpt2Folder('hub');
+    editConfig(folder, (config) => (config.model_type = 'llama'));
+    const error = failure(() => loadModel(folder));
+    expect(error.code).toBe('WEIGHTS_INVALID');
+    expect(error.message).toMatch(/"llama" model/);
+    expect(error.hint).toMatch(/Supported architectures: gpt2/);
+  });
+
+  it('refuses a folder without tokenizer files and says which files are needed', () => {
+    const folder = mkdtempSync(join(os.tmpdir(), 'toxscope-notok-'));
+    copyFileSync(join(gpt2FixtureDir, 'hub', 'config.json'), join(folder, 'config.json'));
+    copyFileSync(join(gpt2FixtureDir, 'hub', 'model.safetensors'), join(folder, 'model.safetensors'));
+    const error = failure(() => loadModel(folder));
+    expect(error.code).toBe('MODEL_NOT_FOUND');
+    expect(error.message).toMatch(/neither tokenizer\.json nor vocab\.json \+ merges\.txt/);
+  });
+
+  it('names the tensor whose shape does not match config.json', () => {
+    const folder = tinyGpt2Folder('hub');
+    editConfig(folder, (config) => (config.n_inner = 48));
+    const error = failure(() => loadModel(folder));
+    expect(error.message).toMatch(
+      /Tensor "h\.0\.mlp\.c_fc\.weight" .* has shape \[8, 32\], but config\.json implies \[8, 48\]/,
+    );
+  });
+
+  it('refuses a folder without weights, pointing at --weights', () => {
+    const folder = mkdtempSync(join(os.tmpdir(), 'toxscope-noweights-'));
+    copyFileSync(join(gpt2FixtureDir, 'hub', 'config.json'), join(folder, 'config.json'));
+    const tokenizerSource = tinyGpt2Folder('hub');
+    for (const file of ['vocab.json', 'merges.txt']) copyFileSync(join(tokenizerSource, file), join(folder, file));
+    expect(failure(() => loadModel(folder)).hint).toMatch(/--weights FILE/);
+  });
+
+  it('refuses an org/name that is not in the cache without going online', () => {
+    process.env.HF_HUB_CACHE = mkdtempSync(join(os.tmpdir(), 'toxscope-emptycache-'));
+    const error = failure(() => loadModel('openai-community/gpt2-medium'));
+    expect(error.code).toBe('MODEL_NOT_FOUND');
+    expect(error.hint).toMatch(/never downloads/);
+    delete process.env.HF_HUB_CACHE;
+  });
+});
