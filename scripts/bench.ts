@@ -1,47 +1,65 @@
-// `npm run bench`: runs every benchmark with its baseline in this same process, prints medians and ratios, and
-// rewrites the results table in docs/benchmarks.md with this machine's description.
+// `npm run bench`: runs every benchmark with its baseline in this same command, prints medians and comparisons,
+// and rewrites each benchmark's table in docs/benchmarks.md with this machine's description.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import { benchEngineHost, type BenchRow } from '../test/bench/engine-host.bench.ts';
+import { benchGpt2Runtime } from '../test/bench/gpt2-runtime.bench.ts';
 
+const { values } = parseArgs({ options: { only: { type: 'string' }, threads: { type: 'string' } } });
+const threads = Number(values.threads ?? os.availableParallelism());
 const docPath = new URL('../docs/benchmarks.md', import.meta.url);
-const startMarker = '<!-- bench:start -->';
-const endMarker = '<!-- bench:end -->';
 
 function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   return `${cpu}, ${os.availableParallelism()} logical cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}-${process.arch}, Node ${process.version}`;
 }
 
+const format = (value: number, unit: BenchRow['unit']) => `${value.toFixed(unit === 'ms' ? 1 : 0)} ${unit}`;
+
 function table(rows: BenchRow[]): string {
   const lines = [
-    '| benchmark | median | baseline | baseline median | ratio | note |',
+    '| benchmark | ToxScope (median) | baseline | baseline (median) | comparison | note |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const row of rows) {
-    const ratio = row.baselineMs ? `${(row.medianMs / row.baselineMs).toFixed(2)}×` : '';
-    const baselineMs = row.baselineMs === null ? '' : `${row.baselineMs.toFixed(2)} ms`;
+    const baselineValue = row.baselineValue === null ? '' : format(row.baselineValue, row.unit);
     lines.push(
-      `| ${row.name} | ${row.medianMs.toFixed(2)} ms | ${row.baseline} | ${baselineMs} | ${ratio} | ${row.note} |`,
+      `| ${row.name} | ${format(row.value, row.unit)} | ${row.baseline} | ${baselineValue} | ${row.comparison} | ${row.note} |`,
     );
   }
   return lines.join('\n');
 }
 
-const rows = await benchEngineHost(50);
-const section = [
-  startMarker,
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}.`,
-  '',
-  table(rows),
-  endMarker,
-].join('\n');
-process.stdout.write(`${section}\n`);
+function writeSection(name: string, rows: BenchRow[], settings: string): void {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const section = [
+    start,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}; ${settings}.`,
+    '',
+    table(rows),
+    end,
+  ].join('\n');
+  process.stdout.write(`${section}\n\n`);
+  const doc = readFileSync(docPath, 'utf8');
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end);
+  if (from < 0 || to < 0) throw new Error(`docs/benchmarks.md lacks the ${start} … ${end} markers`);
+  writeFileSync(docPath, doc.slice(0, from) + section + doc.slice(to + end.length));
+}
 
-const doc = readFileSync(docPath, 'utf8');
-const start = doc.indexOf(startMarker);
-const end = doc.indexOf(endMarker);
-if (start < 0 || end < 0) throw new Error(`docs/benchmarks.md lacks the ${startMarker} … ${endMarker} markers`);
-writeFileSync(docPath, doc.slice(0, start) + section + doc.slice(end + endMarker.length));
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+if (!values.only || values.only === 'engine-host')
+  writeSection('engine-host', await benchEngineHost(50), 'tiny jobs, 50 rounds');
+if (!values.only || values.only === 'gpt2') {
+  const rows = benchGpt2Runtime(threads, log);
+  if (rows.length > 0)
+    writeSection(
+      'gpt2',
+      rows,
+      `${threads} threads on both sides, GPT-2-medium shapes (24 layers, d_model 1024, 4096 neurons, vocab 50257), random fp32 weights`,
+    );
+}
 process.stdout.write('Wrote docs/benchmarks.md\n');

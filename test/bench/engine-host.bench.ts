@@ -7,12 +7,21 @@ import { createEngineHost, type EngineHost } from '../../src-main/host/engine-ho
 import type { GemmBenchmarkRequest } from '../../src-main/shared/index.ts';
 import { workerUrl } from '../support/built-app.ts';
 
+/** One line of docs/benchmarks.md: our median, the baseline measured in the same command, and how they compare. */
 export interface BenchRow {
   name: string;
+  value: number;
+  unit: 'ms' | 'MiB' | 'GFLOP/s';
   baseline: string;
-  medianMs: number;
-  baselineMs: number | null;
+  baselineValue: number | null;
+  /** e.g. "2.10× faster", "0.71× the memory", "89% of the ceiling". */
+  comparison: string;
   note: string;
+}
+
+/** "N× faster" for times (baseline / ours). */
+export function speedup(ours: number, baseline: number): string {
+  return `${(baseline / ours).toFixed(2)}× ${baseline >= ours ? 'faster' : 'as fast'}`;
 }
 
 const tinyRequest: GemmBenchmarkRequest = { device: 'cpu', sizes: [8], repeats: 1, threads: 1 };
@@ -59,24 +68,30 @@ export async function benchEngineHost(rounds: number): Promise<BenchRow[]> {
   return [
     {
       name: 'tiny job through a warm worker (start → result)',
+      value: median(viaHost),
+      unit: 'ms',
       baseline: 'same job called in-process',
-      medianMs: median(viaHost),
-      baselineMs: median(direct),
-      note: `hop overhead ≈ ${(median(viaHost) - median(direct)).toFixed(2)} ms per job`,
+      baselineValue: median(direct),
+      comparison: `+${(median(viaHost) - median(direct)).toFixed(2)} ms per job`,
+      note: 'the cost of keeping the serving thread free',
     },
     {
       name: 'first job on a cold worker (spawn + load onnxruntime + job)',
+      value: median(coldStarts),
+      unit: 'ms',
       baseline: 'warm worker',
-      medianMs: median(coldStarts),
-      baselineMs: median(viaHost),
+      baselineValue: median(viaHost),
+      comparison: `+${(median(coldStarts) - median(viaHost)).toFixed(0)} ms once`,
       note: 'paid once per engine start',
     },
     {
       name: `GEMM ceiling: MatMul ${best.size}×${best.size}, onnxruntime CPU, default threads`,
+      value: best.gflops,
+      unit: 'GFLOP/s',
       baseline: '',
-      medianMs: best.medianMilliseconds,
-      baselineMs: null,
-      note: `${best.gflops.toFixed(1)} GFLOP/s (sizes ${ceiling.points.map((p) => `${p.size}: ${p.gflops.toFixed(0)}`).join(', ')})`,
+      baselineValue: null,
+      comparison: '',
+      note: `sizes ${ceiling.points.map((p) => `${p.size}: ${p.gflops.toFixed(0)}`).join(', ')}`,
     },
   ];
 }

@@ -91,7 +91,11 @@ export function encodeModel(graph: GraphSpec): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'toxscope',
-    opsetImport: [{ domain: '', version: graph.opset ?? 20 }],
+    opsetImport: [
+      { domain: '', version: graph.opset ?? 20 },
+      // onnxruntime's contrib ops, when a node uses them (e.g. com.microsoft.Attention).
+      ...(graph.nodes.some((node) => node.domain === 'com.microsoft') ? [{ domain: 'com.microsoft', version: 1 }] : []),
+    ],
     graph: {
       name: graph.name,
       node: graph.nodes.map((node, index) => ({

@@ -58,10 +58,16 @@ export class GraphWriter {
     return output;
   }
 
-  /** Adds a node with several outputs. */
-  opMulti(opType: string, inputs: string[], outputCount: number, attributes?: NodeSpec['attributes']): string[] {
+  /** Adds a node with several outputs (`domain` for contrib ops such as com.microsoft.Attention). */
+  opMulti(
+    opType: string,
+    inputs: string[],
+    outputCount: number,
+    attributes?: NodeSpec['attributes'],
+    domain?: string,
+  ): string[] {
     const outputs = Array.from({ length: outputCount }, () => `${opType.toLowerCase()}_${this.#counter++}`);
-    this.nodes.push({ opType, inputs, outputs, ...(attributes ? { attributes } : {}) });
+    this.nodes.push({ opType, inputs, outputs, ...(attributes ? { attributes } : {}), ...(domain ? { domain } : {}) });
     return outputs;
   }
 

@@ -129,17 +129,28 @@ export async function createSession(model: Uint8Array | string, options: Session
   }
 }
 
+/** "name: dtype[dims]" for every feed, with per-layer cache tensors of one shape folded into one entry. */
+export function describeFeeds(feeds: Record<string, Tensor>): string {
+  const groups = new Map<string, string[]>();
+  for (const [name, tensor] of Object.entries(feeds)) {
+    const key = `${name.replace(/\.\d+(?=\.|$)/, '.{L}')}: ${tensor.type}[${tensor.dims.join(', ')}]`;
+    groups.set(key, [...(groups.get(key) ?? []), name]);
+  }
+  return [...groups]
+    .map(([key, names]) =>
+      names.length > 1 ? `${key} ×${names.length}` : key.replace('.{L}', names[0]!.match(/\.\d+/)?.[0] ?? ''),
+    )
+    .join('; ');
+}
+
 /** Runs a session; a failure names every input with its dtype and dims (the first thing to check). */
 export async function runSession(session: Session, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
   try {
     return await session.run(feeds);
   } catch (error) {
-    const described = Object.entries(feeds)
-      .map(([name, tensor]) => `${name}: ${tensor.type}[${tensor.dims.join(', ')}]`)
-      .join('; ');
     return raise(
       'RUNTIME_FAILED',
-      `onnxruntime failed to run with inputs {${described}}: ${firstLine(error)}`,
+      `onnxruntime failed to run with inputs {${describeFeeds(feeds)}}: ${firstLine(error)}`,
       'Check that the inputs match the model; run `toxscope doctor` if the model ran before.',
     );
   }

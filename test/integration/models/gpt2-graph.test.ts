@@ -1,7 +1,7 @@
 // The GPT-2 ONNX graph against the slow TypeScript reference on tiny seeded models: every hook and logits to 1e-5,
 // with left padding, the KV cache and interventions.
 
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildGpt2Graph, type Gpt2GraphOptions } from '../../../src-main/core/models/gpt2/graph.ts';
 import { gpt2ReferenceForward, type ReferenceInputs } from '../../../src-main/core/models/gpt2/reference.ts';
 import { encodeModel } from '../../../src-main/core/onnx/graph-builder.ts';
@@ -15,6 +15,8 @@ const weights = tinyGpt2Weights(config);
 const allHooks = decoderHookNames(config.nLayers).filter((name) => name !== 'logits');
 const cpu = { device: { requested: 'cpu' as const, used: 'cpu' as const, note: '' }, threads: 1 };
 
+let attention: Gpt2GraphOptions['attention'] = 'fused';
+
 async function session(options: Partial<Gpt2GraphOptions> = {}) {
   const graph = buildGpt2Graph(config, (name, dims) => ({ name, type: 'float32', dims, data: weights.get(name)! }), {
     hooks: allHooks,
@@ -22,6 +24,7 @@ async function session(options: Partial<Gpt2GraphOptions> = {}) {
     logits: 'all',
     kvCache: false,
     interventions: false,
+    attention,
     ...options,
   });
   return createSession(encodeModel(graph), cpu);
@@ -34,7 +37,11 @@ const int64 = (rows: number[][]) =>
     [rows.length, rows[0]!.length],
   );
 const float32 = (values: Float32Array, dims: number[]) => new TensorClass('float32', values, dims);
-const emptyPast = (batch: number) => float32(new Float32Array(0), [batch, config.nHeads, 0, config.dHead]);
+const emptyPast = (batch: number) =>
+  float32(
+    new Float32Array(0),
+    attention === 'fused' ? [2, batch, config.nHeads, 0, config.dHead] : [batch, config.nHeads, 0, config.dHead],
+  );
 
 function feeds(inputs: ReferenceInputs, past?: Record<string, Tensor>): Record<string, Tensor> {
   const batch = inputs.inputIds.length;
@@ -44,8 +51,8 @@ function feeds(inputs: ReferenceInputs, past?: Record<string, Tensor>): Record<s
     position_ids: int64(inputs.positionIds),
   };
   for (let layer = 0; layer < config.nLayers; layer++) {
-    result[`past.${layer}.key`] = past?.[`present.${layer}.key`] ?? emptyPast(batch);
-    result[`past.${layer}.value`] = past?.[`present.${layer}.value`] ?? emptyPast(batch);
+    const names = attention === 'fused' ? [`${layer}`] : [`${layer}.key`, `${layer}.value`];
+    for (const name of names) result[`past.${name}`] = past?.[`present.${name}`] ?? emptyPast(batch);
   }
   const intervention = inputs.interventions;
   if (intervention) {
@@ -83,7 +90,11 @@ const twoSequences: ReferenceInputs = {
   ],
 };
 
-describe('GPT-2 graph vs reference', () => {
+describe.each(['fused', 'standard'] as const)('GPT-2 graph vs reference (%s attention)', (kind) => {
+  beforeAll(() => {
+    attention = kind;
+  });
+
   it('matches every hook and the logits on a batch with left padding (real positions) to 1e-5', async () => {
     const model = await session();
     const outputs = await runSession(model, feeds(twoSequences));
@@ -158,7 +169,8 @@ describe('GPT-2 graph vs reference', () => {
         1e-5,
       ),
     ).toBeNull();
-    expect(step['present.0.key']!.dims).toEqual([1, config.nHeads, 5, config.dHead]);
+    const present = step[attention === 'fused' ? 'present.0' : 'present.0.key']!;
+    expect(present.dims.slice(-3)).toEqual([config.nHeads, 5, config.dHead]);
     await model.release();
   });
 

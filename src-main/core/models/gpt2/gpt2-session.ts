@@ -5,10 +5,13 @@ import { type DeviceReport } from '../../../shared/index.ts';
 import { createSession, runSession, TensorClass, type Session, type Tensor } from '../../runtime/onnxruntime.ts';
 import type { Gpt2Config } from './config.ts';
 
-/** Key/value tensors per layer, [batch, n_heads, total, d_head]; `length` is read from the tensors' dims. */
+/**
+ * The KV cache: each `present.*` output of a step, renamed to the `past.*` input it feeds next step
+ * ([2, batch, n_heads, total, d_head] for fused attention, [batch, n_heads, total, d_head] per key/value otherwise);
+ * `length` (total positions) is read from the tensors' dims.
+ */
 export interface KvCache {
-  keys: Tensor[];
-  values: Tensor[];
+  tensors: Record<string, Tensor>;
   length: number;
 }
 
@@ -52,6 +55,7 @@ export class Gpt2Session {
   readonly device: DeviceReport;
   readonly #session: Session;
   readonly #hasInterventions: boolean;
+  readonly #pastNames: string[];
   readonly #hasCache: boolean;
 
   private constructor(session: Session, config: Gpt2Config, device: DeviceReport) {
@@ -59,7 +63,8 @@ export class Gpt2Session {
     this.config = config;
     this.device = device;
     this.#hasInterventions = session.inputNames.includes('mlp_post_scale');
-    this.#hasCache = session.outputNames.includes('present.0.key');
+    this.#pastNames = session.inputNames.filter((name) => name.startsWith('past.'));
+    this.#hasCache = session.outputNames.some((name) => name.startsWith('present.'));
   }
 
   static async open(
@@ -83,10 +88,13 @@ export class Gpt2Session {
       attention_mask: new TensorClass('int64', input.attentionMask, [input.batch, past + input.pos]),
       position_ids: new TensorClass('int64', input.positionIds, [input.batch, input.pos]),
     };
-    const empty = new TensorClass('float32', new Float32Array(0), [input.batch, nHeads, 0, dHead]);
-    for (let layer = 0; layer < nLayers; layer++) {
-      feeds[`past.${layer}.key`] = input.cache?.keys[layer] ?? empty;
-      feeds[`past.${layer}.value`] = input.cache?.values[layer] ?? empty;
+    for (const name of this.#pastNames) {
+      // Fused attention caches keys and values together (`past.{L}`); standard attention separately (`.key`/`.value`).
+      const emptyDims =
+        name.endsWith('.key') || name.endsWith('.value')
+          ? [input.batch, nHeads, 0, dHead]
+          : [2, input.batch, nHeads, 0, dHead];
+      feeds[name] = input.cache?.tensors[name] ?? new TensorClass('float32', new Float32Array(0), emptyDims);
     }
     if (this.#hasInterventions) {
       const interventions = input.interventions ?? noInterventions(this.config);
@@ -105,9 +113,10 @@ export class Gpt2Session {
     let cache: KvCache | null = null;
     if (this.#hasCache) {
       // present.* of this step are next step's past.*: handed over as they are, no copy in JS.
-      const keys = Array.from({ length: nLayers }, (_, layer) => outputs[`present.${layer}.key`]!);
-      const values = Array.from({ length: nLayers }, (_, layer) => outputs[`present.${layer}.value`]!);
-      cache = { keys, values, length: keys[0]!.dims[2]! };
+      const tensors: Record<string, Tensor> = {};
+      for (const name of this.#pastNames) tensors[name] = outputs[name.replace(/^past\./, 'present.')]!;
+      const first = tensors[this.#pastNames[0]!]!;
+      cache = { tensors, length: first.dims[first.dims.length - 2]! };
     }
     return { outputs, cache };
   }

@@ -17,6 +17,12 @@ export interface Gpt2GraphOptions {
   kvCache: boolean;
   /** Add the intervention inputs (see gpt2InterventionInputs). */
   interventions: boolean;
+  /**
+   * 'fused': onnxruntime's com.microsoft.Attention kernel (QKV projection, causal + padding mask, KV cache in one op;
+   * cache inputs `past.{L}` [2, batch, n_heads, past, d_head]). 'standard': plain ONNX ops (any execution provider;
+   * cache inputs `past.{L}.key` / `.value` [batch, n_heads, past, d_head]). Both match the reference to 1e-5.
+   */
+  attention: 'fused' | 'standard';
 }
 
 /**
@@ -43,6 +49,8 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
   const { nLayers, dModel, nHeads, dHead, dMlp, dVocab, nCtx, layerNormEps } = config;
   const available = new Set(decoderHookNames(nLayers));
   for (const hook of options.hooks) if (!available.has(hook)) throw new RangeError(`unknown GPT-2 hook ${hook}`);
+  if (options.hooks.length === 0 && options.logits === 'none' && !options.kvCache)
+    throw new RangeError('a GPT-2 graph needs at least one output');
   const wanted = new Set(options.hooks);
   const g = new GraphWriter();
   const weightNames = new Set<string>();
@@ -55,12 +63,12 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
   const inputIds = g.input('input_ids', 'int64', ['batch', 'pos']);
   const attentionMask = g.input('attention_mask', 'int64', ['batch', 'total']);
   const positionIds = g.input('position_ids', 'int64', ['batch', 'pos']);
-  const pastKeys: string[] = [];
-  const pastValues: string[] = [];
-  for (let layer = 0; layer < nLayers; layer++) {
-    pastKeys.push(g.input(`past.${layer}.key`, 'float32', ['batch', nHeads, 'past', dHead]));
-    pastValues.push(g.input(`past.${layer}.value`, 'float32', ['batch', nHeads, 'past', dHead]));
-  }
+  const fused = options.attention === 'fused';
+  const pastNames = (layer: number) => (fused ? [`past.${layer}`] : [`past.${layer}.key`, `past.${layer}.value`]);
+  const cacheDims = (length: string) =>
+    fused ? [2, 'batch', nHeads, length, dHead] : ['batch', nHeads, length, dHead];
+  for (let layer = 0; layer < nLayers; layer++)
+    for (const name of pastNames(layer)) g.input(name, 'float32', cacheDims('past'));
   const intervention = options.interventions
     ? {
         scale: g.input('mlp_post_scale', 'float32', [nLayers, dMlp]),
@@ -80,27 +88,14 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
     } else g.output(value, name, 'float32', ['batch', 'pos', width]);
   };
 
-  // Attention mask shared by all layers: causal (key j visible to query i when j ≤ past + i) and not padding.
-  const total = g.op('Gather', [g.op('Shape', [attentionMask]), g.ints([1], [])], { axis: 0 }); // scalar
-  const pos = g.op('Gather', [g.op('Shape', [inputIds]), g.ints([1], [])], { axis: 0 });
-  const past = g.op('Sub', [total, pos]);
-  const squareShape = g.op('Concat', [g.op('Unsqueeze', [pos, g.ints([0])]), g.op('Unsqueeze', [total, g.ints([0])])], {
-    axis: 0,
-  });
-  const ones = g.op('Expand', [g.float(1), squareShape]); // [pos, total]
-  const causal = g.op('Cast', [g.op('Trilu', [ones, past], { upper: 0 })], { to: 9 }); // [pos, total] bool
-  const notPadding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), g.ints([1, 2])]); // [batch, 1, 1, total]
-  const visible = g.op('And', [causal, notPadding]); // [batch, 1, pos, total]
-  const maskedScore = g.float(float32Min);
-  const attentionScale = g.float(1 / Math.sqrt(dHead));
-
   const layerNorm = (x: string, prefix: string) =>
     g.op('LayerNormalization', [x, w(`${prefix}.w`, [dModel]), w(`${prefix}.b`, [dModel])], {
       axis: -1,
       epsilon: layerNormEps,
     });
-  const toHeads = (x: string) =>
-    g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, nHeads, dHead])])], { perm: [0, 2, 1, 3] }); // [batch, n_heads, pos, d_head]
+  const attention = fused
+    ? fusedAttention(g, w, config, attentionMask, options.kvCache)
+    : standardAttention(g, w, config, inputIds, attentionMask, options.kvCache);
 
   let residual = g.op('Add', [
     g.op('Gather', [w('embed.W_E', [dVocab, dModel]), inputIds]),
@@ -111,36 +106,7 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
     const block = `blocks.${layer}`;
     hook(`${block}.hook_resid_pre`, residual, dModel);
 
-    const qkv = g.op('Add', [
-      g.op('MatMul', [layerNorm(residual, `${block}.ln1`), w(`${block}.attn.W_QKV`, [dModel, 3 * dModel])]),
-      w(`${block}.attn.b_QKV`, [3 * dModel]),
-    ]); // [batch, pos, 3·d_model]
-    const [q, k, v] = g.opMulti('Split', [qkv, g.ints([dModel, dModel, dModel])], 3, { axis: 2 });
-    const keys = g.op(
-      'Concat',
-      [pastKeys[layer]!, toHeads(k!)],
-      { axis: 2 },
-      options.kvCache ? `present.${layer}.key` : undefined,
-    ); // [batch, n_heads, total, d_head]
-    const values = g.op(
-      'Concat',
-      [pastValues[layer]!, toHeads(v!)],
-      { axis: 2 },
-      options.kvCache ? `present.${layer}.value` : undefined,
-    );
-    if (options.kvCache) {
-      g.outputs.push({ name: keys, type: 'float32', dims: ['batch', nHeads, 'total', dHead] });
-      g.outputs.push({ name: values, type: 'float32', dims: ['batch', nHeads, 'total', dHead] });
-    }
-    const scores = g.op('Mul', [
-      g.op('MatMul', [toHeads(q!), g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })]),
-      attentionScale,
-    ]); // [batch, n_heads, pos, total]
-    const probabilities = g.op('Softmax', [g.op('Where', [visible, scores, maskedScore])], { axis: -1 });
-    const mixed = g.op('Reshape', [
-      g.op('Transpose', [g.op('MatMul', [probabilities, values])], { perm: [0, 2, 1, 3] }),
-      g.ints([0, 0, dModel]),
-    ]); // [batch, pos, d_model]
+    const mixed = attention(layerNorm(residual, `${block}.ln1`), layer); // [batch, pos, d_model]
     const attnOut = g.op('Add', [
       g.op('MatMul', [mixed, w(`${block}.attn.W_O`, [dModel, dModel])]),
       w(`${block}.attn.b_O`, [dModel]),
@@ -198,4 +164,87 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
     }
   }
   return g.graph('gpt2');
+}
+
+/** Attention for one layer: normalised residual [batch, pos, d_model] → heads mixed [batch, pos, d_model]. */
+type AttentionLayer = (normalized: string, layer: number) => string;
+type Weight = (name: string, dims: number[]) => string;
+
+/** onnxruntime's fused GPT-2 attention (com.microsoft.Attention, unidirectional, 2-D padding mask, past/present). */
+function fusedAttention(
+  g: GraphWriter,
+  w: Weight,
+  config: Gpt2Config,
+  attentionMask: string,
+  kvCache: boolean,
+): AttentionLayer {
+  const { dModel, nHeads, dHead } = config;
+  const maskIndex = g.op('Cast', [attentionMask], { to: 6 }); // int32 [batch, total]
+  return (normalized, layer) => {
+    const inputs = [
+      normalized,
+      w(`blocks.${layer}.attn.W_QKV`, [dModel, 3 * dModel]),
+      w(`blocks.${layer}.attn.b_QKV`, [3 * dModel]),
+      maskIndex,
+      `past.${layer}`,
+    ];
+    const [mixed, present] = g.opMulti(
+      'Attention',
+      inputs,
+      2,
+      { num_heads: nHeads, unidirectional: 1 },
+      'com.microsoft',
+    );
+    if (kvCache) g.output(present!, `present.${layer}`, 'float32', [2, 'batch', nHeads, 'total', dHead]);
+    return mixed!;
+  };
+}
+
+/** The same attention in standard ONNX ops: Q·Kᵀ/√d_head, causal and padding mask, softmax, ·V. */
+function standardAttention(
+  g: GraphWriter,
+  w: Weight,
+  config: Gpt2Config,
+  inputIds: string,
+  attentionMask: string,
+  kvCache: boolean,
+): AttentionLayer {
+  const { dModel, nHeads, dHead } = config;
+  // Mask shared by all layers: key j is visible to query i when j ≤ past + i and j is not padding.
+  const total = g.op('Gather', [g.op('Shape', [attentionMask]), g.ints([1], [])], { axis: 0 }); // scalar
+  const pos = g.op('Gather', [g.op('Shape', [inputIds]), g.ints([1], [])], { axis: 0 });
+  const past = g.op('Sub', [total, pos]);
+  const squareShape = g.op('Concat', [g.op('Unsqueeze', [pos, g.ints([0])]), g.op('Unsqueeze', [total, g.ints([0])])], {
+    axis: 0,
+  });
+  const ones = g.op('Expand', [g.float(1), squareShape]); // [pos, total]
+  const causal = g.op('Cast', [g.op('Trilu', [ones, past], { upper: 0 })], { to: 9 }); // [pos, total] bool
+  const notPadding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), g.ints([1, 2])]); // [batch, 1, 1, total]
+  const visible = g.op('And', [causal, notPadding]); // [batch, 1, pos, total]
+  const maskedScore = g.float(float32Min);
+  const attentionScale = g.float(1 / Math.sqrt(dHead));
+  const toHeads = (x: string) =>
+    g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, nHeads, dHead])])], { perm: [0, 2, 1, 3] }); // [batch, n_heads, pos, d_head]
+  return (normalized, layer) => {
+    const qkv = g.op('Add', [
+      g.op('MatMul', [normalized, w(`blocks.${layer}.attn.W_QKV`, [dModel, 3 * dModel])]),
+      w(`blocks.${layer}.attn.b_QKV`, [3 * dModel]),
+    ]); // [batch, pos, 3·d_model]
+    const [q, k, v] = g.opMulti('Split', [qkv, g.ints([dModel, dModel, dModel])], 3, { axis: 2 });
+    const keys = g.op('Concat', [`past.${layer}.key`, toHeads(k!)], { axis: 2 }); // [batch, n_heads, total, d_head]
+    const values = g.op('Concat', [`past.${layer}.value`, toHeads(v!)], { axis: 2 });
+    if (kvCache) {
+      g.output(keys, `present.${layer}.key`, 'float32', ['batch', nHeads, 'total', dHead]);
+      g.output(values, `present.${layer}.value`, 'float32', ['batch', nHeads, 'total', dHead]);
+    }
+    const scores = g.op('Mul', [
+      g.op('MatMul', [toHeads(q!), g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })]),
+      attentionScale,
+    ]); // [batch, n_heads, pos, total]
+    const probabilities = g.op('Softmax', [g.op('Where', [visible, scores, maskedScore])], { axis: -1 });
+    return g.op('Reshape', [
+      g.op('Transpose', [g.op('MatMul', [probabilities, values])], { perm: [0, 2, 1, 3] }),
+      g.ints([0, 0, dModel]),
+    ]); // [batch, pos, d_model]
+  };
 }

@@ -25,11 +25,18 @@ export function gpt2WorkingBytes(
   return batch * (length * perPosition + kvCache);
 }
 
+/** Graph options where `attention` may be left out: fused on CPU and CUDA, standard ops on WebGPU. */
+export type Gpt2SessionOptions = Omit<Gpt2GraphOptions, 'attention'> & Partial<Pick<Gpt2GraphOptions, 'attention'>>;
+
 export async function openGpt2Session(
   model: LoadedGpt2Model,
-  options: Gpt2GraphOptions,
+  requested: Gpt2SessionOptions,
   run: { device: DeviceReport; threads?: number; batch: number; length: number },
 ): Promise<OpenedGpt2> {
+  const options: Gpt2GraphOptions = {
+    ...requested,
+    attention: requested.attention ?? (run.device.used === 'webgpu' ? 'standard' : 'fused'),
+  };
   const hookWidth = options.hooks.reduce(
     (sum, hook) => sum + (hook.includes('mlp.hook_p') ? model.config.dMlp : model.config.dModel),
     0,

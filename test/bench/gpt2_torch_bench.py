@@ -1,0 +1,182 @@
+"""PyTorch eager baseline for `npm run bench`: a GPT-2 built from nn.Modules as Hugging Face's GPT2LMHeadModel is
+(Conv1D layouts, gelu_new, KV cache), activations captured with forward hooks, timed the same way as ToxScope's
+side. Prints one JSON object. Usage:
+  /usr/bin/python3 test/bench/gpt2_torch_bench.py --folder DIR --threads N --mode load|forward|generate
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import struct
+import time
+
+import torch
+
+
+class LazySafetensors:
+    """Reads one tensor at a time (as safetensors' own loader does), so loading never holds the file twice."""
+
+    def __init__(self, path):
+        self.file = open(path, "rb")
+        length = struct.unpack("<Q", self.file.read(8))[0]
+        self.header = json.loads(self.file.read(length))
+        self.start = 8 + length
+
+    def __getitem__(self, name):
+        entry = self.header[name]
+        begin, end = entry["data_offsets"]
+        self.file.seek(self.start + begin)
+        return torch.frombuffer(bytearray(self.file.read(end - begin)), dtype=torch.float32).reshape(entry["shape"])
+
+
+class GeluNew(torch.nn.Module):
+    def forward(self, x):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+class Block(torch.nn.Module):
+    def __init__(self, d, heads, d_mlp):
+        super().__init__()
+        self.heads, self.d = heads, d
+        self.ln_1 = torch.nn.LayerNorm(d, eps=1e-5)
+        self.c_attn = torch.nn.Linear(d, 3 * d)
+        self.c_proj = torch.nn.Linear(d, d)
+        self.ln_2 = torch.nn.LayerNorm(d, eps=1e-5)
+        self.c_fc = torch.nn.Linear(d, d_mlp)
+        self.act = GeluNew()
+        self.mlp_proj = torch.nn.Linear(d_mlp, d)
+
+    def forward(self, x, mask, past):
+        b, s, d = x.shape
+        dh = d // self.heads
+        q, k, v = self.c_attn(self.ln_1(x)).split(d, dim=2)
+        split = lambda t: t.view(b, s, self.heads, dh).transpose(1, 2)
+        q, k, v = split(q), split(k), split(v)
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(dh)
+        scores = torch.where(mask, scores, torch.tensor(torch.finfo(scores.dtype).min))
+        a = (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, s, d)
+        x = x + self.c_proj(a)
+        x = x + self.mlp_proj(self.act(self.c_fc(self.ln_2(x))))
+        return x, (k, v)
+
+
+class Gpt2(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d, v, n = cfg["n_embd"], cfg["vocab_size"], cfg["n_positions"]
+        self.wte = torch.nn.Embedding(v, d)
+        self.wpe = torch.nn.Embedding(n, d)
+        self.h = torch.nn.ModuleList(Block(d, cfg["n_head"], cfg.get("n_inner") or 4 * d) for _ in range(cfg["n_layer"]))
+        self.ln_f = torch.nn.LayerNorm(d, eps=1e-5)
+
+    def load(self, sd):
+        with torch.no_grad():
+            self.wte.weight.copy_(sd["wte.weight"])
+            self.wpe.weight.copy_(sd["wpe.weight"])
+            for i, block in enumerate(self.h):
+                p = f"h.{i}."
+                block.ln_1.weight.copy_(sd[p + "ln_1.weight"]); block.ln_1.bias.copy_(sd[p + "ln_1.bias"])
+                block.c_attn.weight.copy_(sd[p + "attn.c_attn.weight"].T); block.c_attn.bias.copy_(sd[p + "attn.c_attn.bias"])
+                block.c_proj.weight.copy_(sd[p + "attn.c_proj.weight"].T); block.c_proj.bias.copy_(sd[p + "attn.c_proj.bias"])
+                block.ln_2.weight.copy_(sd[p + "ln_2.weight"]); block.ln_2.bias.copy_(sd[p + "ln_2.bias"])
+                block.c_fc.weight.copy_(sd[p + "mlp.c_fc.weight"].T); block.c_fc.bias.copy_(sd[p + "mlp.c_fc.bias"])
+                block.mlp_proj.weight.copy_(sd[p + "mlp.c_proj.weight"].T); block.mlp_proj.bias.copy_(sd[p + "mlp.c_proj.bias"])
+            self.ln_f.weight.copy_(sd["ln_f.weight"]); self.ln_f.bias.copy_(sd["ln_f.bias"])
+
+    def forward(self, ids, attention_mask, past=None, last_only=False):
+        b, s = ids.shape
+        past_len = 0 if past is None else past[0][0].shape[2]
+        positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)[:, past_len:]
+        x = self.wte(ids) + self.wpe(positions)
+        causal = torch.ones(s, past_len + s, dtype=torch.bool).tril(past_len)
+        mask = causal[None, None] & attention_mask.bool()[:, None, None, :]
+        presents = []
+        for i, block in enumerate(self.h):
+            x, present = block(x, mask, None if past is None else past[i])
+            presents.append(present)
+        x = self.ln_f(x)
+        if last_only:
+            x = x[:, -1]
+        return x @ self.wte.weight.T, presents
+
+
+def capture_hooks(model, last_only):
+    """Forward hooks on every MLP activation: the way TransformerLens/nnsight users capture hook_post."""
+    captured = []
+    def hook(_module, _inputs, output):
+        captured.append((output[:, -1] if last_only else output).detach().clone())
+    handles = [block.act.register_forward_hook(hook) for block in model.h]
+    return captured, handles
+
+
+def median_ms(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--folder", required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--mode", choices=["load", "forward", "generate"], required=True)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    cfg = json.load(open(os.path.join(args.folder, "config.json")))
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+
+    start = time.perf_counter()
+    model = Gpt2(cfg)
+    model.load(LazySafetensors(os.path.join(args.folder, "model.safetensors")))
+    model.eval()
+    with torch.no_grad():
+        ids = torch.randint(0, cfg["vocab_size"], (1, 32))
+        model(ids, torch.ones_like(ids), last_only=True)
+    result["loadToFirstTokenMs"] = (time.perf_counter() - start) * 1000
+    if args.mode == "load":
+        result["peakRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(json.dumps(result))
+        return
+
+    with torch.no_grad():
+        for batch, length, repeats in ((1, 32, 20), (8, 128, 5)) if args.mode == "forward" else ():
+            ids = torch.randint(0, cfg["vocab_size"], (batch, length))
+            mask = torch.ones_like(ids)
+            captured, handles = capture_hooks(model, last_only=False)
+            def run():
+                captured.clear()
+                model(ids, mask)
+            run()
+            result[f"forward_{batch}x{length}_ms"] = median_ms(run, repeats)
+            for handle in handles:
+                handle.remove()
+
+        for batch, repeats in ((1, 3), (8, 3)) if args.mode == "generate" else ():
+            prompts = torch.randint(0, cfg["vocab_size"], (batch, 20))
+            captured, handles = capture_hooks(model, last_only=True)
+            def generate():
+                captured.clear()
+                ids, mask, past = prompts, torch.ones_like(prompts), None
+                for _ in range(20):
+                    logits, past = model(ids, mask, past, last_only=True)
+                    ids = logits.argmax(-1, keepdim=True)
+                    mask = torch.cat([mask, torch.ones_like(ids)], dim=1)
+            generate()
+            result[f"generate20_batch{batch}_ms"] = median_ms(generate, repeats)
+            for handle in handles:
+                handle.remove()
+    result["peakRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
