@@ -13,9 +13,21 @@ import { toAppError } from '../../../src-main/shared/index.ts';
 describe('sharded safetensors', () => {
   it('loads every tensor of every shard listed in model.safetensors.index.json', () => {
     const folder = mkdtempSync(join(os.tmpdir(), 'toxscope-shards-'));
-    writeFileSync(join(folder, 'model-00001-of-00002.safetensors'), encodeSafetensors([{ name: 'a', dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) }]));
-    writeFileSync(join(folder, 'model-00002-of-00002.safetensors'), encodeSafetensors([{ name: 'b', dtype: 'F32', shape: [1], data: Float32Array.of(3) }]));
-    writeFileSync(join(folder, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }));
+    writeFileSync(
+      join(folder, 'model-00001-of-00002.safetensors'),
+      encodeSafetensors([{ name: 'a', dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) }]),
+    );
+    writeFileSync(
+      join(folder, 'model-00002-of-00002.safetensors'),
+      encodeSafetensors([{ name: 'b', dtype: 'F32', shape: [1], data: Float32Array.of(3) }]),
+    );
+    writeFileSync(
+      join(folder, 'model.safetensors.index.json'),
+      JSON.stringify({
+        metadata: {},
+        weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' },
+      }),
+    );
     const stateDict = loadStateDictFile(join(folder, 'model.safetensors.index.json'));
     expect(stateDict.files).toHaveLength(2);
     expect(Array.from(stateDict.tensors.get('b')!.read())).toEqual([3]);
@@ -24,7 +36,10 @@ describe('sharded safetensors', () => {
 
   it('names the missing shard', () => {
     const folder = mkdtempSync(join(os.tmpdir(), 'toxscope-shards-'));
-    writeFileSync(join(folder, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors' } }));
+    writeFileSync(
+      join(folder, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors' } }),
+    );
     let message = '';
     try {
       loadStateDictFile(join(folder, 'model.safetensors.index.json'));
