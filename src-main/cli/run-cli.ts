@@ -12,6 +12,7 @@ import {
   tokenizeCommand,
   type CommandContext,
 } from './commands/model-commands.ts';
+import { compareCommand } from './commands/interp-commands.ts';
 import { serveCommand } from './commands/serve.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
@@ -52,6 +53,18 @@ const commands: Record<string, Command> = {
     summary: 'generate <model> --prompt T [--max-new-tokens 20] [--sample ...] [--json]   Greedy or sampled text.',
     usage: `Usage: toxscope generate <model> [--weights F] --prompt T [--max-new-tokens 20] [--sample --temperature x --top-k k --top-p p --seed s] [--json]\n  Greedy by default. --sample defaults: temperature 1, top-k 50, top-p 1, seed 0.\n${common}\n`,
     run: generateCommand,
+  },
+  compare: {
+    summary:
+      'compare --base M --dpo M|F --probe F --prompts F --out DIR   Base vs DPO, neuron by neuron (neurons.csv, summary.json, ...).',
+    usage: `Usage: toxscope compare --base <model> [--base-weights F] --dpo <model|weights file> --probe FILE --prompts FILE [--column NAME]
+         [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 16] [--weight-processing none|center] [--no-bos] --out DIR
+  Each model greedily continues every prompt; the last position's MLP activations of each forward pass are averaged.
+  Writes DIR/neurons.csv, summary.json, generations.jsonl, manifest.json. Run it again with the same --out to resume.
+  --weight-processing center row-centres W_out as TransformerLens does (the published GPT-2 numbers).
+${common}
+`,
+    run: compareCommand,
   },
   serve: {
     summary:

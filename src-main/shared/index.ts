@@ -6,3 +6,4 @@ export * from './device.ts';
 export * from './jobs.ts';
 export * from './contract.ts';
 export * from './hook-names.ts';
+export * from './compare.ts';

@@ -2,6 +2,7 @@
 // Jobs are the one unit of work behind all three front doors (Electron IPC, loopback server, CLI).
 
 import { deviceChoices, type DeviceChoice, type DeviceReport } from './device.ts';
+import type { CompareSummary, WeightProcessing } from './compare.ts';
 import type { AppError } from './errors.ts';
 import { hasOnlyKeys, isArrayOf, isOneOf, isPositiveInteger, isRecord, type Guard } from './guards.ts';
 
@@ -79,7 +80,7 @@ export interface ActivationsRequest extends ModelSelection, RunSettings {
 export interface ActivationsResult {
   out: string;
   device: DeviceReport;
-  tensors: { name: string; dtype: 'F32' | 'I64'; shape: number[] }[];
+  tensors: { name: string; dtype: 'F32' | 'F64' | 'I64'; shape: number[] }[];
 }
 
 export interface GenerateRequest extends ModelSelection, RunSettings {
@@ -102,6 +103,43 @@ export interface GenerateResult {
   device: DeviceReport;
 }
 
+/** `toxscope compare` (cli.md §5): base vs DPO over a prompt set, neuron by neuron. */
+export interface CompareRequest extends RunSettings {
+  base: string;
+  baseWeights?: string;
+  /** A model reference, or a weights file loaded onto the base's architecture and tokenizer. */
+  dpo: string;
+  probe: string;
+  prompts: string;
+  /** The prompt column of a CSV prompt file. */
+  column?: string;
+  maxNewTokens: number;
+  maxPromptTokens: number;
+  limit?: number;
+  batch: number;
+  weightProcessing: WeightProcessing;
+  /** Prepend BOS to each prompt (TransformerLens' to_tokens, as the reference analysis does). */
+  prependBos: boolean;
+  /** Output folder; an interrupted run in it resumes. */
+  out: string;
+}
+
+/** Streamed after each batch: where the run is and the results so far (over the prompts done). */
+export interface CompareFrame {
+  promptsDone: number;
+  promptsTotal: number;
+  tokensPerSecond: number;
+  secondsLeft: number | null;
+  summary: CompareSummary;
+}
+
+export interface CompareResult {
+  out: string;
+  device: DeviceReport;
+  summary: CompareSummary;
+  resumedFrom: number;
+}
+
 /** name → request, frame (streamed partial result) and result types. */
 export interface JobCatalogue {
   'device:benchmark': { request: GemmBenchmarkRequest; frame: GemmPoint; result: GemmBenchmarkResult };
@@ -109,6 +147,7 @@ export interface JobCatalogue {
   'model:tokenize': { request: TokenizeRequest; frame: never; result: Tokenization };
   'model:activations': { request: ActivationsRequest; frame: never; result: ActivationsResult };
   'model:generate': { request: GenerateRequest; frame: GeneratedToken; result: GenerateResult };
+  'interp:compare': { request: CompareRequest; frame: CompareFrame; result: CompareResult };
 }
 
 export type JobName = keyof JobCatalogue;
@@ -217,6 +256,45 @@ function isGenerateRequest(value: unknown): value is GenerateRequest {
   );
 }
 
+function isCompareRequest(value: unknown): value is CompareRequest {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, [
+      'base',
+      'baseWeights',
+      'dpo',
+      'probe',
+      'prompts',
+      'column',
+      'maxNewTokens',
+      'maxPromptTokens',
+      'limit',
+      'batch',
+      'weightProcessing',
+      'prependBos',
+      'out',
+      'device',
+      'threads',
+    ]) &&
+    isNonEmptyString(value.base) &&
+    isOptionalString(value.baseWeights) &&
+    isNonEmptyString(value.dpo) &&
+    isNonEmptyString(value.probe) &&
+    isNonEmptyString(value.prompts) &&
+    isOptionalString(value.column) &&
+    isPositiveInteger(value.maxNewTokens) &&
+    value.maxNewTokens <= 1024 &&
+    isPositiveInteger(value.maxPromptTokens) &&
+    (value.limit === undefined || isPositiveInteger(value.limit)) &&
+    isPositiveInteger(value.batch) &&
+    value.batch <= 1024 &&
+    isOneOf(['none', 'center'] as const)(value.weightProcessing) &&
+    typeof value.prependBos === 'boolean' &&
+    isNonEmptyString(value.out) &&
+    isRunSettings(value)
+  );
+}
+
 const modelShape = 'model: a folder, org/name or demo:name, weights?: a file';
 const runShape = `device: ${deviceChoices.join('|')}, threads?: 1..256`;
 
@@ -227,6 +305,7 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'model:tokenize': `{${modelShape}, text}`,
   'model:activations': `{${modelShape}, ${runShape}, text or ids (not both), hooks?: names or globs, prependBos, out: a .safetensors path}`,
   'model:generate': `{${modelShape}, ${runShape}, prompt, maxNewTokens ≥ 1, sampling: null or {temperature > 0, topK ≥ 0, topP in (0, 1], seed ≥ 0}}`,
+  'interp:compare': `{base, baseWeights?, dpo, probe, prompts, column?, maxNewTokens 1..1024, maxPromptTokens ≥ 1, limit?, batch 1..1024, weightProcessing: none|center, prependBos, out, ${runShape}}`,
 };
 
 export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
@@ -235,6 +314,7 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'model:tokenize': isTokenizeRequest,
   'model:activations': isActivationsRequest,
   'model:generate': isGenerateRequest,
+  'interp:compare': isCompareRequest,
 };
 
 export const jobNames = Object.keys(jobRequestGuards) as JobName[];

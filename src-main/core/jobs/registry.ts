@@ -2,6 +2,7 @@
 
 import type { JobCatalogue, JobName } from '../../shared/index.ts';
 import { runGemmBenchmark } from '../diagnostics/gemm-benchmark.ts';
+import { compareJob } from '../interp/compare-job.ts';
 import { activationsJob, generateJob, inspectJob, tokenizeJob } from '../models/model-jobs.ts';
 import type { Job } from './job.ts';
 
@@ -15,4 +16,5 @@ export const jobRegistry: JobRegistry = {
   'model:tokenize': tokenizeJob,
   'model:activations': activationsJob,
   'model:generate': generateJob,
+  'interp:compare': compareJob,
 };

@@ -1,6 +1,7 @@
 // Loads a model reference (+ optional --weights file) into config, tokenizer and mapped weights, lazily: tensors
 // are read only when a graph or reference needs them. Every failure names the file and says what to do.
 
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { raise } from '../../shared/index.ts';
 import { loadTokenizer, type LoadedTokenizer } from '../tokenizer/load-tokenizer.ts';
@@ -20,12 +21,24 @@ export interface LoadedGpt2Model {
   weights: Gpt2Weights;
   /** sha256 of the weights files (computed once, then cached on disk by path, size and mtime). */
   fingerprint(): string;
+  /** sha256 of the tokenizer's vocabulary, merges and added tokens: equal for equal tokenizers in any file format. */
+  tokenizerSha256: string;
   /** Bytes of all weight files. */
   weightsBytes: number;
   parameters: number;
 }
 
 export type LoadedModel = LoadedGpt2Model;
+
+function tokenizerSha256(loaded: LoadedTokenizer): string {
+  const spec = loaded.tokenizer.spec;
+  const hash = createHash('sha256');
+  for (const [token, id] of [...spec.vocab].sort((a, b) => a[1] - b[1])) hash.update(`${id}\t${token}\n`);
+  for (const [left, right] of spec.merges) hash.update(`${left} ${right}\n`);
+  for (const added of [...spec.addedTokens].sort((a, b) => a.id - b.id))
+    hash.update(`+${added.id}\t${added.content}\n`);
+  return hash.digest('hex');
+}
 
 export function loadModel(reference: string, weightsFile?: string): LoadedModel {
   const resolved = resolveModelRef(reference);
@@ -58,6 +71,7 @@ export function loadModel(reference: string, weightsFile?: string): LoadedModel 
     stateDict,
     weights,
     fingerprint: () => (fingerprint ??= fingerprintFiles(stateDict.files)),
+    tokenizerSha256: tokenizerSha256(tokenizer),
     weightsBytes: stateDict.files.reduce((sum, file) => sum + statSync(file).size, 0),
     parameters: [...weights.values()].reduce(
       (sum, tensor) => sum + tensor.shape.reduce((product, dim) => product * dim, 1),

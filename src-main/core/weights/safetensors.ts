@@ -38,6 +38,8 @@ export interface SafetensorsFile {
   readFloat32(name: string): Float32Array;
   /** Reads one integer tensor (I64, I32) as BigInt64Array. */
   readInt64(name: string): BigInt64Array;
+  /** Reads an F64 tensor at full precision (running sums, checkpoints). */
+  readFloat64(name: string): Float64Array;
 }
 
 /** Headers beyond this are refused: real checkpoints have headers of tens of KB. */
@@ -209,6 +211,12 @@ export function openSafetensors(path: string): SafetensorsFile {
       const tensor = entry(name);
       return toFloat32(readBytes(path, tensor.fileOffset, tensor.byteLength), tensor.dtype);
     },
+    readFloat64(name) {
+      const tensor = entry(name);
+      if (tensor.dtype !== 'F64')
+        raise('WEIGHTS_INVALID', `Tensor "${name}" in ${path} is ${tensor.dtype}, not F64.`, 'Check the file.');
+      return new Float64Array(new Uint8Array(readBytes(path, tensor.fileOffset, tensor.byteLength)).buffer);
+    },
     readInt64(name) {
       const tensor = entry(name);
       const bytes = readBytes(path, tensor.fileOffset, tensor.byteLength);
@@ -226,6 +234,7 @@ export function openSafetensors(path: string): SafetensorsFile {
 
 export type WritableTensor =
   | { name: string; dtype: 'F32'; shape: number[]; data: Float32Array }
+  | { name: string; dtype: 'F64'; shape: number[]; data: Float64Array }
   | { name: string; dtype: 'I64'; shape: number[]; data: BigInt64Array };
 
 /** Serialises tensors to safetensors bytes (tensors in the given order, header padded to 8 bytes). */

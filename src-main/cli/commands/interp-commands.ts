@@ -1,0 +1,92 @@
+// `compare` (cli.md §5): argument parsing and the progress line; the work is the compare job on the engine host.
+
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { deviceChoices, type DeviceChoice, type WeightProcessing } from '../../shared/index.ts';
+import { reportDevice, runJobFromCli } from '../job-runner.ts';
+import { UsageError } from '../usage-error.ts';
+import type { CommandContext } from './model-commands.ts';
+
+function positiveInteger(value: string | undefined, flag: string, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0)
+    throw new UsageError(`${flag} must be a positive integer, got "${value}".`);
+  return number;
+}
+
+function required(value: string | undefined, flag: string, command: string): string {
+  if (value === undefined) throw new UsageError(`${command} needs ${flag}.`);
+  return value;
+}
+
+function deviceOption(value: string): DeviceChoice {
+  if (!(deviceChoices as readonly string[]).includes(value))
+    throw new UsageError(`--device must be one of ${deviceChoices.join(', ')}, got "${value}".`);
+  return value as DeviceChoice;
+}
+
+export async function compareCommand(args: string[], context: CommandContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      base: { type: 'string' },
+      'base-weights': { type: 'string' },
+      dpo: { type: 'string' },
+      probe: { type: 'string' },
+      prompts: { type: 'string' },
+      column: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      'max-prompt-tokens': { type: 'string' },
+      limit: { type: 'string' },
+      batch: { type: 'string' },
+      'weight-processing': { type: 'string', default: 'none' },
+      'no-bos': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      device: { type: 'string', default: 'auto' },
+      threads: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const weightProcessing = values['weight-processing'];
+  if (weightProcessing !== 'none' && weightProcessing !== 'center')
+    throw new UsageError(`--weight-processing must be none or center, got "${weightProcessing}".`);
+  const dpo = required(values.dpo, '--dpo <model|weights file>', 'compare');
+  const result = await runJobFromCli(
+    'interp:compare',
+    {
+      base: required(values.base, '--base <model>', 'compare'),
+      baseWeights: values['base-weights'] === undefined ? undefined : resolve(values['base-weights']),
+      dpo,
+      probe: resolve(required(values.probe, '--probe FILE', 'compare')),
+      prompts: resolve(required(values.prompts, '--prompts FILE', 'compare')),
+      column: values.column,
+      maxNewTokens: positiveInteger(values['max-new-tokens'], '--max-new-tokens', 20)!,
+      maxPromptTokens: positiveInteger(values['max-prompt-tokens'], '--max-prompt-tokens', 32)!,
+      limit: positiveInteger(values.limit, '--limit'),
+      batch: positiveInteger(values.batch, '--batch', 16)!,
+      weightProcessing: weightProcessing as WeightProcessing,
+      prependBos: !values['no-bos'],
+      out: resolve(required(values.out, '--out DIR', 'compare')),
+      device: deviceOption(values.device),
+      threads: positiveInteger(values.threads, '--threads'),
+    },
+    context.io,
+    { workerUrl: context.workerUrl, quiet: values.quiet },
+  );
+  reportDevice(result.device, context.io);
+  const { summary } = result;
+  const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
+  if (!values.quiet) {
+    context.io.stderr(
+      [
+        `${summary.prompts} prompts × ${summary.positions / Math.max(1, summary.prompts)} positions${result.resumedFrom ? ` (resumed after ${result.resumedFrom})` : ''}`,
+        `gross reduction ${summary.grossReduction.toPrecision(5)}, net ${summary.netReduction.toPrecision(5)}`,
+        `TP- ${percent(summary.groups['TP-'].share)}, TN+ ${percent(summary.groups['TN+'].share)}, AP+ ${percent(summary.groups['AP+'].share)}, AN- ${percent(summary.groups['AN-'].share)} of the four reduction groups`,
+        `top-${summary.toxicNeuronShare.topN} toxic neurons, dampened: ${percent(summary.toxicNeuronShare.share)} of the gross reduction`,
+        `wrote neurons.csv, summary.json, generations.jsonl, manifest.json to ${result.out}`,
+      ].join('\n') + '\n',
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,94 @@
+// Streams a model's MLP activations during greedy generation into float64 running sums next to the model (spec
+// dpo-neurons.md §4.2): at each of the max-new-tokens forward passes, the last position's mlp.hook_post of every layer
+// and its MLP output projected on ŵ. Memory is O(neurons), never O(prompts × tokens × neurons).
+
+import type { Gpt2Interventions, Gpt2Session } from '../models/gpt2/gpt2-session.ts';
+import { generate } from '../models/gpt2/generate.ts';
+
+export interface ActivationSums {
+  nLayers: number;
+  dMlp: number;
+  /** Σ mlp.hook_post over recorded positions. */
+  post: Float64Array; // [n_layers · d_mlp]
+  /** Σ hook_mlp_out · ŵ over recorded positions. */
+  outProjection: Float64Array; // [n_layers]
+  /** Σ mean_d(hook_mlp_out): with Σŵ it centres the projection (TransformerLens processing). */
+  outMean: Float64Array; // [n_layers]
+  positions: number;
+  prompts: number;
+}
+
+export function emptySums(nLayers: number, dMlp: number): ActivationSums {
+  return {
+    nLayers,
+    dMlp,
+    post: new Float64Array(nLayers * dMlp),
+    outProjection: new Float64Array(nLayers),
+    outMean: new Float64Array(nLayers),
+    positions: 0,
+    prompts: 0,
+  };
+}
+
+/** The hooks the collector needs from the graph (last position only). */
+export function collectionHooks(nLayers: number): string[] {
+  return Array.from({ length: nLayers }, (_, layer) => [
+    `blocks.${layer}.mlp.hook_post`,
+    `blocks.${layer}.hook_mlp_out`,
+  ]).flat();
+}
+
+export interface CollectOptions {
+  maxNewTokens: number;
+  padTokenId: number;
+  /** ŵ [d_model]. */
+  unit: Float64Array;
+  interventions?: Gpt2Interventions;
+  signal?: AbortSignal;
+}
+
+/**
+ * Generates greedily for one batch of prompts (exactly max-new-tokens per prompt, as the reference loop does, EOS
+ * included) and adds the batch's activations to `sums`. Returns the generated ids per prompt.
+ */
+export async function collectBatch(
+  session: Gpt2Session,
+  prompts: number[][],
+  sums: ActivationSums,
+  options: CollectOptions,
+): Promise<number[][]> {
+  const { nLayers, dMlp } = sums;
+  const dModel = options.unit.length;
+  const result = await generate(session, prompts, {
+    maxNewTokens: options.maxNewTokens,
+    sampling: null,
+    eosTokenId: null,
+    padTokenId: options.padTokenId,
+    useCache: true,
+    signal: options.signal,
+    interventions: options.interventions,
+    onStep: ({ outputs }) => {
+      for (let layer = 0; layer < nLayers; layer++) {
+        const post = outputs[`blocks.${layer}.mlp.hook_post`]!.data as Float32Array; // [batch, d_mlp]
+        const out = outputs[`blocks.${layer}.hook_mlp_out`]!.data as Float32Array; // [batch, d_model]
+        const base = layer * dMlp;
+        for (let row = 0; row < prompts.length; row++) {
+          const offset = row * dMlp;
+          for (let neuron = 0; neuron < dMlp; neuron++) sums.post[base + neuron]! += post[offset + neuron]!;
+          let projection = 0;
+          let total = 0;
+          for (let d = 0; d < dModel; d++) {
+            const value = out[row * dModel + d]!;
+            projection += value * options.unit[d]!;
+            total += value;
+          }
+          sums.outProjection[layer]! += projection;
+          sums.outMean[layer]! += total / dModel;
+        }
+      }
+      sums.positions += prompts.length;
+    },
+  });
+  sums.prompts += prompts.length;
+  return result.generated;
+}

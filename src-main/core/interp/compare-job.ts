@@ -1,0 +1,341 @@
+// The compare job (spec dpo-neurons.md §4–5, cli.md §5): base and DPO each greedily continue every prompt; the last
+// position's MLP activations of every forward pass are summed next to the model; per-neuron means, projections,
+// groups and shares follow. Batches run base then DPO on the same prompts, so partial results stream as they grow;
+// sums are checkpointed after every batch and an interrupted run resumes in the same output folder.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, appendFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { appVersion } from '../app-version.ts';
+import { raise, type CompareFrame, type CompareRequest, type CompareResult } from '../../shared/index.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
+import { csvLine } from '../files/csv.ts';
+import { throwIfCancelled, type Job } from '../jobs/job.ts';
+import { openGpt2Session } from '../models/gpt2/open-session.ts';
+import type { LoadedModel } from '../models/load-model.ts';
+import { onnxruntimeVersion, resolveDevice } from '../runtime/onnxruntime.ts';
+import { sha256File } from '../weights/fingerprint.ts';
+import { openSafetensors, writeSafetensors } from '../weights/safetensors.ts';
+import { collectBatch, collectionHooks, emptySums, type ActivationSums } from './collect-activations.ts';
+import { loadModelPair } from './compare-models.ts';
+import { neuronResults, summarise, type CompareInputs, type NeuronResults } from './derived-results.ts';
+import { staticNeuronQuantities } from './neuron-statistics.ts';
+import { loadProbe } from './probe.ts';
+import { countPrompts, readPrompts } from './prompts.ts';
+
+/** Bumped when the files compare writes change shape (also in manifest.json). */
+export const compareFormatVersion = 1;
+
+export const neuronsCsvHeader = [
+  'layer',
+  'neuron',
+  'cos_pre',
+  'cos_dpo',
+  's_pre',
+  's_dpo',
+  'mean_act_pre',
+  'mean_act_dpo',
+  'proj_pre',
+  'proj_dpo',
+  'delta',
+  'delta_act',
+  'group',
+  'group_v3',
+];
+
+interface PartialState {
+  settingsHash: string;
+  promptsDone: number;
+}
+
+/** Tokenises a prompt as the analysis does: its first max-prompt-tokens tokens, after BOS when asked. */
+export function promptIds(model: LoadedModel, text: string, maxPromptTokens: number, prependBos: boolean): number[] {
+  const ids = model.tokenizer.tokenizer.encode(text).slice(0, maxPromptTokens);
+  const bos = model.config.bosTokenId ?? model.tokenizer.tokenizer.spec.specialIds.bos;
+  if (prependBos && bos !== null) return [bos, ...ids];
+  if (ids.length === 0) return [model.config.eosTokenId ?? 0]; // an empty prompt still needs one token to continue from
+  return ids;
+}
+
+function meansOf(sums: ActivationSums): Float64Array {
+  return sums.post.map((value) => value / Math.max(1, sums.positions));
+}
+
+/** L^ℓ: mean MLP output projected on ŵ, centred over d_model when W_out is (TransformerLens processing). */
+function layerProjection(sums: ActivationSums, unitSum: number, centred: boolean): Float64Array {
+  return sums.outProjection.map(
+    (value, layer) => (value - (centred ? sums.outMean[layer]! * unitSum : 0)) / Math.max(1, sums.positions),
+  );
+}
+
+function saveSums(path: string, sums: ActivationSums): void {
+  writeSafetensors(path, [
+    { name: 'post', dtype: 'F64', shape: [sums.post.length], data: sums.post },
+    { name: 'out_projection', dtype: 'F64', shape: [sums.nLayers], data: sums.outProjection },
+    { name: 'out_mean', dtype: 'F64', shape: [sums.nLayers], data: sums.outMean },
+    { name: 'counts', dtype: 'F64', shape: [2], data: Float64Array.of(sums.positions, sums.prompts) },
+  ]);
+}
+
+function loadSums(path: string, nLayers: number, dMlp: number): ActivationSums {
+  const file = openSafetensors(path);
+  const counts = file.readFloat64('counts');
+  return {
+    nLayers,
+    dMlp,
+    post: file.readFloat64('post'),
+    outProjection: file.readFloat64('out_projection'),
+    outMean: file.readFloat64('out_mean'),
+    positions: counts[0]!,
+    prompts: counts[1]!,
+  };
+}
+
+function writeNeuronsCsv(path: string, inputs: CompareInputs, results: NeuronResults): void {
+  const lines = [csvLine(neuronsCsvHeader)];
+  for (let index = 0; index < inputs.nLayers * inputs.dMlp; index++) {
+    lines.push(
+      csvLine([
+        Math.floor(index / inputs.dMlp),
+        index % inputs.dMlp,
+        inputs.pre.cos[index]!,
+        inputs.dpo.cos[index]!,
+        inputs.pre.s[index]!,
+        inputs.dpo.s[index]!,
+        inputs.meanPre[index]!,
+        inputs.meanDpo[index]!,
+        results.projPre[index]!,
+        results.projDpo[index]!,
+        results.delta[index]!,
+        results.deltaAct[index]!,
+        results.groupV1[index]!,
+        results.groupV3[index]!,
+      ]),
+    );
+  }
+  writeFileAtomic(path, lines.join(''));
+}
+
+export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = async (request, context) => {
+  const started = performance.now();
+  context.progress({ done: 0, total: null, message: 'Loading the models, the probe and the prompts' });
+  const { base, dpo } = loadModelPair(request.base, request.baseWeights, request.dpo);
+  const probe = loadProbe(request.probe, base.config.dModel);
+  const available = await countPrompts(request.prompts, request.column);
+  const total = Math.min(available, request.limit ?? available);
+  const device = await resolveDevice(request.device);
+  const { nLayers, dMlp } = base.config;
+
+  // Everything that changes the numbers, so a resume only continues a run with the same inputs.
+  const settings = {
+    formatVersion: compareFormatVersion,
+    base: base.fingerprint(),
+    dpo: dpo.fingerprint(),
+    probe: probe.sha256,
+    prompts: sha256File(request.prompts),
+    column: request.column ?? null,
+    total,
+    maxNewTokens: request.maxNewTokens,
+    maxPromptTokens: request.maxPromptTokens,
+    prependBos: request.prependBos,
+  };
+  const settingsHash = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
+  const partialDir = join(request.out, '.partial');
+  const statePath = join(partialDir, 'state.json');
+  mkdirSync(partialDir, { recursive: true });
+  let state: PartialState = { settingsHash, promptsDone: 0 };
+  let sumsBase = emptySums(nLayers, dMlp);
+  let sumsDpo = emptySums(nLayers, dMlp);
+  if (existsSync(statePath)) {
+    const previous = JSON.parse(readFileSync(statePath, 'utf8')) as PartialState;
+    if (previous.settingsHash === settingsHash && previous.promptsDone > 0) {
+      state = previous;
+      sumsBase = loadSums(join(partialDir, 'base.safetensors'), nLayers, dMlp);
+      sumsDpo = loadSums(join(partialDir, 'dpo.safetensors'), nLayers, dMlp);
+    } else {
+      rmSync(partialDir, { recursive: true, force: true }); // another run's leftovers: start over
+      mkdirSync(partialDir, { recursive: true });
+    }
+  }
+  const resumedFrom = state.promptsDone;
+  if (resumedFrom === 0)
+    for (const file of ['base.jsonl', 'dpo.jsonl']) rmSync(join(partialDir, file), { force: true });
+
+  const preStatic = staticNeuronQuantities(base, probe.unit, request.weightProcessing);
+  const dpoStatic = staticNeuronQuantities(dpo, probe.unit, request.weightProcessing);
+  const unitSum = probe.unit.reduce((sum, value) => sum + value, 0);
+  const centred = request.weightProcessing === 'center';
+  const inputsFromSums = (): CompareInputs => ({
+    nLayers,
+    dMlp,
+    meanPre: meansOf(sumsBase),
+    meanDpo: meansOf(sumsDpo),
+    pre: preStatic,
+    dpo: dpoStatic,
+    layerProjectionPre: layerProjection(sumsBase, unitSum, centred),
+    layerProjectionDpo: layerProjection(sumsDpo, unitSum, centred),
+    prompts: sumsBase.prompts,
+    positions: sumsBase.positions,
+    weightProcessing: request.weightProcessing,
+  });
+
+  const graphOptions = {
+    hooks: collectionHooks(nLayers),
+    hookPositions: 'last' as const,
+    logits: 'last' as const,
+    kvCache: true,
+    interventions: false,
+  };
+  const length = request.maxPromptTokens + 1 + request.maxNewTokens;
+  const sessions = {
+    base: (
+      await openGpt2Session(base, graphOptions, { device, threads: request.threads, batch: request.batch, length })
+    ).session,
+    dpo: (await openGpt2Session(dpo, graphOptions, { device, threads: request.threads, batch: request.batch, length }))
+      .session,
+  };
+  const padTokenId = base.config.eosTokenId ?? 0;
+  const tokenizer = base.tokenizer.tokenizer;
+  const runStarted = performance.now();
+  let tokensThisRun = 0;
+  try {
+    const runBatch = async (batch: { index: number; text: string }[]) => {
+      const ids = batch.map((prompt) => promptIds(base, prompt.text, request.maxPromptTokens, request.prependBos));
+      for (const [label, session, sums] of [
+        ['base', sessions.base, sumsBase],
+        ['dpo', sessions.dpo, sumsDpo],
+      ] as const) {
+        const generated = await collectBatch(session, ids, sums, {
+          maxNewTokens: request.maxNewTokens,
+          padTokenId,
+          unit: probe.unit,
+          signal: context.signal,
+        });
+        appendFileSync(
+          join(partialDir, `${label}.jsonl`),
+          generated
+            .map((tokens) => JSON.stringify(tokenizer.decode(tokens, { skipSpecialTokens: true })) + '\n')
+            .join(''),
+        );
+        tokensThisRun += batch.length * request.maxNewTokens;
+      }
+      state.promptsDone += batch.length;
+      saveSums(join(partialDir, 'base.safetensors'), sumsBase);
+      saveSums(join(partialDir, 'dpo.safetensors'), sumsDpo);
+      writeFileAtomic(statePath, JSON.stringify(state));
+      const seconds = (performance.now() - runStarted) / 1000;
+      const tokensPerSecond = tokensThisRun / seconds;
+      const remaining = total - state.promptsDone;
+      const secondsLeft = tokensPerSecond > 0 ? (remaining * 2 * request.maxNewTokens) / tokensPerSecond : null;
+      context.progress({
+        done: state.promptsDone,
+        total,
+        message: `${state.promptsDone} of ${total} prompts, ${tokensPerSecond.toFixed(1)} tokens/s${secondsLeft !== null && remaining > 0 ? `, about ${Math.ceil(secondsLeft)} s left` : ''}`,
+      });
+      const inputs = inputsFromSums();
+      context.frame({
+        promptsDone: state.promptsDone,
+        promptsTotal: total,
+        tokensPerSecond,
+        secondsLeft,
+        summary: summarise(inputs, neuronResults(inputs)),
+      });
+    };
+
+    let batch: { index: number; text: string }[] = [];
+    for await (const prompt of readPrompts(request.prompts, request.column)) {
+      if (prompt.index >= total) break;
+      if (prompt.index < state.promptsDone) continue;
+      throwIfCancelled(context.signal);
+      batch.push(prompt);
+      if (batch.length === request.batch) {
+        await runBatch(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await runBatch(batch);
+  } finally {
+    await sessions.base.release();
+    await sessions.dpo.release();
+  }
+
+  context.progress({
+    done: total,
+    total,
+    message: 'Writing neurons.csv, summary.json, generations.jsonl and manifest.json',
+  });
+  const inputs = inputsFromSums();
+  const results = neuronResults(inputs);
+  const summary = summarise(inputs, results);
+  writeNeuronsCsv(join(request.out, 'neurons.csv'), inputs, results);
+  writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+
+  // generations.jsonl: the prompts and both continuations, streamed side by side.
+  const lines: string[] = [];
+  const readers = ['base', 'dpo'].map((label) =>
+    createInterface({ input: createReadStream(join(partialDir, `${label}.jsonl`), 'utf8'), crlfDelay: Infinity })[
+      Symbol.asyncIterator
+    ](),
+  );
+  for await (const prompt of readPrompts(request.prompts, request.column)) {
+    if (prompt.index >= total) break;
+    const [baseLine, dpoLine] = await Promise.all(readers.map((reader) => reader.next()));
+    if (baseLine!.done || dpoLine!.done)
+      raise(
+        'INTERNAL',
+        'The saved continuations are shorter than the prompt set.',
+        'Delete the output folder and run again.',
+      );
+    lines.push(
+      JSON.stringify({
+        prompt: prompt.text,
+        base: JSON.parse(baseLine!.value) as string,
+        dpo: JSON.parse(dpoLine!.value) as string,
+      }) + '\n',
+    );
+  }
+  writeFileAtomic(join(request.out, 'generations.jsonl'), lines.join(''));
+
+  const modelEntry = (model: LoadedModel) => ({
+    reference: model.resolved.reference,
+    folder: model.resolved.folder,
+    weightsFiles: model.stateDict.files,
+    sha256: model.fingerprint(),
+  });
+  writeFileAtomic(
+    join(request.out, 'manifest.json'),
+    JSON.stringify(
+      {
+        app: 'ToxScope',
+        appVersion,
+        formatVersion: compareFormatVersion,
+        command: 'compare',
+        createdAt: new Date().toISOString(),
+        models: { base: modelEntry(base), dpo: modelEntry(dpo) },
+        probe: { path: probe.path, format: probe.format, sha256: probe.sha256, norm: probe.norm },
+        prompts: { path: request.prompts, column: request.column ?? null, sha256: settings.prompts, count: total },
+        settings: {
+          maxNewTokens: request.maxNewTokens,
+          maxPromptTokens: request.maxPromptTokens,
+          batch: request.batch,
+          prependBos: request.prependBos,
+          weightProcessing: request.weightProcessing,
+          decoding: 'greedy, exactly max-new-tokens per prompt',
+          threads: request.threads ?? null,
+        },
+        device,
+        onnxruntime: onnxruntimeVersion(),
+        resumedFrom,
+        timings: {
+          totalSeconds: (performance.now() - started) / 1000,
+          generationSeconds: (performance.now() - runStarted) / 1000,
+        },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  rmSync(partialDir, { recursive: true, force: true });
+  return { out: request.out, device, summary, resumedFrom };
+};

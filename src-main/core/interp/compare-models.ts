@@ -1,0 +1,36 @@
+// Loads a base/DPO pair for comparison and refuses pairs that cannot be compared neuron by neuron.
+
+import { existsSync, statSync } from 'node:fs';
+import { raise } from '../../shared/index.ts';
+import { loadModel, type LoadedModel } from '../models/load-model.ts';
+
+export interface ModelPair {
+  base: LoadedModel;
+  dpo: LoadedModel;
+}
+
+/** `dpo` is a model reference, or a weights file put onto the base's architecture and tokenizer (dpo.pt). */
+export function loadModelPair(base: string, baseWeights: string | undefined, dpo: string): ModelPair {
+  const baseModel = loadModel(base, baseWeights);
+  const dpoIsFile = existsSync(dpo) && statSync(dpo).isFile();
+  const dpoModel = dpoIsFile ? loadModel(base, dpo) : loadModel(dpo);
+  const shape = (model: LoadedModel) => {
+    const { nLayers, dModel, dMlp, nHeads, dVocab } = model.config;
+    return `${nLayers} layers, d_model ${dModel}, d_mlp ${dMlp}, ${nHeads} heads, vocabulary ${dVocab}`;
+  };
+  if (shape(baseModel) !== shape(dpoModel)) {
+    raise(
+      'INPUT_INVALID',
+      `The base (${shape(baseModel)}) and the DPO model (${shape(dpoModel)}) have different shapes, so their neurons cannot be compared.`,
+      'Pass the DPO checkpoint trained from this base model.',
+    );
+  }
+  if (baseModel.tokenizerSha256 !== dpoModel.tokenizerSha256) {
+    raise(
+      'INPUT_INVALID',
+      `The base and the DPO model use different tokenizers (${baseModel.resolved.folder} vs ${dpoModel.resolved.folder}).`,
+      "Both models must read the same tokens: copy the base model's tokenizer files next to the DPO weights, or pass the DPO weights file with --dpo FILE.",
+    );
+  }
+  return { base: baseModel, dpo: dpoModel };
+}

@@ -1,0 +1,62 @@
+// Results of the base-vs-DPO comparison (spec dpo-neurons.md §4–5) as every front door and the renderer see them.
+
+/** none: the checkpoint's own W_out; center: TransformerLens' row-centred W_out (spec §3.4, the published numbers). */
+export type WeightProcessing = 'none' | 'center';
+
+/** v1 groups (activation-change based, §5.1): the four reduction groups, then their mirrors. */
+export const groupsV1 = ['TP-', 'TN+', 'AP+', 'AN-', 'TP+', 'TN-', 'AP-', 'AN+'] as const;
+export type GroupV1 = (typeof groupsV1)[number];
+export const reductionGroupsV1: readonly GroupV1[] = ['TP-', 'TN+', 'AP+', 'AN-'];
+/** v3 groups (projection-change based): neurons with Δ > 0 by sign of cos and m̄_pre. */
+export const groupsV3 = ['TP↓', 'TN↓', 'AP↓', 'AN↓'] as const;
+export type GroupV3 = (typeof groupsV3)[number];
+
+export interface GroupStatistics {
+  count: number;
+  sumDelta: number;
+  share: number;
+}
+
+export interface CompareSummary {
+  prompts: number;
+  positions: number;
+  grossReduction: number;
+  netReduction: number;
+  groups: Record<GroupV1, GroupStatistics>;
+  groupsV3: Record<GroupV3, GroupStatistics>;
+  toxicNeuronShare: { topN: number; count: number; sumDelta: number; share: number };
+  layers: {
+    layer: number;
+    reduced: number;
+    increased: number;
+    byGroup: Record<GroupV1, number>;
+    byGroupV3: Record<GroupV3, number>;
+  }[];
+  weightProcessing: WeightProcessing;
+  neuronsReducing: number;
+  /** Σ_{Δ>0}Δ share of each v3 group in 50-neuron chunks of the neurons ranked by Δ (top 10,000). */
+  chunks: { chunkSize: number; byGroup: Record<GroupV3, number[]> };
+  /** Σ Δ over neurons ranked by Δ (descending), sampled at up to 1,000 ranks, and where it peaks. */
+  cumulative: { ranks: number[]; values: number[]; peakRank: number; peakValue: number };
+  relativeActivationChange: {
+    /** Δm / m̄_pre in percent, clipped to its 10th–90th percentile (neurons with m̄_pre = 0 dropped). */
+    clip: [number, number];
+    mean: number;
+    sd: number;
+    histogram: { edges: number[]; counts: number[] };
+    byGroupV3: Record<GroupV3, { mean: number; sd: number; count: number }>;
+  };
+  correlations: { deltaActVsCos: number; deltaActVsMeanPre: number };
+  activationSign: { positivePre: number; negativePre: number };
+  layerProjection: {
+    layer: number;
+    base: number;
+    dpo: number;
+    biasBase: number;
+    biasDpo: number;
+    neuronSumBase: number;
+    neuronSumDpo: number;
+  }[];
+  /** max over layers and models of |Σ_i P_i + b_out·ŵ − L| (§4.1): should be float round-off. */
+  layerProjectionCheck: number;
+}

@@ -1,0 +1,19 @@
+// A JobContext for calling jobs directly in tests: records progress and frames, and can cancel.
+
+import type { JobContext } from '../../src-main/core/jobs/job.ts';
+import type { JobProgress } from '../../src-main/shared/index.ts';
+
+export function testContext<Frame>(onFrame?: (frame: Frame, controller: AbortController) => void) {
+  const controller = new AbortController();
+  const frames: Frame[] = [];
+  const progress: JobProgress[] = [];
+  const context: JobContext<Frame> = {
+    signal: controller.signal,
+    progress: (entry) => progress.push(entry),
+    frame: (frame) => {
+      frames.push(frame);
+      onFrame?.(frame, controller);
+    },
+  };
+  return { context, frames, progress, controller };
+}
