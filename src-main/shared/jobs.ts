@@ -140,6 +140,51 @@ export interface CompareResult {
   resumedFrom: number;
 }
 
+/** `toxscope intervene` (cli.md §6): one intervention, its continuations and their metrics. */
+export interface InterveneRequest extends RunSettings {
+  model: string;
+  weights?: string;
+  probe: string;
+  prompts: string;
+  column?: string;
+  /** e.g. ablate:top=128, patch:groups=TP-+AN-,from=DIR, edit:alpha=0.01,beta=0.55, subtract:alpha=50, none. */
+  intervention: string;
+  /** Text file for perplexity (non-overlapping n_ctx windows). */
+  pplText?: string;
+  /** JSONL of {prompt, gold} for token F1. */
+  f1Data?: string;
+  /** The model that scores toxicity, unmodified; default: `model` without `weights`. */
+  scorer?: string;
+  maxNewTokens: number;
+  maxPromptTokens: number;
+  limit?: number;
+  batch: number;
+  prependBos: boolean;
+  out: string;
+}
+
+export interface InterveneSummary {
+  toxicity: {
+    /** Mean probe logit of the continuations. */
+    probe: number;
+    /** Fraction of continuations whose probe logit is above 0 (probability above 0.5). */
+    probeFractionAbove: number;
+    scored: number;
+    /** Which model and probe produced the scores. */
+    scorer: string;
+  };
+  perplexity: number | null;
+  f1: number | null;
+  prompts: number;
+  intervention: { spec: string; description: string; neurons: number };
+}
+
+export interface InterveneResult {
+  out: string;
+  device: DeviceReport;
+  summary: InterveneSummary;
+}
+
 /** name → request, frame (streamed partial result) and result types. */
 export interface JobCatalogue {
   'device:benchmark': { request: GemmBenchmarkRequest; frame: GemmPoint; result: GemmBenchmarkResult };
@@ -148,6 +193,7 @@ export interface JobCatalogue {
   'model:activations': { request: ActivationsRequest; frame: never; result: ActivationsResult };
   'model:generate': { request: GenerateRequest; frame: GeneratedToken; result: GenerateResult };
   'interp:compare': { request: CompareRequest; frame: CompareFrame; result: CompareResult };
+  'interp:intervene': { request: InterveneRequest; frame: never; result: InterveneResult };
 }
 
 export type JobName = keyof JobCatalogue;
@@ -295,6 +341,48 @@ function isCompareRequest(value: unknown): value is CompareRequest {
   );
 }
 
+function isInterveneRequest(value: unknown): value is InterveneRequest {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, [
+      'model',
+      'weights',
+      'probe',
+      'prompts',
+      'column',
+      'intervention',
+      'pplText',
+      'f1Data',
+      'scorer',
+      'maxNewTokens',
+      'maxPromptTokens',
+      'limit',
+      'batch',
+      'prependBos',
+      'out',
+      'device',
+      'threads',
+    ]) &&
+    isModelSelection(value) &&
+    isNonEmptyString(value.probe) &&
+    isNonEmptyString(value.prompts) &&
+    isOptionalString(value.column) &&
+    isNonEmptyString(value.intervention) &&
+    isOptionalString(value.pplText) &&
+    isOptionalString(value.f1Data) &&
+    isOptionalString(value.scorer) &&
+    isPositiveInteger(value.maxNewTokens) &&
+    value.maxNewTokens <= 1024 &&
+    isPositiveInteger(value.maxPromptTokens) &&
+    (value.limit === undefined || isPositiveInteger(value.limit)) &&
+    isPositiveInteger(value.batch) &&
+    value.batch <= 1024 &&
+    typeof value.prependBos === 'boolean' &&
+    isNonEmptyString(value.out) &&
+    isRunSettings(value)
+  );
+}
+
 const modelShape = 'model: a folder, org/name or demo:name, weights?: a file';
 const runShape = `device: ${deviceChoices.join('|')}, threads?: 1..256`;
 
@@ -305,6 +393,7 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'model:tokenize': `{${modelShape}, text}`,
   'model:activations': `{${modelShape}, ${runShape}, text or ids (not both), hooks?: names or globs, prependBos, out: a .safetensors path}`,
   'model:generate': `{${modelShape}, ${runShape}, prompt, maxNewTokens ≥ 1, sampling: null or {temperature > 0, topK ≥ 0, topP in (0, 1], seed ≥ 0}}`,
+  'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, ${runShape}}`,
   'interp:compare': `{base, baseWeights?, dpo, probe, prompts, column?, maxNewTokens 1..1024, maxPromptTokens ≥ 1, limit?, batch 1..1024, weightProcessing: none|center, prependBos, out, ${runShape}}`,
 };
 
@@ -315,6 +404,7 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'model:activations': isActivationsRequest,
   'model:generate': isGenerateRequest,
   'interp:compare': isCompareRequest,
+  'interp:intervene': isInterveneRequest,
 };
 
 export const jobNames = Object.keys(jobRequestGuards) as JobName[];

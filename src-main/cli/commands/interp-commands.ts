@@ -90,3 +90,68 @@ export async function compareCommand(args: string[], context: CommandContext): P
   }
   return 0;
 }
+
+export async function interveneCommand(args: string[], context: CommandContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' },
+      weights: { type: 'string' },
+      probe: { type: 'string' },
+      prompts: { type: 'string' },
+      column: { type: 'string' },
+      intervention: { type: 'string' },
+      'ppl-text': { type: 'string' },
+      'f1-data': { type: 'string' },
+      scorer: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      'max-prompt-tokens': { type: 'string' },
+      limit: { type: 'string' },
+      batch: { type: 'string' },
+      'prepend-bos': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      device: { type: 'string', default: 'auto' },
+      threads: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const optionalPath = (value: string | undefined) => (value === undefined ? undefined : resolve(value));
+  const result = await runJobFromCli(
+    'interp:intervene',
+    {
+      model: required(values.model, '--model <model>', 'intervene'),
+      weights: optionalPath(values.weights),
+      probe: resolve(required(values.probe, '--probe FILE', 'intervene')),
+      prompts: resolve(required(values.prompts, '--prompts FILE', 'intervene')),
+      column: values.column,
+      intervention: required(values.intervention, '--intervention SPEC', 'intervene'),
+      pplText: optionalPath(values['ppl-text']),
+      f1Data: optionalPath(values['f1-data']),
+      scorer: values.scorer,
+      maxNewTokens: positiveInteger(values['max-new-tokens'], '--max-new-tokens', 20)!,
+      maxPromptTokens: positiveInteger(values['max-prompt-tokens'], '--max-prompt-tokens', 32)!,
+      limit: positiveInteger(values.limit, '--limit'),
+      batch: positiveInteger(values.batch, '--batch', 16)!,
+      prependBos: values['prepend-bos'],
+      out: resolve(required(values.out, '--out DIR', 'intervene')),
+      device: deviceOption(values.device),
+      threads: positiveInteger(values.threads, '--threads'),
+    },
+    context.io,
+    { workerUrl: context.workerUrl, quiet: values.quiet },
+  );
+  reportDevice(result.device, context.io);
+  const { summary } = result;
+  if (!values.quiet) {
+    context.io.stderr(
+      [
+        `${summary.intervention.description}`,
+        `toxicity (probe logit, mean of ${summary.toxicity.scored}): ${summary.toxicity.probe.toFixed(4)}; above 0: ${(100 * summary.toxicity.probeFractionAbove).toFixed(1)}%`,
+        `perplexity: ${summary.perplexity === null ? 'not measured (--ppl-text FILE)' : summary.perplexity.toFixed(3)}`,
+        `F1: ${summary.f1 === null ? 'not measured (--f1-data FILE)' : summary.f1.toFixed(4)}`,
+        `wrote summary.json, generations.jsonl, manifest.json to ${result.out}`,
+      ].join('\n') + '\n',
+    );
+  }
+  return 0;
+}

@@ -3,6 +3,7 @@
 import type { JobCatalogue, JobName } from '../../shared/index.ts';
 import { runGemmBenchmark } from '../diagnostics/gemm-benchmark.ts';
 import { compareJob } from '../interp/compare-job.ts';
+import { interveneJob } from '../interp/intervene-job.ts';
 import { activationsJob, generateJob, inspectJob, tokenizeJob } from '../models/model-jobs.ts';
 import type { Job } from './job.ts';
 
@@ -17,4 +18,5 @@ export const jobRegistry: JobRegistry = {
   'model:activations': activationsJob,
   'model:generate': generateJob,
   'interp:compare': compareJob,
+  'interp:intervene': interveneJob,
 };

@@ -56,7 +56,9 @@ function feeds(inputs: ReferenceInputs, past?: Record<string, Tensor>): Record<s
   }
   const intervention = inputs.interventions;
   if (intervention) {
+    result.mlp_key_scale = float32(intervention.mlpKeyScale, [config.nLayers, config.dMlp]);
     result.mlp_post_scale = float32(intervention.mlpPostScale, [config.nLayers, config.dMlp]);
+    result.mlp_post_gain = float32(intervention.mlpPostGain, [config.nLayers, config.dMlp]);
     result.mlp_post_override_mask = float32(intervention.mlpPostOverrideMask, [config.nLayers, config.dMlp]);
     result.mlp_post_override_value = float32(intervention.mlpPostOverrideValue, [config.nLayers, config.dMlp]);
     result.mlp_out_add = float32(intervention.mlpOutAdd, [config.nLayers, config.dModel]);
@@ -174,7 +176,7 @@ describe.each(['fused', 'standard'] as const)('GPT-2 graph vs reference (%s atte
     await model.release();
   });
 
-  it('applies scale, override and added vectors exactly as the reference does', async () => {
+  it('applies key scale, post scale, override and added vectors exactly as the reference does', async () => {
     const model = await session({ interventions: true });
     const { nLayers, dMlp, dModel } = config;
     const scale = new Float32Array(nLayers * dMlp).fill(1);
@@ -184,6 +186,12 @@ describe.each(['fused', 'standard'] as const)('GPT-2 graph vs reference (%s atte
     const overrideValue = new Float32Array(nLayers * dMlp);
     overrideMask[dMlp + 1] = 1;
     overrideValue[dMlp + 1] = 0.75;
+    const gain = new Float32Array(nLayers * dMlp).fill(1);
+    gain[12] = 0.9;
+    gain[dMlp + 30] = 1.1;
+    const keyScale = new Float32Array(nLayers * dMlp).fill(1);
+    keyScale[5] = 10;
+    keyScale[dMlp + 9] = 0.5;
     const outAdd = new Float32Array(nLayers * dModel);
     for (let d = 0; d < dModel; d++) outAdd[dModel + d] = -0.5 * Math.sin(d);
     const inputs: ReferenceInputs = {
@@ -191,7 +199,9 @@ describe.each(['fused', 'standard'] as const)('GPT-2 graph vs reference (%s atte
       attentionMask: [[1, 1, 1, 1]],
       positionIds: [[0, 1, 2, 3]],
       interventions: {
+        mlpKeyScale: keyScale,
         mlpPostScale: scale,
+        mlpPostGain: gain,
         mlpPostOverrideMask: overrideMask,
         mlpPostOverrideValue: overrideValue,
         mlpOutAdd: outAdd,

@@ -17,7 +17,9 @@ export interface KvCache {
 
 /** Intervention values (see gpt2InterventionInputs); `positions` says where override and add apply. */
 export interface Gpt2Interventions {
+  mlpKeyScale: Float32Array; // [n_layers, d_mlp]
   mlpPostScale: Float32Array; // [n_layers, d_mlp]
+  mlpPostGain: Float32Array; // [n_layers, d_mlp]
   mlpPostOverrideMask: Float32Array; // [n_layers, d_mlp]
   mlpPostOverrideValue: Float32Array; // [n_layers, d_mlp]
   mlpOutAdd: Float32Array; // [n_layers, d_model]
@@ -26,7 +28,9 @@ export interface Gpt2Interventions {
 
 export function noInterventions(config: Gpt2Config): Gpt2Interventions {
   return {
+    mlpKeyScale: new Float32Array(config.nLayers * config.dMlp).fill(1),
     mlpPostScale: new Float32Array(config.nLayers * config.dMlp).fill(1),
+    mlpPostGain: new Float32Array(config.nLayers * config.dMlp).fill(1),
     mlpPostOverrideMask: new Float32Array(config.nLayers * config.dMlp),
     mlpPostOverrideValue: new Float32Array(config.nLayers * config.dMlp),
     mlpOutAdd: new Float32Array(config.nLayers * config.dModel),
@@ -103,7 +107,9 @@ export class Gpt2Session {
         for (let p = 0; p < input.pos; p++)
           positions[row * input.pos + p] = interventions.positions === 'all' || p === input.pos - 1 ? 1 : 0;
       }
+      feeds.mlp_key_scale = new TensorClass('float32', interventions.mlpKeyScale, [nLayers, dMlp]);
       feeds.mlp_post_scale = new TensorClass('float32', interventions.mlpPostScale, [nLayers, dMlp]);
+      feeds.mlp_post_gain = new TensorClass('float32', interventions.mlpPostGain, [nLayers, dMlp]);
       feeds.mlp_post_override_mask = new TensorClass('float32', interventions.mlpPostOverrideMask, [nLayers, dMlp]);
       feeds.mlp_post_override_value = new TensorClass('float32', interventions.mlpPostOverrideValue, [nLayers, dMlp]);
       feeds.mlp_out_add = new TensorClass('float32', interventions.mlpOutAdd, [nLayers, dModel]);

@@ -27,13 +27,18 @@ export interface Gpt2GraphOptions {
 
 /**
  * Intervention inputs, all required and always fed (ones/zeros mean "none"):
+ * - mlp_key_scale [n_layers, d_mlp]: multiplies x·k (the key-vector product, before b_in) at every position (the
+ *   "un-align" experiment scales key vectors).
  * - mlp_post_scale [n_layers, d_mlp]: multiplies mlp.hook_post at every position (ablation: 0).
+ * - mlp_post_gain [n_layers, d_mlp]: multiplies mlp.hook_post at the intervention positions (activation editing).
  * - mlp_post_override_mask / _value [n_layers, d_mlp]: where mask = 1, hook_post := value (patching, editing).
  * - mlp_out_add [n_layers, d_model]: added to each layer's MLP output (Lee et al.'s subtraction of α·w).
  * - intervention_positions [batch, pos]: 1 where override and add apply (e.g. the last position only).
  */
 export const gpt2InterventionInputs = [
+  'mlp_key_scale',
   'mlp_post_scale',
+  'mlp_post_gain',
   'mlp_post_override_mask',
   'mlp_post_override_value',
   'mlp_out_add',
@@ -71,7 +76,9 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
     for (const name of pastNames(layer)) g.input(name, 'float32', cacheDims('past'));
   const intervention = options.interventions
     ? {
+        keyScale: g.input('mlp_key_scale', 'float32', [nLayers, dMlp]),
         scale: g.input('mlp_post_scale', 'float32', [nLayers, dMlp]),
+        gain: g.input('mlp_post_gain', 'float32', [nLayers, dMlp]),
         overrideMask: g.input('mlp_post_override_mask', 'float32', [nLayers, dMlp]),
         overrideValue: g.input('mlp_post_override_value', 'float32', [nLayers, dMlp]),
         outAdd: g.input('mlp_out_add', 'float32', [nLayers, dModel]),
@@ -115,14 +122,18 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
     const residualMid = g.op('Add', [residual, attnOut]);
     hook(`${block}.hook_resid_mid`, residualMid, dModel);
 
-    const pre = g.op('Add', [
-      g.op('MatMul', [layerNorm(residualMid, `${block}.ln2`), w(`${block}.mlp.W_in`, [dModel, dMlp])]),
-      w(`${block}.mlp.b_in`, [dMlp]),
-    ]); // [batch, pos, d_mlp]
+    let keyProducts = g.op('MatMul', [layerNorm(residualMid, `${block}.ln2`), w(`${block}.mlp.W_in`, [dModel, dMlp])]); // [batch, pos, d_mlp]
+    if (intervention) keyProducts = g.op('Mul', [keyProducts, layerRow(intervention.keyScale, layer)]);
+    const pre = g.op('Add', [keyProducts, w(`${block}.mlp.b_in`, [dMlp])]);
     hook(`${block}.mlp.hook_pre`, pre, dMlp);
     let post = g.op('Gelu', [pre], { approximate: 'tanh' }); // gelu_new
     if (intervention) {
-      const scaled = g.op('Mul', [post, layerRow(intervention.scale, layer)]);
+      // gain applies where positions = 1: 1 + (gain − 1)·positions.
+      const gain = g.op('Add', [
+        g.float(1),
+        g.op('Mul', [g.op('Sub', [layerRow(intervention.gain, layer), g.float(1)]), intervention.positions]),
+      ]); // [batch, pos, d_mlp]
+      const scaled = g.op('Mul', [g.op('Mul', [post, layerRow(intervention.scale, layer)]), gain]);
       const overrideWeight = g.op('Mul', [layerRow(intervention.overrideMask, layer), intervention.positions]); // [batch, pos, d_mlp]
       post = g.op('Add', [
         scaled,

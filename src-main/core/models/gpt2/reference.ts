@@ -9,7 +9,9 @@ export interface ReferenceInputs {
   attentionMask: number[][]; // [batch][pos], 1 = real token, 0 = padding (no past in the reference)
   positionIds: number[][]; // [batch][pos]
   interventions?: {
+    mlpKeyScale: Float32Array; // [n_layers, d_mlp]
     mlpPostScale: Float32Array; // [n_layers, d_mlp]
+    mlpPostGain: Float32Array; // [n_layers, d_mlp]
     mlpPostOverrideMask: Float32Array; // [n_layers, d_mlp]
     mlpPostOverrideValue: Float32Array; // [n_layers, d_mlp]
     mlpOutAdd: Float32Array; // [n_layers, d_model]
@@ -123,12 +125,16 @@ export function gpt2ReferenceForward(
         record(`${block}.hook_resid_mid`, b, p, mid[p]!);
       }
       residual = mid.map((x, p) => {
-        const pre = linear(
+        // pre = (x·W_in) ⊙ key_scale + b_in
+        const keyScale = inputs.interventions?.mlpKeyScale;
+        const bIn = W(`${block}.mlp.b_in`);
+        const keyProducts = linear(
           layerNorm(x, W(`${block}.ln2.w`), W(`${block}.ln2.b`), layerNormEps),
           W(`${block}.mlp.W_in`),
-          W(`${block}.mlp.b_in`),
+          new Float32Array(dMlp),
           dMlp,
         );
+        const pre = keyProducts.map((value, n) => value * (keyScale ? keyScale[layer * dMlp + n]! : 1) + bIn[n]!);
         record(`${block}.mlp.hook_pre`, b, p, pre);
         const post = pre.map(geluNew);
         const intervention = inputs.interventions;
@@ -136,7 +142,8 @@ export function gpt2ReferenceForward(
           const here = intervention.interventionPositions[b]![p]!;
           for (let n = 0; n < dMlp; n++) {
             const index = layer * dMlp + n;
-            const scaled = post[n]! * intervention.mlpPostScale[index]!;
+            const gain = 1 + (intervention.mlpPostGain[index]! - 1) * here;
+            const scaled = post[n]! * intervention.mlpPostScale[index]! * gain;
             const weight = intervention.mlpPostOverrideMask[index]! * here;
             post[n] = scaled + weight * (intervention.mlpPostOverrideValue[index]! - scaled);
           }
