@@ -12,7 +12,7 @@ import {
   tokenizeCommand,
   type CommandContext,
 } from './commands/model-commands.ts';
-import { compareCommand, interveneCommand } from './commands/interp-commands.ts';
+import { compareCommand, interveneCommand, probeCommand } from './commands/interp-commands.ts';
 import { serveCommand } from './commands/serve.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
@@ -78,6 +78,18 @@ ${common}
 ${common}
 `,
     run: interveneCommand,
+  },
+  probe: {
+    summary:
+      'probe train --model M --data F.csv --text-column C --label-column L --out P.safetensors   Train a toxicity probe.',
+    usage: `Usage: toxscope probe train --model <model> [--weights F] --data FILE.csv --text-column NAME --label-column NAME
+         [--positive-label VALUE] [--max-tokens 128] [--limit N] [--held-out 0.1] [--seed 0] [--batch 16] --out PROBE.safetensors
+  Logistic regression (L2, C = 1) on the mean last-layer residual over each text's tokens; reports held-out accuracy.
+  Labels: numbers ≥ 0.5 or hate/toxic/offensive/true/yes mean toxic, unless --positive-label names the toxic value.
+  Writes PROBE.safetensors (tensor "probe") and PROBE.safetensors.json (hook, bias, accuracy, data sha256).
+${common}
+`,
+    run: probeCommand,
   },
   serve: {
     summary:

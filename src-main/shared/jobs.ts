@@ -185,6 +185,35 @@ export interface InterveneResult {
   summary: InterveneSummary;
 }
 
+/** `toxscope probe train`: a logistic-regression toxicity probe on a model's mean last-layer residual. */
+export interface ProbeTrainRequest extends ModelSelection, RunSettings {
+  /** CSV with a header row. */
+  data: string;
+  textColumn: string;
+  labelColumn: string;
+  /** The label value that means toxic; omitted = numbers ≥ 0.5 and hate/toxic/offensive/true/yes. */
+  positiveLabel?: string;
+  maxTokens: number;
+  limit?: number;
+  heldOutFraction: number;
+  seed: number;
+  batch: number;
+  /** The .safetensors file to write (metadata beside it as FILE.json). */
+  out: string;
+}
+
+export interface ProbeTrainResult {
+  out: string;
+  metadata: string;
+  hook: string;
+  heldOutAccuracy: number;
+  trainAccuracy: number;
+  trainExamples: number;
+  heldOutExamples: number;
+  positives: number;
+  device: DeviceReport;
+}
+
 /** name → request, frame (streamed partial result) and result types. */
 export interface JobCatalogue {
   'device:benchmark': { request: GemmBenchmarkRequest; frame: GemmPoint; result: GemmBenchmarkResult };
@@ -194,6 +223,7 @@ export interface JobCatalogue {
   'model:generate': { request: GenerateRequest; frame: GeneratedToken; result: GenerateResult };
   'interp:compare': { request: CompareRequest; frame: CompareFrame; result: CompareResult };
   'interp:intervene': { request: InterveneRequest; frame: never; result: InterveneResult };
+  'interp:probe-train': { request: ProbeTrainRequest; frame: never; result: ProbeTrainResult };
 }
 
 export type JobName = keyof JobCatalogue;
@@ -383,6 +413,42 @@ function isInterveneRequest(value: unknown): value is InterveneRequest {
   );
 }
 
+function isProbeTrainRequest(value: unknown): value is ProbeTrainRequest {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, [
+      'model',
+      'weights',
+      'data',
+      'textColumn',
+      'labelColumn',
+      'positiveLabel',
+      'maxTokens',
+      'limit',
+      'heldOutFraction',
+      'seed',
+      'batch',
+      'out',
+      'device',
+      'threads',
+    ]) &&
+    isModelSelection(value) &&
+    isNonEmptyString(value.data) &&
+    isNonEmptyString(value.textColumn) &&
+    isNonEmptyString(value.labelColumn) &&
+    isOptionalString(value.positiveLabel) &&
+    isPositiveInteger(value.maxTokens) &&
+    (value.limit === undefined || isPositiveInteger(value.limit)) &&
+    typeof value.heldOutFraction === 'number' &&
+    value.heldOutFraction > 0 &&
+    value.heldOutFraction < 1 &&
+    Number.isInteger(value.seed) &&
+    isPositiveInteger(value.batch) &&
+    isNonEmptyString(value.out) &&
+    isRunSettings(value)
+  );
+}
+
 const modelShape = 'model: a folder, org/name or demo:name, weights?: a file';
 const runShape = `device: ${deviceChoices.join('|')}, threads?: 1..256`;
 
@@ -394,6 +460,7 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'model:activations': `{${modelShape}, ${runShape}, text or ids (not both), hooks?: names or globs, prependBos, out: a .safetensors path}`,
   'model:generate': `{${modelShape}, ${runShape}, prompt, maxNewTokens ≥ 1, sampling: null or {temperature > 0, topK ≥ 0, topP in (0, 1], seed ≥ 0}}`,
   'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, ${runShape}}`,
+  'interp:probe-train': `{${modelShape}, data, textColumn, labelColumn, positiveLabel?, maxTokens, limit?, heldOutFraction in (0, 1), seed, batch, out: a .safetensors path, ${runShape}}`,
   'interp:compare': `{base, baseWeights?, dpo, probe, prompts, column?, maxNewTokens 1..1024, maxPromptTokens ≥ 1, limit?, batch 1..1024, weightProcessing: none|center, prependBos, out, ${runShape}}`,
 };
 
@@ -405,6 +472,7 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'model:generate': isGenerateRequest,
   'interp:compare': isCompareRequest,
   'interp:intervene': isInterveneRequest,
+  'interp:probe-train': isProbeTrainRequest,
 };
 
 export const jobNames = Object.keys(jobRequestGuards) as JobName[];

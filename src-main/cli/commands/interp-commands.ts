@@ -155,3 +155,63 @@ export async function interveneCommand(args: string[], context: CommandContext):
   }
   return 0;
 }
+
+export async function probeCommand(args: string[], context: CommandContext): Promise<number> {
+  const [subcommand, ...rest] = args;
+  if (subcommand !== 'train')
+    throw new UsageError(
+      `probe takes the subcommand "train", got ${subcommand === undefined ? 'none' : `"${subcommand}"`}.`,
+    );
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      model: { type: 'string' },
+      weights: { type: 'string' },
+      data: { type: 'string' },
+      'text-column': { type: 'string' },
+      'label-column': { type: 'string' },
+      'positive-label': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      limit: { type: 'string' },
+      'held-out': { type: 'string' },
+      seed: { type: 'string' },
+      batch: { type: 'string' },
+      out: { type: 'string' },
+      device: { type: 'string', default: 'auto' },
+      threads: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const heldOut = values['held-out'] === undefined ? 0.1 : Number(values['held-out']);
+  if (!(heldOut > 0 && heldOut < 1))
+    throw new UsageError(`--held-out must be a fraction between 0 and 1, got "${values['held-out']}".`);
+  const seed = values.seed === undefined ? 0 : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}".`);
+  const result = await runJobFromCli(
+    'interp:probe-train',
+    {
+      model: required(values.model, '--model <model>', 'probe train'),
+      weights: values.weights === undefined ? undefined : resolve(values.weights),
+      data: resolve(required(values.data, '--data FILE', 'probe train')),
+      textColumn: required(values['text-column'], '--text-column NAME', 'probe train'),
+      labelColumn: required(values['label-column'], '--label-column NAME', 'probe train'),
+      positiveLabel: values['positive-label'],
+      maxTokens: positiveInteger(values['max-tokens'], '--max-tokens', 128)!,
+      limit: positiveInteger(values.limit, '--limit'),
+      heldOutFraction: heldOut,
+      seed,
+      batch: positiveInteger(values.batch, '--batch', 16)!,
+      out: resolve(required(values.out, '--out FILE.safetensors', 'probe train')),
+      device: deviceOption(values.device),
+      threads: positiveInteger(values.threads, '--threads'),
+    },
+    context.io,
+    { workerUrl: context.workerUrl, quiet: values.quiet },
+  );
+  reportDevice(result.device, context.io);
+  context.io.stdout(
+    `${JSON.stringify({ probe: result.out, metadata: result.metadata, hook: result.hook, heldOutAccuracy: result.heldOutAccuracy, trainAccuracy: result.trainAccuracy, trainExamples: result.trainExamples, heldOutExamples: result.heldOutExamples, positives: result.positives }, null, 2)}\n`,
+  );
+  return 0;
+}

@@ -4,6 +4,7 @@ import type { JobCatalogue, JobName } from '../../shared/index.ts';
 import { runGemmBenchmark } from '../diagnostics/gemm-benchmark.ts';
 import { compareJob } from '../interp/compare-job.ts';
 import { interveneJob } from '../interp/intervene-job.ts';
+import { probeTrainJob } from '../interp/probe-train-job.ts';
 import { activationsJob, generateJob, inspectJob, tokenizeJob } from '../models/model-jobs.ts';
 import type { Job } from './job.ts';
 
@@ -19,4 +20,5 @@ export const jobRegistry: JobRegistry = {
   'model:generate': generateJob,
   'interp:compare': compareJob,
   'interp:intervene': interveneJob,
+  'interp:probe-train': probeTrainJob,
 };

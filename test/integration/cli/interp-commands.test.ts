@@ -1,0 +1,233 @@
+// `compare`, `intervene` and `probe train` as users run them (the real `toxscope` process): the contract's files and
+// fields, and its exit codes.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, requireBuild } from '../../support/built-app.ts';
+import { dpoCheckpoint, tinyGpt2Folder } from '../../support/gpt2-fixtures.ts';
+
+const fixtures = new URL('../../fixtures/compare/', import.meta.url).pathname;
+const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-data-'));
+let folder: string;
+let compareOut: string;
+
+function toxscope(...args: string[]) {
+  const run = spawnSync(process.execPath, [cliPath, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, TOXSCOPE_DATA_DIR: dataDir },
+  });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+beforeAll(() => {
+  requireBuild();
+  folder = tinyGpt2Folder('hub');
+  compareOut = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-compare-'));
+});
+
+describe('toxscope compare', () => {
+  it('writes neurons.csv, summary.json, generations.jsonl and manifest.json with the contract fields', () => {
+    const run = toxscope(
+      'compare',
+      '--base',
+      folder,
+      '--dpo',
+      dpoCheckpoint,
+      '--probe',
+      join(fixtures, 'probe8.json'),
+      '--prompts',
+      join(fixtures, 'prompts.jsonl'),
+      '--max-new-tokens',
+      '5',
+      '--batch',
+      '4',
+      '--out',
+      compareOut,
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^device: cpu/m);
+    expect(run.stderr).toMatch(/gross reduction .*, net /);
+    for (const file of ['neurons.csv', 'summary.json', 'generations.jsonl', 'manifest.json'])
+      expect(existsSync(join(compareOut, file)), file).toBe(true);
+    expect(existsSync(join(compareOut, '.partial'))).toBe(false);
+    const summary = JSON.parse(readFileSync(join(compareOut, 'summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      prompts: 10,
+      positions: 50,
+      weightProcessing: 'none',
+      toxicNeuronShare: { topN: 128 },
+    });
+    for (const key of ['grossReduction', 'netReduction', 'groups', 'groupsV3', 'layers'])
+      expect(summary).toHaveProperty(key);
+    expect(Object.keys(summary.groups as object)).toEqual(['TP-', 'TN+', 'AP+', 'AN-', 'TP+', 'TN-', 'AP-', 'AN+']);
+    expect((summary.groups as Record<string, object>)['TP-']).toEqual({
+      count: expect.any(Number),
+      sumDelta: expect.any(Number),
+      share: expect.any(Number),
+    });
+    expect(Object.keys(summary.groupsV3 as object)).toEqual(['TP↓', 'TN↓', 'AP↓', 'AN↓']);
+    expect((summary.layers as object[])[0]).toMatchObject({
+      layer: 0,
+      reduced: expect.any(Number),
+      increased: expect.any(Number),
+      byGroup: expect.any(Object),
+    });
+    const generation = JSON.parse(
+      readFileSync(join(compareOut, 'generations.jsonl'), 'utf8').split('\n')[0]!,
+    ) as object;
+    expect(Object.keys(generation)).toEqual(['prompt', 'base', 'dpo']);
+  });
+
+  it('exits 3 for a probe that does not fit the model and 2 for a malformed prompt file', () => {
+    const folderForBad = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-bad-'));
+    writeFileSync(join(folderForBad, 'probe.json'), '[1, 2]');
+    writeFileSync(join(folderForBad, 'prompts.jsonl'), '{"prompt": "ok"}\nnot json\n');
+    const common = ['compare', '--base', folder, '--dpo', dpoCheckpoint, '--out', join(folderForBad, 'out')];
+    const badProbe = toxscope(
+      ...common,
+      '--probe',
+      join(folderForBad, 'probe.json'),
+      '--prompts',
+      join(fixtures, 'prompts.jsonl'),
+    );
+    expect(badProbe.status).toBe(3);
+    expect(badProbe.stderr).toMatch(/has 2 numbers but the model's d_model is 8/);
+    const badPrompts = toxscope(
+      ...common,
+      '--probe',
+      join(fixtures, 'probe8.json'),
+      '--prompts',
+      join(folderForBad, 'prompts.jsonl'),
+    );
+    expect(badPrompts.status).toBe(2);
+    expect(badPrompts.stderr).toMatch(/prompts\.jsonl, line 2: is not valid JSON/);
+  });
+});
+
+describe('toxscope intervene', () => {
+  it('patches the dampened groups of a compare output and writes the contract summary', () => {
+    const out = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-intervene-'));
+    const run = toxscope(
+      'intervene',
+      '--model',
+      folder,
+      '--probe',
+      join(fixtures, 'probe8.json'),
+      '--prompts',
+      join(fixtures, 'prompts.jsonl'),
+      '--intervention',
+      `patch:groups=TP-+AN-,from=${compareOut}`,
+      '--max-new-tokens',
+      '5',
+      '--out',
+      out,
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(summary).toMatchObject({ toxicity: { probe: expect.any(Number) }, perplexity: null, prompts: 10 });
+    expect(existsSync(join(out, 'generations.jsonl')) && existsSync(join(out, 'manifest.json'))).toBe(true);
+  });
+
+  it('exits 2 with the list of specs for an unknown intervention', () => {
+    const run = toxscope(
+      'intervene',
+      '--model',
+      folder,
+      '--probe',
+      join(fixtures, 'probe8.json'),
+      '--prompts',
+      join(fixtures, 'prompts.jsonl'),
+      '--intervention',
+      'zap:x=1',
+      '--out',
+      mkdtempSync(join(os.tmpdir(), 'x-')),
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/hint: Use one of: none; ablate:top=N/);
+  });
+});
+
+describe('toxscope probe train', () => {
+  it('trains on a CSV, reports held-out accuracy, and the probe loads back with its metadata', () => {
+    const work = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-probe-'));
+    const rows = ['text,label'];
+    for (let index = 0; index < 60; index++)
+      rows.push(
+        index % 2 ? `"you are an idiot and a fool, ${index}",hate` : `"what a lovely sunny day, ${index}",nothate`,
+      );
+    writeFileSync(join(work, 'data.csv'), rows.join('\n') + '\n');
+    const run = toxscope(
+      'probe',
+      'train',
+      '--model',
+      folder,
+      '--data',
+      join(work, 'data.csv'),
+      '--text-column',
+      'text',
+      '--label-column',
+      'label',
+      '--out',
+      join(work, 'probe.safetensors'),
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as {
+      heldOutAccuracy: number;
+      trainExamples: number;
+      heldOutExamples: number;
+      hook: string;
+    };
+    expect(report).toMatchObject({ trainExamples: 54, heldOutExamples: 6, hook: 'blocks.1.hook_resid_post' });
+    expect(report.heldOutAccuracy).toBeGreaterThanOrEqual(0);
+    const metadata = JSON.parse(readFileSync(join(work, 'probe.safetensors.json'), 'utf8')) as Record<string, unknown>;
+    expect(metadata).toMatchObject({
+      hook: 'blocks.1.hook_resid_post',
+      heldOutAccuracy: report.heldOutAccuracy,
+      dataSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    // The trained probe is accepted by compare.
+    const compare = toxscope(
+      'compare',
+      '--base',
+      folder,
+      '--dpo',
+      dpoCheckpoint,
+      '--probe',
+      join(work, 'probe.safetensors'),
+      '--prompts',
+      join(fixtures, 'prompts.jsonl'),
+      '--max-new-tokens',
+      '2',
+      '--limit',
+      '2',
+      '--out',
+      join(work, 'compare'),
+      '--quiet',
+    );
+    expect(compare.status, compare.stderr).toBe(0);
+  });
+
+  it('exits 2 naming the columns when a column is missing', () => {
+    const work = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-probe-'));
+    writeFileSync(join(work, 'data.csv'), 'comment,label\nhello,0\n');
+    const run = toxscope(
+      'probe',
+      'train',
+      '--model',
+      folder,
+      '--data',
+      join(work, 'data.csv'),
+      '--text-column',
+      'text',
+      '--label-column',
+      'label',
+      '--out',
+      join(work, 'p.safetensors'),
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/has no column "text" \(columns: comment, label\)/);
+  });
+});
