@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchEngineHost, type BenchRow } from '../test/bench/engine-host.bench.ts';
-import { benchGpt2Runtime } from '../test/bench/gpt2-runtime.bench.ts';
+import { benchCompare, benchGpt2Runtime } from '../test/bench/gpt2-runtime.bench.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, threads: { type: 'string' } } });
 const threads = Number(values.threads ?? os.availableParallelism());
@@ -60,6 +60,15 @@ if (!values.only || values.only === 'gpt2') {
       'gpt2',
       rows,
       `${threads} threads on both sides, GPT-2-medium shapes (24 layers, d_model 1024, 4096 neurons, vocab 50257), random fp32 weights`,
+    );
+}
+if (!values.only || values.only === 'compare') {
+  const rows = benchCompare(threads, log);
+  if (rows.length > 0)
+    writeSection(
+      'compare',
+      rows,
+      `${threads} threads on both sides, GPT-2-medium shapes, random weights, base = DPO weights (same work)`,
     );
 }
 process.stdout.write('Wrote docs/benchmarks.md\n');

@@ -1,8 +1,12 @@
 // ToxScope's side of the GPT-2 runtime benchmark (issue 3). Each mode runs in its own process, so each peak RSS
 // is that scenario's own. Usage (prints one JSON object):
-//   tsx test/bench/gpt2-ort.bench.ts --folder DIR --threads N --mode load|forward-none|forward-all|generate|gemm
+//   tsx test/bench/gpt2-ort.bench.ts --folder DIR --threads N --mode load|forward-none|forward-all|generate|gemm|compare [--prompts N]
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { compareJob } from '../../src-main/core/interp/compare-job.ts';
 import { runGemmBenchmark } from '../../src-main/core/diagnostics/gemm-benchmark.ts';
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
 import { generate } from '../../src-main/core/models/gpt2/generate.ts';
@@ -13,7 +17,12 @@ import { onnxruntimeVersion } from '../../src-main/core/runtime/onnxruntime.ts';
 import { seededRandom } from '../support/random.ts';
 
 const { values } = parseArgs({
-  options: { folder: { type: 'string' }, threads: { type: 'string' }, mode: { type: 'string' } },
+  options: {
+    folder: { type: 'string' },
+    threads: { type: 'string' },
+    mode: { type: 'string' },
+    prompts: { type: 'string' },
+  },
 });
 const threads = Number(values.threads);
 const device = { requested: 'cpu' as const, used: 'cpu' as const, note: '' };
@@ -43,7 +52,42 @@ function forward(session: Gpt2Session, batch: number, length: number, vocab: num
   });
 }
 
-if (values.mode === 'gemm') {
+if (values.mode === 'compare') {
+  // The real compare job, base = DPO = the same folder (the work is the same), on seeded random-token prompts.
+  const work = mkdtempSync(join(os.tmpdir(), 'toxscope-bench-compare-'));
+  const count = Number(values.prompts ?? 32);
+  const model = loadModel(values.folder!);
+  const words = model.tokenizer.tokenizer;
+  const lines = Array.from({ length: count }, () =>
+    JSON.stringify({ prompt: words.decode(randomIds(8 + Math.floor(random() * 25), 50000)) }),
+  );
+  writeFileSync(join(work, 'prompts.jsonl'), lines.join('\n') + '\n');
+  writeFileSync(
+    join(work, 'probe.json'),
+    JSON.stringify(Array.from({ length: model.config.dModel }, () => random() - 0.5)),
+  );
+  const started = performance.now();
+  await compareJob(
+    {
+      base: values.folder!,
+      dpo: values.folder!,
+      probe: join(work, 'probe.json'),
+      prompts: join(work, 'prompts.jsonl'),
+      maxNewTokens: 20,
+      maxPromptTokens: 32,
+      batch: 16,
+      weightProcessing: 'none',
+      prependBos: false,
+      out: join(work, 'out'),
+      device: 'cpu',
+      threads,
+    },
+    { signal: new AbortController().signal, progress: () => undefined, frame: () => undefined },
+  );
+  const seconds = (performance.now() - started) / 1000;
+  result.compareSeconds = seconds;
+  result.compareTokensPerSecond = (2 * count * 20) / seconds;
+} else if (values.mode === 'gemm') {
   const ceiling = await runGemmBenchmark(
     { device: 'cpu', sizes: [1024, 2048, 3072], repeats: 10, threads },
     { signal: new AbortController().signal, progress: () => undefined, frame: () => undefined },

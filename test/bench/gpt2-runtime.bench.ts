@@ -28,11 +28,11 @@ function mediumFolder(): string {
   return folder;
 }
 
-function toxscope(folder: string, threads: number, mode: string, dataDir: string): Measurement {
+function toxscope(folder: string, threads: number, mode: string, dataDir: string, extra: string[] = []): Measurement {
   const tsx = join(here, '../../node_modules/.bin/tsx');
   const output = execFileSync(
     tsx,
-    [join(here, 'gpt2-ort.bench.ts'), '--folder', folder, '--threads', String(threads), '--mode', mode],
+    [join(here, 'gpt2-ort.bench.ts'), '--folder', folder, '--threads', String(threads), '--mode', mode, ...extra],
     {
       encoding: 'utf8',
       env: { ...process.env, TOXSCOPE_DATA_DIR: dataDir },
@@ -41,10 +41,10 @@ function toxscope(folder: string, threads: number, mode: string, dataDir: string
   return JSON.parse(output.trim().split('\n').at(-1)!) as Measurement;
 }
 
-function pytorch(folder: string, threads: number, mode: string): Measurement {
+function pytorch(folder: string, threads: number, mode: string, extra: string[] = []): Measurement {
   const output = execFileSync(
     python,
-    [join(here, 'gpt2_torch_bench.py'), '--folder', folder, '--threads', String(threads), '--mode', mode],
+    [join(here, 'gpt2_torch_bench.py'), '--folder', folder, '--threads', String(threads), '--mode', mode, ...extra],
     { encoding: 'utf8' },
   );
   return JSON.parse(output.trim().split('\n').at(-1)!) as Measurement;
@@ -174,6 +174,40 @@ export function benchGpt2Runtime(threads: number, log: (line: string) => void): 
       baselineValue: ceiling,
       comparison: `${((100 * achieved) / ceiling).toFixed(0)}% of the ceiling`,
       note: '',
+    },
+  ];
+}
+
+/** The compare job (issue 4) against the same job written with PyTorch, and its memory as prompts grow. */
+export function benchCompare(threads: number, log: (line: string) => void): BenchRow[] {
+  if (!hasTorch()) return [];
+  const folder = mediumFolder();
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-bench-data-'));
+  log('compare: 32 prompts × 20 tokens × 2 models, ToxScope then PyTorch');
+  const ours = toxscope(folder, threads, 'compare', dataDir, ['--prompts', '32']);
+  const theirs = pytorch(folder, threads, 'compare', ['--prompts', '32']);
+  log('compare: 96 prompts, for memory against the number of prompts');
+  const larger = toxscope(folder, threads, 'compare', dataDir, ['--prompts', '96']);
+  const tokens = (measurement: Measurement) => Number(measurement.compareTokensPerSecond);
+  const mib = (measurement: Measurement) => Number(measurement.peakRssBytes) / 2 ** 20;
+  return [
+    {
+      name: 'compare job, 32 prompts × 20 tokens × 2 models (tokens/s shown as ms per token)',
+      value: 1000 / tokens(ours),
+      unit: 'ms',
+      baseline: `the same job in PyTorch ${String(theirs.torch)} (forward hooks, KV cache, batch 16)`,
+      baselineValue: 1000 / tokens(theirs),
+      comparison: `${(tokens(ours) / tokens(theirs)).toFixed(2)}× the tokens/s (${tokens(ours).toFixed(1)} vs ${tokens(theirs).toFixed(1)})`,
+      note: `total ${Number(ours.compareSeconds).toFixed(1)} s vs ${Number(theirs.compareSeconds).toFixed(1)} s, load and outputs included for ToxScope`,
+    },
+    {
+      name: 'compare job peak RSS, 96 prompts vs 32',
+      value: mib(larger),
+      unit: 'MiB',
+      baseline: '32 prompts',
+      baselineValue: mib(ours),
+      comparison: `${(mib(larger) / mib(ours)).toFixed(2)}× for 3× the prompts`,
+      note: 'sums are O(neurons); continuations are streamed to disk',
     },
   ];
 }

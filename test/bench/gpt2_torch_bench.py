@@ -1,7 +1,7 @@
 """PyTorch eager baseline for `npm run bench`: a GPT-2 built from nn.Modules as Hugging Face's GPT2LMHeadModel is
 (Conv1D layouts, gelu_new, KV cache), activations captured with forward hooks, timed the same way as ToxScope's
 side. Prints one JSON object. Usage:
-  /usr/bin/python3 test/bench/gpt2_torch_bench.py --folder DIR --threads N --mode load|forward|generate
+  /usr/bin/python3 test/bench/gpt2_torch_bench.py --folder DIR --threads N --mode load|forward|generate|compare [--prompts N]
 """
 import argparse
 import json
@@ -127,7 +127,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--folder", required=True)
     parser.add_argument("--threads", type=int, required=True)
-    parser.add_argument("--mode", choices=["load", "forward", "generate"], required=True)
+    parser.add_argument("--mode", choices=["load", "forward", "generate", "compare"], required=True)
+    parser.add_argument("--prompts", type=int, default=32)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -174,8 +175,41 @@ def main():
             result[f"generate20_batch{batch}_ms"] = median_ms(generate, repeats)
             for handle in handles:
                 handle.remove()
+    if args.mode == "compare":
+        result.update(compare(cfg, args.folder, model, args.prompts))
     result["peakRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(result))
+
+
+def compare(cfg, folder, base, prompt_count):
+    """The compare job written with PyTorch: both models greedily continue each prompt (batch 16, left padding, KV
+    cache); a forward hook adds the last position's MLP activations of every pass to float64 running sums."""
+    dpo = Gpt2(cfg)
+    dpo.load(LazySafetensors(os.path.join(folder, "model.safetensors")))
+    dpo.eval()
+    generator = torch.Generator().manual_seed(1)
+    prompts = [torch.randint(0, cfg["vocab_size"], (int(torch.randint(8, 33, (1,), generator=generator)),), generator=generator).tolist() for _ in range(prompt_count)]
+    start = time.perf_counter()
+    with torch.no_grad():
+        for model in (base, dpo):
+            sums = torch.zeros(len(model.h), model.h[0].c_fc.out_features, dtype=torch.float64)
+            def hook(module, _inputs, output, index):
+                sums[index] += output[:, -1].double().sum(0)
+            handles = [block.act.register_forward_hook(lambda m, i, o, index=index: hook(m, i, o, index)) for index, block in enumerate(model.h)]
+            for offset in range(0, len(prompts), 16):
+                batch = prompts[offset:offset + 16]
+                width = max(len(p) for p in batch)
+                ids = torch.tensor([[50256] * (width - len(p)) + p for p in batch])
+                mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in batch])
+                past = None
+                for _ in range(20):
+                    logits, past = model(ids, mask, past, last_only=True)
+                    ids = logits.argmax(-1, keepdim=True)
+                    mask = torch.cat([mask, torch.ones_like(ids)], dim=1)
+            for handle in handles:
+                handle.remove()
+    seconds = time.perf_counter() - start
+    return {"compareSeconds": seconds, "compareTokensPerSecond": 2 * prompt_count * 20 / seconds}
 
 
 if __name__ == "__main__":

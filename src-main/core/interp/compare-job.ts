@@ -4,7 +4,7 @@
 // sums are checkpointed after every batch and an interrupted run resumes in the same output folder.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, appendFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { appVersion } from '../app-version.ts';
@@ -271,13 +271,16 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
   writeNeuronsCsv(join(request.out, 'neurons.csv'), inputs, results);
   writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
 
-  // generations.jsonl: the prompts and both continuations, streamed side by side.
-  const lines: string[] = [];
+  // generations.jsonl: the prompts and both continuations, streamed side by side into a temporary file, then renamed.
+  const generationsPath = join(request.out, 'generations.jsonl');
+  const temporary = `${generationsPath}.${process.pid}.tmp`;
+  rmSync(temporary, { force: true });
   const readers = ['base', 'dpo'].map((label) =>
     createInterface({ input: createReadStream(join(partialDir, `${label}.jsonl`), 'utf8'), crlfDelay: Infinity })[
       Symbol.asyncIterator
     ](),
   );
+  let pending: string[] = [];
   for await (const prompt of readPrompts(request.prompts, request.column)) {
     if (prompt.index >= total) break;
     const [baseLine, dpoLine] = await Promise.all(readers.map((reader) => reader.next()));
@@ -287,15 +290,21 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
         'The saved continuations are shorter than the prompt set.',
         'Delete the output folder and run again.',
       );
-    lines.push(
+    pending.push(
       JSON.stringify({
         prompt: prompt.text,
         base: JSON.parse(baseLine!.value) as string,
         dpo: JSON.parse(dpoLine!.value) as string,
       }) + '\n',
     );
+    if (pending.length >= 1000) {
+      appendFileSync(temporary, pending.join(''));
+      pending = [];
+    }
   }
-  writeFileAtomic(join(request.out, 'generations.jsonl'), lines.join(''));
+  appendFileSync(temporary, pending.join(''));
+  await Promise.all(readers.map((reader) => reader.return?.()));
+  renameSync(temporary, generationsPath);
 
   const modelEntry = (model: LoadedModel) => ({
     reference: model.resolved.reference,
