@@ -6,11 +6,12 @@ import onnxProto, { type onnx as Onnx } from 'onnx-proto';
 const { onnx } = onnxProto;
 
 /** ONNX element types used by ToxScope graphs. */
-export type ElementType = 'float32' | 'int64' | 'bool';
+export type ElementType = 'float32' | 'int64' | 'int32' | 'bool';
 
 const elementTypeCodes: Record<ElementType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   int64: onnx.TensorProto.DataType.INT64,
+  int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL,
 };
 
