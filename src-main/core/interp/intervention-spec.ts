@@ -6,7 +6,8 @@
 //   edit:alpha=A,beta=B[,mode=scale|mean][,from=DIR]
 //                                    tuning-free activation editing (§6.4b): the selected neurons' activations are
 //                                    scaled by (1 ∓ α) at every generated position (mode=scale, the default: α = 0 is
-//                                    the identity), or set to (1 ∓ α)·m̄_pre there (mode=mean, the reference code)
+//                                    the identity), or set to (1 ∓ α)·m̄_pre there (mode=mean, the reference code);
+//                                    toxic=…+…,nontoxic=…+… replace the seed words of the toxic-embedding direction
 //   subtract:alpha=A[,layer=L]       subtract A·ŵ from a layer's MLP output (Lee et al. §6.1; default the last layer)
 //   scale-keys:top=N,factor=F        multiply the key vectors of the top-N toxic neurons (the un-align experiment)
 //   none                             no intervention
@@ -25,12 +26,20 @@ export type InterventionSpec =
   | { kind: 'ablate'; top: number; positiveFrom?: string }
   | { kind: 'patch-csv'; csv: string }
   | { kind: 'patch-groups'; groups: string[]; from: string }
-  | { kind: 'edit'; alpha: number; beta: number; mode: 'scale' | 'mean'; from?: string }
+  | {
+      kind: 'edit';
+      alpha: number;
+      beta: number;
+      mode: 'scale' | 'mean';
+      from?: string;
+      toxicWords?: string[];
+      nonToxicWords?: string[];
+    }
   | { kind: 'subtract'; alpha: number; layer?: number }
   | { kind: 'scale-keys'; top: number; factor: number };
 
 const usage =
-  'Use one of: none; ablate:top=N[,positive=DIR]; patch:csv=FILE; patch:groups=TP-+AN-,from=DIR; edit:alpha=A,beta=B[,mode=scale|mean][,from=DIR]; subtract:alpha=A[,layer=L]; scale-keys:top=N,factor=F.';
+  'Use one of: none; ablate:top=N[,positive=DIR]; patch:csv=FILE; patch:groups=TP-+AN-,from=DIR; edit:alpha=A,beta=B[,mode=scale|mean][,from=DIR][,toxic=w1+w2][,nontoxic=w3+w4]; subtract:alpha=A[,layer=L]; scale-keys:top=N,factor=F.';
 
 function bad(spec: string, problem: string): never {
   return raise('INPUT_INVALID', `The intervention "${spec}" ${problem}.`, usage);
@@ -81,7 +90,7 @@ export function parseInterventionSpec(spec: string): InterventionSpec {
         return { kind: 'patch-groups', groups, from: fields.get('from')! };
       }
     case 'edit':
-      allowed('alpha', 'beta', 'mode', 'from');
+      allowed('alpha', 'beta', 'mode', 'from', 'toxic', 'nontoxic');
       {
         const mode = fields.get('mode') ?? 'scale';
         if (mode !== 'scale' && mode !== 'mean') bad(spec, `has mode "${mode}" (scale or mean)`);
@@ -91,6 +100,8 @@ export function parseInterventionSpec(spec: string): InterventionSpec {
           beta: number('beta', (value) => value >= 0 && value <= 1, 'in [0, 1]'),
           mode,
           from: fields.get('from'),
+          toxicWords: fields.get('toxic')?.split('+').filter(Boolean),
+          nonToxicWords: fields.get('nontoxic')?.split('+').filter(Boolean),
         };
       }
     case 'subtract':
@@ -228,7 +239,7 @@ export async function buildIntervention(
           `The compare output has ${meanPre.length} neurons, the model ${nLayers * dMlp}.`,
           'Use a compare output of this model.',
         );
-      const cos = cosinesWith(model, toxicEmbeddingDirection(model), 'none');
+      const cos = cosinesWith(model, toxicEmbeddingDirection(model, spec.toxicWords, spec.nonToxicWords), 'none');
       // GPT-2: leave out the neurons with the top 20% mean activations (§6.4b step 3).
       const cutoff = [...meanPre].sort((a, b) => a - b)[Math.floor(0.8 * (meanPre.length - 1))]!;
       const groups: Record<'TP' | 'AN' | 'AP' | 'TN', number[]> = { TP: [], AN: [], AP: [], TN: [] };
