@@ -41,6 +41,10 @@ describe('intervention specs', () => {
       mode: 'mean',
       from: 'd',
     });
+    expect(parseInterventionSpec('edit:alpha=0.05,beta=0.5,toxic=idiot+moron,nontoxic=kind')).toMatchObject({
+      toxicWords: ['idiot', 'moron'],
+      nonToxicWords: ['kind'],
+    });
     expect(parseInterventionSpec('subtract:alpha=50')).toEqual({ kind: 'subtract', alpha: 50, layer: undefined });
     expect(parseInterventionSpec('subtract:alpha=20,layer=23')).toEqual({ kind: 'subtract', alpha: 20, layer: 23 });
     expect(parseInterventionSpec('scale-keys:top=7,factor=10')).toEqual({ kind: 'scale-keys', top: 7, factor: 10 });
