@@ -1,16 +1,8 @@
-// Seeded random numbers for fixtures: the same seed gives the same tiny model everywhere.
+// Seeded random numbers for fixtures: the same seed gives the same tiny model everywhere (core's mulberry32).
 
-/** mulberry32: a small, fast, well-distributed 32-bit generator returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src-main/core/runtime/logits-processors.ts';
+
+export { seededRandom };
 
 /** Normally distributed float32 values (Box–Muller) with the given standard deviation. */
 export function randomNormal(random: () => number, count: number, std: number): Float32Array {

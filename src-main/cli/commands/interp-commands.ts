@@ -2,29 +2,11 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { deviceChoices, type DeviceChoice, type WeightProcessing } from '../../shared/index.ts';
+import type { WeightProcessing } from '../../shared/index.ts';
 import { reportDevice, runJobFromCli } from '../job-runner.ts';
+import { deviceOption, positiveInteger, required } from '../options.ts';
 import { UsageError } from '../usage-error.ts';
 import type { CommandContext } from './model-commands.ts';
-
-function positiveInteger(value: string | undefined, flag: string, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0)
-    throw new UsageError(`${flag} must be a positive integer, got "${value}".`);
-  return number;
-}
-
-function required(value: string | undefined, flag: string, command: string): string {
-  if (value === undefined) throw new UsageError(`${command} needs ${flag}.`);
-  return value;
-}
-
-function deviceOption(value: string): DeviceChoice {
-  if (!(deviceChoices as readonly string[]).includes(value))
-    throw new UsageError(`--device must be one of ${deviceChoices.join(', ')}, got "${value}".`);
-  return value as DeviceChoice;
-}
 
 export async function compareCommand(args: string[], context: CommandContext): Promise<number> {
   const { values } = parseArgs({

@@ -3,9 +3,9 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { deviceChoices, type DeviceChoice } from '../../shared/index.ts';
 import type { CliIo } from '../io.ts';
 import { reportDevice, runJobFromCli } from '../job-runner.ts';
+import { absolutePath, deviceOption, finiteNumber, positiveInteger } from '../options.ts';
 import { UsageError } from '../usage-error.ts';
 
 export interface CommandContext {
@@ -20,35 +20,11 @@ const commonOptions = {
   weights: { type: 'string' },
 } as const;
 
-function positiveInteger(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0)
-    throw new UsageError(`${flag} must be a positive integer, got "${value}".`);
-  return number;
-}
-
-function finiteNumber(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isFinite(number)) throw new UsageError(`${flag} must be a number, got "${value}".`);
-  return number;
-}
-
-function device(value: string): DeviceChoice {
-  if (!(deviceChoices as readonly string[]).includes(value))
-    throw new UsageError(`--device must be one of ${deviceChoices.join(', ')}, got "${value}".`);
-  return value as DeviceChoice;
-}
-
 function modelArgument(positionals: string[], command: string): string {
   if (positionals.length !== 1)
     throw new UsageError(`${command} takes one model (a folder, org/name, or demo:name), got ${positionals.length}.`);
   return positionals[0]!;
 }
-
-/** Weights paths are resolved here so the engine (another thread, same cwd) and manifests see absolute paths. */
-const absolute = (path: string | undefined) => (path === undefined ? undefined : resolve(path));
 
 export async function inspectCommand(args: string[], context: CommandContext): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -58,7 +34,7 @@ export async function inspectCommand(args: string[], context: CommandContext): P
   });
   const result = await runJobFromCli(
     'model:inspect',
-    { model: modelArgument(positionals, 'inspect'), weights: absolute(values.weights) },
+    { model: modelArgument(positionals, 'inspect'), weights: absolutePath(values.weights) },
     context.io,
     { workerUrl: context.workerUrl, quiet: values.quiet },
   );
@@ -112,8 +88,8 @@ export async function activationsCommand(args: string[], context: CommandContext
     'model:activations',
     {
       model: modelArgument(positionals, 'activations'),
-      weights: absolute(values.weights),
-      device: device(values.device),
+      weights: absolutePath(values.weights),
+      device: deviceOption(values.device),
       threads: positiveInteger(values.threads, '--threads'),
       ...(values.text !== undefined ? { text: values.text } : { ids: parseIds(values.ids!) }),
       hooks: values.hooks
@@ -168,8 +144,8 @@ export async function generateCommand(args: string[], context: CommandContext): 
     'model:generate',
     {
       model: modelArgument(positionals, 'generate'),
-      weights: absolute(values.weights),
-      device: device(values.device),
+      weights: absolutePath(values.weights),
+      device: deviceOption(values.device),
       threads: positiveInteger(values.threads, '--threads'),
       prompt: values.prompt,
       maxNewTokens: positiveInteger(values['max-new-tokens'], '--max-new-tokens') ?? 20,

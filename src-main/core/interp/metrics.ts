@@ -24,6 +24,17 @@ export function leftPad(rows: number[][], padTokenId: number) {
   return { width, inputIds, attentionMask, positionIds };
 }
 
+/** Mean over each row's real (left-padded) tokens of a hook's values [batch, width, d] → one vector per row. */
+export function meanOverRealTokens(values: Float32Array, rows: number[][], width: number): Float64Array[] {
+  const d = values.length / (rows.length * width);
+  return rows.map((ids, row) => {
+    const mean = new Float64Array(d);
+    for (let p = width - ids.length; p < width; p++)
+      for (let j = 0; j < d; j++) mean[j]! += values[(row * width + p) * d + j]! / ids.length;
+    return mean;
+  });
+}
+
 /**
  * The probe's logit for each text: w · mean over the text's tokens of the probe's hook (+ bias), computed by the
  * scorer session (hooks: [hook], all positions). Empty texts score null.
@@ -52,15 +63,10 @@ export async function probeLogits(
         positionIds,
         cache: null,
       });
-      const values = outputs[hook]!.data as Float32Array; // [batch, pos, d_model]
-      const dModel = probe.vector.length;
+      const means = meanOverRealTokens(outputs[hook]!.data as Float32Array, nonEmpty, width);
       nonEmpty.forEach((ids, row) => {
-        let logit = 0;
-        for (let p = width - ids.length; p < width; p++) {
-          const offset = (row * width + p) * dModel;
-          for (let d = 0; d < dModel; d++) logit += values[offset + d]! * probe.vector[d]!;
-        }
-        batchScores.set(ids, logit / ids.length + bias);
+        const mean = means[row]!;
+        batchScores.set(ids, mean.reduce((sum, value, d) => sum + value * probe.vector[d]!, 0) + bias);
       });
     }
     for (const ids of batch) scores.push(batchScores.get(ids) ?? null);

@@ -15,7 +15,7 @@ import { resolveDevice } from '../runtime/onnxruntime.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { writeSafetensors } from '../weights/safetensors.ts';
 import { fitLogisticRegression, predictLogit } from './logistic-regression.ts';
-import { leftPad } from './metrics.ts';
+import { leftPad, meanOverRealTokens } from './metrics.ts';
 import type { ProbeMetadata } from './probe.ts';
 
 const positiveWords = new Set(['1', 'true', 'yes', 'toxic', 'hate', 'offensive']);
@@ -119,13 +119,7 @@ export const probeTrainJob: Job<ProbeTrainRequest, never, ProbeTrainResult> = as
         positionIds,
         cache: null,
       });
-      const values = outputs[hook]!.data as Float32Array; // [batch, pos, d_model]
-      nonEmpty.forEach((ids, row) => {
-        const mean = new Float64Array(dModel);
-        for (let p = width - ids.length; p < width; p++)
-          for (let d = 0; d < dModel; d++) mean[d]! += values[(row * width + p) * dModel + d]! / ids.length;
-        features.push(mean);
-      });
+      features.push(...meanOverRealTokens(outputs[hook]!.data as Float32Array, nonEmpty, width));
       context.progress({
         done: Math.min(rows.length, start + request.batch),
         total: rows.length,

@@ -1,12 +1,12 @@
 // `compare`, `intervene` and `probe train` as users run them (the real `toxscope` process): the contract's files and
 // fields, and its exit codes.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, requireBuild } from '../../support/built-app.ts';
+import { requireBuild } from '../../support/built-app.ts';
+import { runToxscope } from '../../support/cli.ts';
 import { dpoCheckpoint, tinyGpt2Folder } from '../../support/gpt2-fixtures.ts';
 
 const fixtures = new URL('../../fixtures/compare/', import.meta.url).pathname;
@@ -14,13 +14,7 @@ const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-data-'));
 let folder: string;
 let compareOut: string;
 
-function toxscope(...args: string[]) {
-  const run = spawnSync(process.execPath, [cliPath, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, TOXSCOPE_DATA_DIR: dataDir },
-  });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const toxscope = (...args: string[]) => runToxscope(dataDir, ...args);
 
 beforeAll(() => {
   requireBuild();

@@ -1,26 +1,20 @@
 // The model commands of the CLI contract (cli.md §1–4) run as users run them: the real `toxscope` process on the
 // tiny GPT-2 checkpoints, checked against the PyTorch goldens and the contract's output formats and exit codes.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openSafetensors } from '../../../src-main/core/weights/safetensors.ts';
-import { cliPath, requireBuild } from '../../support/built-app.ts';
+import { requireBuild } from '../../support/built-app.ts';
+import { runToxscope } from '../../support/cli.ts';
 import { describeMismatch } from '../../support/check-tensor.ts';
 import { dpoCheckpoint, evilCheckpoint, gpt2Golden, tinyGpt2Folder } from '../../support/gpt2-fixtures.ts';
 
 let folder: string;
 const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-data-'));
 
-function toxscope(...args: string[]) {
-  const run = spawnSync(process.execPath, [cliPath, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, TOXSCOPE_DATA_DIR: dataDir },
-  });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const toxscope = (...args: string[]) => runToxscope(dataDir, ...args);
 
 beforeAll(() => {
   requireBuild();

@@ -1,0 +1,37 @@
+// Parsers for command-line option values shared by the commands; each refuses bad input with a UsageError that
+// names the flag and the value.
+
+import { resolve } from 'node:path';
+import { deviceChoices, type DeviceChoice } from '../shared/index.ts';
+import { UsageError } from './usage-error.ts';
+
+export function positiveInteger(value: string | undefined, flag: string, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0)
+    throw new UsageError(`${flag} must be a positive integer, got "${value}".`);
+  return number;
+}
+
+export function finiteNumber(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number)) throw new UsageError(`${flag} must be a number, got "${value}".`);
+  return number;
+}
+
+export function deviceOption(value: string): DeviceChoice {
+  if (!(deviceChoices as readonly string[]).includes(value))
+    throw new UsageError(`--device must be one of ${deviceChoices.join(', ')}, got "${value}".`);
+  return value as DeviceChoice;
+}
+
+export function required(value: string | undefined, flag: string, command: string): string {
+  if (value === undefined) throw new UsageError(`${command} needs ${flag}.`);
+  return value;
+}
+
+/** Paths are made absolute here, so the engine thread and the manifests see the file the user meant. */
+export function absolutePath(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : resolve(path);
+}
