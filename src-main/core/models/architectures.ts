@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { raise } from '../../shared/index.ts';
 
-export const supportedArchitectures = ['gpt2'] as const;
+export const supportedArchitectures = ['gpt2', 'bart'] as const;
 export type Architecture = (typeof supportedArchitectures)[number];
 
 export interface RawConfig {

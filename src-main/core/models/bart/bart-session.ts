@@ -1,0 +1,136 @@
+// Runs a BART model's two graphs: encode a right-padded batch once (hidden states and every decoder layer's cross
+// keys/values), then decode step by step with a self-attention KV cache, or teacher-forced in one pass.
+
+import type { DeviceReport } from '../../../shared/index.ts';
+import { assertFits, estimateMemory } from '../../runtime/memory.ts';
+import { createSession, runSession, TensorClass, type Session, type Tensor } from '../../runtime/onnxruntime.ts';
+import { prepareCachedGraph } from '../graph-cache.ts';
+import type { LoadedBartModel } from '../load-model.ts';
+import { buildBartDecoderGraph, buildBartEncoderGraph, type BartDecoderOptions } from './graph.ts';
+
+/** An encoded batch: what every decoder step of these rows reads. */
+export interface EncodedBatch {
+  batch: number;
+  src: number;
+  /** [batch, src] int64, 1 = real token. */
+  mask: Tensor;
+  /** cross.{L}.key/value [batch, heads, src, d_head]. */
+  cross: Record<string, Tensor>;
+  /** Everything the encoder returned (encoder_hidden, hooks). */
+  outputs: Record<string, Tensor>;
+}
+
+/** past.{L}.key/value [batch, heads, total, d_head], from the previous step's present.*. Valid until the next step. */
+export interface BartKvCache {
+  tensors: Record<string, Tensor>;
+  length: number;
+}
+
+export interface BartOpenOptions {
+  decoder: BartDecoderOptions;
+  encoderHooks?: string[];
+  device: DeviceReport;
+  threads?: number;
+  /** For the memory check: rows and positions decoded at once. */
+  batch: number;
+  length: number;
+}
+
+export class BartSession {
+  readonly model: LoadedBartModel;
+  readonly #encoder: Session;
+  readonly #decoder: Session;
+
+  private constructor(model: LoadedBartModel, encoder: Session, decoder: Session) {
+    this.model = model;
+    this.#encoder = encoder;
+    this.#decoder = decoder;
+  }
+
+  static async open(model: LoadedBartModel, options: BartOpenOptions): Promise<BartSession> {
+    const { config } = model;
+    const working = 4 * options.batch * options.length * (8 * config.dModel + 2 * config.dMlp + config.dVocab) * 2;
+    assertFits(
+      estimateMemory(model.parameters, working),
+      `${model.resolved.reference} (${(model.parameters / 1e6).toFixed(0)}M parameters)`,
+    );
+    const encoderOptions = { hooks: options.encoderHooks ?? [] };
+    const encoderGraph = prepareCachedGraph(
+      model.fingerprint(),
+      { part: 'encoder', ...encoderOptions },
+      model.weights,
+      (weight) => buildBartEncoderGraph(config, weight, encoderOptions),
+    );
+    const decoderGraph = prepareCachedGraph(
+      model.fingerprint(),
+      { part: 'decoder', ...options.decoder },
+      model.weights,
+      (weight) => buildBartDecoderGraph(config, weight, options.decoder),
+    );
+    const run = { device: options.device, threads: options.threads };
+    return new BartSession(
+      model,
+      await createSession(encoderGraph.modelPath, run),
+      await createSession(decoderGraph.modelPath, run),
+    );
+  }
+
+  /** Encodes rows of ids (each already <s> … </s>), right-padded with the pad id. */
+  async encode(rows: number[][]): Promise<EncodedBatch> {
+    const batch = rows.length;
+    const src = Math.max(...rows.map((row) => row.length));
+    const ids = new BigInt64Array(batch * src).fill(BigInt(this.model.config.padTokenId));
+    const mask = new BigInt64Array(batch * src);
+    rows.forEach((row, r) =>
+      row.forEach((id, p) => {
+        ids[r * src + p] = BigInt(id);
+        mask[r * src + p] = 1n;
+      }),
+    );
+    const maskTensor = new TensorClass('int64', mask, [batch, src]);
+    const outputs = await runSession(this.#encoder, {
+      input_ids: new TensorClass('int64', ids, [batch, src]),
+      attention_mask: maskTensor,
+    });
+    const cross: Record<string, Tensor> = {};
+    for (const [name, tensor] of Object.entries(outputs)) if (name.startsWith('cross.')) cross[name] = tensor;
+    return { batch, src, mask: maskTensor, cross, outputs };
+  }
+
+  /**
+   * Runs the decoder on `tgt` new tokens per row ([batch, tgt], every row the same length). `logitsPositions`
+   * (one per row) is required by graphs built with logits: 'gather'.
+   */
+  async decode(
+    encoded: EncodedBatch,
+    decoderIds: BigInt64Array,
+    tgt: number,
+    cache: BartKvCache | null,
+    logitsPositions?: BigInt64Array,
+  ): Promise<{ outputs: Record<string, Tensor>; cache: BartKvCache | null }> {
+    const { decoderLayers, decoderHeads, dHead } = this.model.config;
+    const feeds: Record<string, Tensor> = {
+      decoder_input_ids: new TensorClass('int64', decoderIds, [encoded.batch, tgt]),
+      encoder_attention_mask: encoded.mask,
+      ...encoded.cross,
+    };
+    const empty = new TensorClass('float32', new Float32Array(0), [encoded.batch, decoderHeads, 0, dHead]);
+    for (let layer = 0; layer < decoderLayers; layer++) {
+      for (const name of ['key', 'value'])
+        feeds[`past.${layer}.${name}`] = cache?.tensors[`past.${layer}.${name}`] ?? empty;
+    }
+    if (logitsPositions) feeds.logits_positions = new TensorClass('int64', logitsPositions, [encoded.batch]);
+    const outputs = await runSession(this.#decoder, feeds);
+    if (!outputs['present.0.key']) return { outputs, cache: null };
+    const tensors: Record<string, Tensor> = {};
+    for (let layer = 0; layer < decoderLayers; layer++) {
+      for (const name of ['key', 'value']) tensors[`past.${layer}.${name}`] = outputs[`present.${layer}.${name}`]!;
+    }
+    return { outputs, cache: { tensors, length: tensors['past.0.key']!.dims[2]! } };
+  }
+
+  async release(): Promise<void> {
+    await this.#encoder.release();
+    await this.#decoder.release();
+  }
+}
