@@ -45,8 +45,9 @@ export interface RunSettings {
 
 /** `toxscope inspect` output (cli.md §1). */
 export interface ModelInspection {
-  architecture: 'gpt2';
-  nLayers: number;
+  architecture: 'gpt2' | 'bart';
+  /** For BART: {encoder, decoder}. */
+  nLayers: number | { encoder: number; decoder: number };
   dModel: number;
   dMlp: number;
   nHeads: number;

@@ -11,6 +11,7 @@ import {
   type GenerateResult,
   type ModelInspection,
   type ModelSelection,
+  type DeviceReport,
   type Tokenization,
   type TokenizeRequest,
 } from '../../shared/index.ts';
@@ -19,27 +20,41 @@ import { resolveDevice } from '../runtime/onnxruntime.ts';
 import { writeSafetensors, type WritableTensor } from '../weights/safetensors.ts';
 import { generate } from './gpt2/generate.ts';
 import { openGpt2Session } from './gpt2/open-session.ts';
-import { loadModel, type LoadedModel } from './load-model.ts';
+import { loadTokenizer } from '../tokenizer/load-tokenizer.ts';
+import { readModelConfig } from './architectures.ts';
+import { BartSession } from './bart/bart-session.ts';
+import { bartHookNames } from './bart/graph.ts';
+import { loadAnyModel, loadModel, type AnyLoadedModel, type LoadedBartModel, type LoadedModel } from './load-model.ts';
+import { resolveModelRef } from './model-ref.ts';
 
 export const inspectJob: Job<ModelSelection, never, ModelInspection> = async (request) => {
-  const model = loadModel(request.model, request.weights);
-  const { config, tokenizer, stateDict } = model;
+  const model = loadAnyModel(request.model, request.weights);
+  const { tokenizer, stateDict } = model;
+  const shape =
+    model.architecture === 'bart'
+      ? {
+          nLayers: { encoder: model.config.encoderLayers, decoder: model.config.decoderLayers },
+          nHeads: model.config.encoderHeads,
+        }
+      : { nLayers: model.config.nLayers, nHeads: model.config.nHeads };
   return {
     architecture: model.architecture,
-    nLayers: config.nLayers,
-    dModel: config.dModel,
-    dMlp: config.dMlp,
-    nHeads: config.nHeads,
-    dVocab: config.dVocab,
-    nCtx: config.nCtx,
+    nLayers: shape.nLayers,
+    dModel: model.config.dModel,
+    dMlp: model.config.dMlp,
+    nHeads: shape.nHeads,
+    dVocab: model.config.dVocab,
+    nCtx: model.config.nCtx,
     parameters: model.parameters,
     tokenizer: { kind: tokenizer.format, vocabSize: tokenizer.tokenizer.vocabSize },
     weights: { format: stateDict.format, files: stateDict.files, sha256: model.fingerprint() },
   };
 };
 
+/** Tokenising needs only config.json and the tokenizer files, not the weights. */
 export const tokenizeJob: Job<TokenizeRequest, never, Tokenization> = async (request) => {
-  const { tokenizer } = loadModel(request.model, request.weights).tokenizer;
+  const { folder } = resolveModelRef(request.model);
+  const { tokenizer } = loadTokenizer(folder, readModelConfig(folder).architecture);
   const ids = tokenizer.encode(request.text);
   return { ids, tokens: tokenizer.tokens(ids) };
 };
@@ -49,7 +64,7 @@ function bosTokenId(model: LoadedModel): number {
   return id ?? raise('INPUT_INVALID', `${model.resolved.reference} defines no BOS token.`, 'Leave out --prepend-bos.');
 }
 
-function checkIds(model: LoadedModel, ids: number[], extraPositions: number): void {
+function checkIds(model: AnyLoadedModel, ids: number[], extraPositions: number): void {
   const { dVocab, nCtx } = model.config;
   const bad = ids.find((id) => id >= dVocab);
   if (bad !== undefined)
@@ -67,26 +82,14 @@ function checkIds(model: LoadedModel, ids: number[], extraPositions: number): vo
   }
 }
 
-export const activationsJob: Job<ActivationsRequest, never, ActivationsResult> = async (request, context) => {
-  context.progress({ done: 0, total: 3, message: 'Loading the model' });
-  const model = loadModel(request.model, request.weights);
-  let ids = request.ids ?? model.tokenizer.tokenizer.encode(request.text ?? '');
-  if (request.prependBos) ids = [bosTokenId(model), ...ids];
-  if (ids.length === 0) raise('INPUT_INVALID', 'The text has no tokens.', 'Pass a non-empty --text, or --prepend-bos.');
-  checkIds(model, ids, 0);
-  const available = decoderHookNames(model.config.nLayers);
-  const patterns = request.hooks ?? ['blocks.*.mlp.hook_post', 'logits'];
-  const { names, unmatched } = matchHookNames(available, patterns);
-  if (unmatched.length > 0) {
-    raise(
-      'INPUT_INVALID',
-      `No hook matches ${unmatched.map((pattern) => `"${pattern}"`).join(', ')}.`,
-      `Hooks of this model: blocks.{0..${model.config.nLayers - 1}}.{hook_resid_pre, hook_attn_out, hook_resid_mid, mlp.hook_pre, mlp.hook_post, hook_mlp_out, hook_resid_post}, ln_final.hook_normalized, logits; * matches within one segment.`,
-    );
-  }
-  throwIfCancelled(context.signal);
-  context.progress({ done: 1, total: 3, message: 'Building the graph' });
-  const device = await resolveDevice(request.device);
+/** Runs one forward pass and returns the requested hooks ([pos, width], batch dropped) and logits. */
+async function gpt2Activations(
+  model: LoadedModel,
+  ids: number[],
+  names: string[],
+  device: DeviceReport,
+  threads: number | undefined,
+): Promise<WritableTensor[]> {
   const hooks = names.filter((name) => name !== 'logits');
   const { session } = await openGpt2Session(
     model,
@@ -97,11 +100,9 @@ export const activationsJob: Job<ActivationsRequest, never, ActivationsResult> =
       kvCache: false,
       interventions: false,
     },
-    { device, threads: request.threads, batch: 1, length: ids.length },
+    { device, threads, batch: 1, length: ids.length },
   );
   try {
-    throwIfCancelled(context.signal);
-    context.progress({ done: 2, total: 3, message: `Running ${ids.length} tokens` });
     const pos = ids.length;
     const { outputs } = await session.step({
       batch: 1,
@@ -111,22 +112,101 @@ export const activationsJob: Job<ActivationsRequest, never, ActivationsResult> =
       positionIds: BigInt64Array.from({ length: pos }, (_, p) => BigInt(p)),
       cache: null,
     });
-    const tensors: WritableTensor[] = names.map((name) => {
-      const output = outputs[name]!;
-      return { name, dtype: 'F32', shape: output.dims.slice(1), data: output.data as Float32Array }; // batch dimension dropped
-    });
-    tensors.push({ name: 'input_ids', dtype: 'I64', shape: [pos], data: BigInt64Array.from(ids, BigInt) });
-    writeSafetensors(request.out, tensors, {
-      producer: 'toxscope',
-      model: request.model,
-      ...(request.weights ? { weights: request.weights } : {}),
-      device: device.used,
-    });
-    context.progress({ done: 3, total: 3, message: `Wrote ${request.out}` });
-    return { out: request.out, device, tensors: tensors.map(({ name, dtype, shape }) => ({ name, dtype, shape })) };
+    return names.map((name) => ({
+      name,
+      dtype: 'F32' as const,
+      shape: outputs[name]!.dims.slice(1),
+      data: outputs[name]!.data as Float32Array,
+    }));
   } finally {
     await session.release();
   }
+}
+
+/** BART: the encoder over the ids, then the teacher-forced decoder on them shifted right after decoder_start (as HF). */
+async function bartActivations(
+  model: LoadedBartModel,
+  ids: number[],
+  names: string[],
+  device: DeviceReport,
+  threads: number | undefined,
+): Promise<WritableTensor[]> {
+  const session = await BartSession.open(model, {
+    decoder: {
+      hooks: names.filter((name) => name.startsWith('decoder.')),
+      hookPositions: 'all',
+      logits: names.includes('logits') ? 'all' : 'last',
+      kvCache: false,
+    },
+    encoderHooks: names.filter((name) => name.startsWith('encoder.')),
+    device,
+    threads,
+    batch: 1,
+    length: ids.length,
+  });
+  try {
+    const encoded = await session.encode([ids]);
+    const shifted = [model.config.decoderStartTokenId, ...ids.slice(0, -1)];
+    const { outputs } = await session.decode(encoded, BigInt64Array.from(shifted, BigInt), shifted.length, null);
+    const all = { ...encoded.outputs, ...outputs };
+    return names.map((name) => ({
+      name,
+      dtype: 'F32' as const,
+      shape: all[name]!.dims.slice(1),
+      data: all[name]!.data as Float32Array,
+    }));
+  } finally {
+    await session.release();
+  }
+}
+
+export const activationsJob: Job<ActivationsRequest, never, ActivationsResult> = async (request, context) => {
+  context.progress({ done: 0, total: 3, message: 'Loading the model' });
+  const model = loadAnyModel(request.model, request.weights);
+  const tokenizer = model.tokenizer.tokenizer;
+  let ids = request.ids ?? tokenizer.encode(request.text ?? '');
+  const bos = model.config.bosTokenId ?? tokenizer.spec.specialIds.bos;
+  if (request.prependBos) {
+    if (bos === null)
+      raise('INPUT_INVALID', `${model.resolved.reference} defines no BOS token.`, 'Leave out --prepend-bos.');
+    ids = [bos, ...ids];
+  }
+  if (ids.length === 0) raise('INPUT_INVALID', 'The text has no tokens.', 'Pass a non-empty --text, or --prepend-bos.');
+  checkIds(model, ids, 0);
+  const available =
+    model.architecture === 'bart' ? [...bartHookNames(model.config), 'logits'] : decoderHookNames(model.config.nLayers);
+  const defaults =
+    model.architecture === 'bart'
+      ? ['encoder.blocks.*.mlp.hook_post', 'decoder.blocks.*.mlp.hook_post', 'logits']
+      : ['blocks.*.mlp.hook_post', 'logits'];
+  const { names, unmatched } = matchHookNames(available, request.hooks ?? defaults);
+  if (unmatched.length > 0) {
+    const forms =
+      model.architecture === 'bart'
+        ? `encoder.blocks.{0..${model.config.encoderLayers - 1}}.mlp.hook_post, decoder.blocks.{0..${model.config.decoderLayers - 1}}.mlp.hook_post, logits`
+        : `blocks.{0..${model.config.nLayers - 1}}.{hook_resid_pre, hook_attn_out, hook_resid_mid, mlp.hook_pre, mlp.hook_post, hook_mlp_out, hook_resid_post}, ln_final.hook_normalized, logits`;
+    raise(
+      'INPUT_INVALID',
+      `No hook matches ${unmatched.map((pattern) => `"${pattern}"`).join(', ')}.`,
+      `Hooks of this model: ${forms}; * matches within one segment.`,
+    );
+  }
+  throwIfCancelled(context.signal);
+  context.progress({ done: 1, total: 3, message: `Running ${ids.length} tokens` });
+  const device = await resolveDevice(request.device);
+  const tensors: WritableTensor[] =
+    model.architecture === 'bart'
+      ? await bartActivations(model, ids, names, device, request.threads)
+      : await gpt2Activations(model, ids, names, device, request.threads);
+  tensors.push({ name: 'input_ids', dtype: 'I64', shape: [ids.length], data: BigInt64Array.from(ids, BigInt) });
+  writeSafetensors(request.out, tensors, {
+    producer: 'toxscope',
+    model: request.model,
+    ...(request.weights ? { weights: request.weights } : {}),
+    device: device.used,
+  });
+  context.progress({ done: 3, total: 3, message: `Wrote ${request.out}` });
+  return { out: request.out, device, tensors: tensors.map(({ name, dtype, shape }) => ({ name, dtype, shape })) };
 };
 
 export const generateJob: Job<GenerateRequest, GeneratedToken, GenerateResult> = async (request, context) => {

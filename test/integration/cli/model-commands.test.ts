@@ -1,7 +1,7 @@
 // The model commands of the CLI contract (cli.md §1–4) run as users run them: the real `toxscope` process on the
 // tiny GPT-2 checkpoints, checked against the PyTorch goldens and the contract's output formats and exit codes.
 
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -174,5 +174,36 @@ describe('toxscope model commands', () => {
     const usage = toxscope('activations', folder, '--text', 'x');
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/needs --out FILE\.safetensors/);
+  });
+
+  it('inspects, tokenizes and captures a BART model: encoder and decoder hooks and logits match PyTorch to 1e-4', () => {
+    const bart = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-bart-'));
+    cpSync(new URL('../../fixtures/bart-tiny/', import.meta.url), bart, { recursive: true });
+    expect(JSON.parse(toxscope('inspect', bart).stdout)).toMatchObject({
+      architecture: 'bart',
+      nLayers: { encoder: 2, decoder: 2 },
+      dModel: 16,
+      dMlp: 32,
+      dVocab: 261,
+    });
+    const golden = openSafetensors(new URL('../../golden/bart-tiny.safetensors', import.meta.url).pathname);
+    expect(JSON.parse(toxscope('tokenize', bart, '--text', 'Hey you!').stdout).ids).toEqual(
+      Array.from(golden.readInt64('row0.input_ids'), Number),
+    );
+    const out = join(bart, 'acts.safetensors');
+    const run = toxscope('activations', bart, '--text', 'Hey you!', '--out', out, '--quiet');
+    expect(run.status, run.stderr).toBe(0);
+    const written = openSafetensors(out);
+    expect([...written.tensors.keys()]).toEqual([
+      'encoder.blocks.0.mlp.hook_post',
+      'encoder.blocks.1.mlp.hook_post',
+      'decoder.blocks.0.mlp.hook_post',
+      'decoder.blocks.1.mlp.hook_post',
+      'logits',
+      'input_ids',
+    ]);
+    for (const name of ['encoder.blocks.1.mlp.hook_post', 'decoder.blocks.1.mlp.hook_post', 'logits']) {
+      expect(describeMismatch(name, written.readFloat32(name), golden.readFloat32(`row0.${name}`), 1e-4)).toBeNull();
+    }
   });
 });
