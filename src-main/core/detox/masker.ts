@@ -1,0 +1,177 @@
+// MaRCo's masking step (spec marco.md §3): each word is masked in turn, the expert and the anti-expert read the
+// masked sentence teacher-forced up to the <mask>, and the divergence of their next-token distributions there says
+// how much the word matters to toxicity. Words whose divergence is ≥ τ × the sentence mean are masked.
+// All candidates of a batch of sentences run as one batch per model.
+
+import { throwIfCancelled } from '../jobs/job.ts';
+import type { BartSession } from '../models/bart/bart-session.ts';
+import type { ByteLevelBpeTokenizer } from '../tokenizer/byte-level-bpe.ts';
+import type { Divergence } from './settings.ts';
+import { isPunctuationOnly, segmentWords, type Word } from './words.ts';
+
+export interface ScoredWord extends Word {
+  /** Raw expert/anti-expert divergence at the word's <mask> (null for punctuation-only words, never masked). */
+  divergence: number | null;
+  /** divergence / mean divergence of the sentence's candidate words. */
+  score: number | null;
+  masked: boolean;
+}
+
+export interface MaskedSentence {
+  text: string;
+  words: ScoredWord[];
+  /** The sentence with masked words replaced by <mask> (whitespace before each <mask> removed, §3.5). */
+  masked: string;
+}
+
+const mask = '<mask>';
+
+/** The sentence with the given words replaced by <mask>, each absorbing the whitespace before it. */
+export function maskWords(text: string, words: Word[], indices: Iterable<number>): string {
+  const chosen = [...new Set(indices)].sort((a, b) => a - b);
+  let out = '';
+  let cursor = 0;
+  for (const index of chosen) {
+    const word = words[index]!;
+    out += text.slice(cursor, word.start).replace(/\s+$/, '') + mask;
+    cursor = word.end;
+  }
+  return out + text.slice(cursor);
+}
+
+/** log-softmax of one logits row, in float64. */
+function logSoftmax(logits: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (const value of logits) if (value > max) max = value;
+  let sum = 0;
+  for (const value of logits) sum += Math.exp(value - max);
+  const logSum = max + Math.log(sum);
+  return Float64Array.from(logits, (value) => value - logSum);
+}
+
+/** ½KL(A‖E) + ½KL(E‖A) = ½ Σ (pE − pA)(log pE − log pA), or the true Jensen–Shannon divergence. */
+export function divergenceOf(expert: Float32Array, anti: Float32Array, kind: Divergence): number {
+  const logE = logSoftmax(expert);
+  const logA = logSoftmax(anti);
+  let total = 0;
+  for (let v = 0; v < logE.length; v++) {
+    const pE = Math.exp(logE[v]!);
+    const pA = Math.exp(logA[v]!);
+    if (kind === 'symmetric-kl') total += 0.5 * (pE - pA) * (logE[v]! - logA[v]!);
+    else {
+      const logM = Math.log(0.5 * (pE + pA));
+      if (pE > 0) total += 0.5 * pE * (logE[v]! - logM);
+      if (pA > 0) total += 0.5 * pA * (logA[v]! - logM);
+    }
+  }
+  return total;
+}
+
+/** Candidate index (among non-punctuation words) → word index: the correct mapping, or the reference's quirk. */
+export function candidateToWordIndex(
+  candidate: number,
+  candidates: number[],
+  punctuation: number[],
+  quirk: boolean,
+): number {
+  if (!quirk) return candidates[candidate]!;
+  return candidate + punctuation.filter((index) => index <= candidate).length;
+}
+
+export interface MaskOptions {
+  tokenizer: ByteLevelBpeTokenizer;
+  expert: BartSession;
+  anti: BartSession;
+  threshold: number;
+  divergence: Divergence;
+  indexQuirk: boolean;
+  /** Candidate rows per forward pass. */
+  rowsPerBatch: number;
+  signal?: AbortSignal;
+}
+
+interface Row {
+  sentence: number;
+  word: number;
+  ids: number[];
+  /** Decoder position that predicts the <mask> (= its index in ids). */
+  position: number;
+}
+
+/** Scores and masks a batch of sentences. */
+export async function maskSentences(sentences: string[], options: MaskOptions): Promise<MaskedSentence[]> {
+  const maskId = options.tokenizer.tokenToId(mask);
+  if (maskId === undefined) throw new RangeError('the tokenizer has no <mask> token');
+  const segmented = sentences.map((text) => segmentWords(text));
+  const rows: Row[] = [];
+  segmented.forEach((words, sentence) => {
+    words.forEach((word, index) => {
+      if (isPunctuationOnly(word.text)) return;
+      const ids = options.tokenizer.encode(maskWords(sentences[sentence]!, words, [index]));
+      // A literal "<mask>" in the text gives several mask positions: the divergence is their mean (§3.3 step 5).
+      ids.forEach((id, position) => {
+        if (id === maskId) rows.push({ sentence, word: index, ids, position });
+      });
+    });
+  });
+
+  const divergences = segmented.map((words) => words.map((): number[] => []));
+  for (let start = 0; start < rows.length; start += options.rowsPerBatch) {
+    if (options.signal) throwIfCancelled(options.signal);
+    const batch = rows.slice(start, start + options.rowsPerBatch);
+    const readOut = async (session: BartSession) => {
+      const encoded = await session.encode(batch.map((row) => row.ids));
+      const decoderLength = encoded.src;
+      const decoderIds = new BigInt64Array(batch.length * decoderLength).fill(BigInt(session.model.config.padTokenId));
+      batch.forEach((row, r) => {
+        // Teacher forcing as transformers does it: decoder input = [decoder_start, ids[0 .. L-2]].
+        const shifted = [session.model.config.decoderStartTokenId, ...row.ids.slice(0, -1)];
+        shifted.forEach((id, p) => (decoderIds[r * decoderLength + p] = BigInt(id)));
+      });
+      const positions = BigInt64Array.from(batch, (row) => BigInt(row.position));
+      const { outputs } = await session.decode(encoded, decoderIds, decoderLength, null, positions);
+      return outputs.logits!.data as Float32Array; // [rows, d_vocab]
+    };
+    const expertLogits = await readOut(options.expert);
+    const antiLogits = await readOut(options.anti);
+    const vocab = expertLogits.length / batch.length;
+    batch.forEach((row, r) => {
+      const value = divergenceOf(
+        expertLogits.subarray(r * vocab, (r + 1) * vocab),
+        antiLogits.subarray(r * vocab, (r + 1) * vocab),
+        options.divergence,
+      );
+      divergences[row.sentence]![row.word]!.push(value);
+    });
+  }
+
+  return segmented.map((words, sentence) => {
+    const text = sentences[sentence]!;
+    const raw = words.map((word, index) =>
+      isPunctuationOnly(word.text) ? null : mean(divergences[sentence]![index]!),
+    );
+    const candidates = words
+      .map((_, index) => index)
+      .filter((index) => raw[index] !== null && raw[index] !== undefined);
+    const punctuation = words.map((_, index) => index).filter((index) => raw[index] === null);
+    const meanDivergence = candidates.length
+      ? candidates.reduce((sum, index) => sum + raw[index]!, 0) / candidates.length
+      : NaN;
+    const maskedIndices = new Set<number>();
+    candidates.forEach((index, candidate) => {
+      if (raw[index]! / meanDivergence >= options.threshold)
+        maskedIndices.add(candidateToWordIndex(candidate, candidates, punctuation, options.indexQuirk));
+    });
+    const scored: ScoredWord[] = words.map((word, index) => ({
+      ...word,
+      divergence: raw[index] ?? null,
+      score: raw[index] === null || raw[index] === undefined ? null : raw[index]! / meanDivergence,
+      masked: maskedIndices.has(index),
+    }));
+    return { text, words: scored, masked: maskedIndices.size ? maskWords(text, words, maskedIndices) : text };
+  });
+}
+
+function mean(values: number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+}
