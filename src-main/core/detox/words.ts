@@ -42,6 +42,8 @@ const parts = [
   String.raw`(?:\S)`, // everything else that is not whitespace
 ];
 
+// The classes hold U+200C/U+200D on purpose: they are part of Python's Unicode \w (Join_Control).
+// eslint-disable-next-line no-misleading-character-class
 const wordPattern = new RegExp(parts.join('|'), 'giu');
 
 /** The HTML entities people actually type; NLTK knows all of HTML 4 (others are left as written here). */
