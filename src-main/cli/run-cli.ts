@@ -12,7 +12,7 @@ import {
   tokenizeCommand,
   type CommandContext,
 } from './commands/model-commands.ts';
-import { compareCommand, interveneCommand, probeCommand } from './commands/interp-commands.ts';
+import { compareCommand, detoxCommand, interveneCommand, probeCommand } from './commands/interp-commands.ts';
 import { serveCommand } from './commands/serve.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
@@ -90,6 +90,17 @@ ${common}
 ${common}
 `,
     run: probeCommand,
+  },
+  detox: {
+    summary:
+      'detox --base M --expert M --anti-expert M (--text T | --in F) [--out F] [--explain F.json]   MaRCo rewrite.',
+    usage: `Usage: toxscope detox --base <model> --expert <model> --anti-expert <model> (--text T | --in FILE) [--out FILE] [--explain FILE.json]
+         [--preset magr|sbf|dynahate] [--threshold 1.2] [--alpha-base 1] [--alpha-expert 4.25] [--alpha-anti 1.5] [--temperature 2.5]
+         [--repetition-penalty 1.0] [--max-length 128] [--divergence symmetric-kl|jsd] [--index-quirk] [--sample --seed s --top-k k --top-p p] [--batch 8]
+  Masks the words where the expert and anti-expert disagree most, rewrites those sentences with the product of experts,
+  and keeps every other byte of the document. Without --out the document goes to stdout. Defaults: the MAgr preset.
+${common}\n`,
+    run: detoxCommand,
   },
   serve: {
     summary:

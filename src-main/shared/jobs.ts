@@ -215,6 +215,76 @@ export interface ProbeTrainResult {
   device: DeviceReport;
 }
 
+/** MaRCo's settings (see core/detox/settings.ts for what each means and the presets). */
+export interface DetoxSettingsPayload {
+  threshold: number;
+  alphaBase: number;
+  alphaExpert: number;
+  alphaAnti: number;
+  temperature: number;
+  repetitionPenalty: number;
+  maxLength: number;
+  divergence: 'symmetric-kl' | 'jsd';
+  indexQuirk: boolean;
+  sampling: { seed: number; topK: number; topP: number } | null;
+}
+
+/** `toxscope detox` (cli.md §7): rewrite a document with MaRCo. */
+export interface DetoxRequest extends RunSettings {
+  base: string;
+  expert: string;
+  antiExpert: string;
+  /** Exactly one of text and input (a UTF-8 file). */
+  text?: string;
+  input?: string;
+  /** Where to write the rewritten document; omitted = returned in the result. */
+  output?: string;
+  /** Where to write the --explain JSON. */
+  explain?: string;
+  settings: DetoxSettingsPayload;
+  /** Sentences rewritten together. */
+  batch: number;
+}
+
+/** One word of a segment, as the explanation reports it. */
+export interface DetoxWord {
+  text: string;
+  start: number;
+  end: number;
+  divergence: number | null;
+  score: number | null;
+  masked: boolean;
+}
+
+export interface DetoxSegment {
+  text: string;
+  start: number;
+  end: number;
+  words: DetoxWord[];
+  masked: string;
+  /** The rewrite, or the original text when nothing was masked (never regenerated). */
+  rewrite: string;
+}
+
+/** Streamed as sentences finish: the segments done so far in this batch. */
+export interface DetoxFrame {
+  done: number;
+  total: number;
+  segments: DetoxSegment[];
+}
+
+export interface DetoxResult {
+  /** The rewritten document when no output file was asked for. */
+  document: string | null;
+  output: string | null;
+  explain: string | null;
+  segments: number;
+  rewritten: number;
+  maskedWords: number;
+  seconds: number;
+  device: DeviceReport;
+}
+
 /** name → request, frame (streamed partial result) and result types. */
 export interface JobCatalogue {
   'device:benchmark': { request: GemmBenchmarkRequest; frame: GemmPoint; result: GemmBenchmarkResult };
@@ -225,6 +295,7 @@ export interface JobCatalogue {
   'interp:compare': { request: CompareRequest; frame: CompareFrame; result: CompareResult };
   'interp:intervene': { request: InterveneRequest; frame: never; result: InterveneResult };
   'interp:probe-train': { request: ProbeTrainRequest; frame: never; result: ProbeTrainResult };
+  'detox:run': { request: DetoxRequest; frame: DetoxFrame; result: DetoxResult };
 }
 
 export type JobName = keyof JobCatalogue;
@@ -450,6 +521,74 @@ function isProbeTrainRequest(value: unknown): value is ProbeTrainRequest {
   );
 }
 
+function isDetoxSettings(value: unknown): value is DetoxSettingsPayload {
+  if (!isRecord(value)) return false;
+  const finite = (key: string) => typeof value[key] === 'number' && Number.isFinite(value[key]);
+  const sampling = value.sampling;
+  return (
+    hasOnlyKeys(value, [
+      'threshold',
+      'alphaBase',
+      'alphaExpert',
+      'alphaAnti',
+      'temperature',
+      'repetitionPenalty',
+      'maxLength',
+      'divergence',
+      'indexQuirk',
+      'sampling',
+    ]) &&
+    ['threshold', 'alphaBase', 'alphaExpert', 'alphaAnti'].every(finite) &&
+    finite('temperature') &&
+    (value.temperature as number) > 0 &&
+    finite('repetitionPenalty') &&
+    (value.repetitionPenalty as number) > 0 &&
+    isPositiveInteger(value.maxLength) &&
+    (value.maxLength as number) >= 3 &&
+    (value.maxLength as number) <= 1024 &&
+    isOneOf(['symmetric-kl', 'jsd'] as const)(value.divergence) &&
+    typeof value.indexQuirk === 'boolean' &&
+    (sampling === null ||
+      (isRecord(sampling) &&
+        Number.isInteger(sampling.seed) &&
+        Number.isInteger(sampling.topK) &&
+        typeof sampling.topP === 'number'))
+  );
+}
+
+function isDetoxRequest(value: unknown): value is DetoxRequest {
+  if (
+    !isRecord(value) ||
+    !hasOnlyKeys(value, [
+      'base',
+      'expert',
+      'antiExpert',
+      'text',
+      'input',
+      'output',
+      'explain',
+      'settings',
+      'batch',
+      'device',
+      'threads',
+    ])
+  )
+    return false;
+  const hasText = typeof value.text === 'string' && value.text.length <= 50_000_000;
+  const hasInput = isNonEmptyString(value.input);
+  return (
+    isNonEmptyString(value.base) &&
+    isNonEmptyString(value.expert) &&
+    isNonEmptyString(value.antiExpert) &&
+    hasText !== hasInput &&
+    isOptionalString(value.output) &&
+    isOptionalString(value.explain) &&
+    isDetoxSettings(value.settings) &&
+    isPositiveInteger(value.batch) &&
+    isRunSettings(value)
+  );
+}
+
 const modelShape = 'model: a folder, org/name or demo:name, weights?: a file';
 const runShape = `device: ${deviceChoices.join('|')}, threads?: 1..256`;
 
@@ -462,6 +601,7 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'model:generate': `{${modelShape}, ${runShape}, prompt, maxNewTokens ≥ 1, sampling: null or {temperature > 0, topK ≥ 0, topP in (0, 1], seed ≥ 0}}`,
   'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, ${runShape}}`,
   'interp:probe-train': `{${modelShape}, data, textColumn, labelColumn, positiveLabel?, maxTokens, limit?, heldOutFraction in (0, 1), seed, batch, out: a .safetensors path, ${runShape}}`,
+  'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, ${runShape}}`,
   'interp:compare': `{base, baseWeights?, dpo, probe, prompts, column?, maxNewTokens 1..1024, maxPromptTokens ≥ 1, limit?, batch 1..1024, weightProcessing: none|center, prependBos, out, ${runShape}}`,
 };
 
@@ -474,6 +614,7 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'interp:compare': isCompareRequest,
   'interp:intervene': isInterveneRequest,
   'interp:probe-train': isProbeTrainRequest,
+  'detox:run': isDetoxRequest,
 };
 
 export const jobNames = Object.keys(jobRequestGuards) as JobName[];

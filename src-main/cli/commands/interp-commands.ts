@@ -2,9 +2,10 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { presets, type PresetName } from '../../core/detox/settings.ts';
 import type { WeightProcessing } from '../../shared/index.ts';
 import { reportDevice, runJobFromCli } from '../job-runner.ts';
-import { deviceOption, positiveInteger, required } from '../options.ts';
+import { deviceOption, finiteNumber, positiveInteger, required } from '../options.ts';
 import { UsageError } from '../usage-error.ts';
 import type { CommandContext } from './model-commands.ts';
 
@@ -195,5 +196,91 @@ export async function probeCommand(args: string[], context: CommandContext): Pro
   context.io.stdout(
     `${JSON.stringify({ probe: result.out, metadata: result.metadata, hook: result.hook, heldOutAccuracy: result.heldOutAccuracy, trainAccuracy: result.trainAccuracy, trainExamples: result.trainExamples, heldOutExamples: result.heldOutExamples, positives: result.positives }, null, 2)}\n`,
   );
+  return 0;
+}
+
+export async function detoxCommand(args: string[], context: CommandContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      base: { type: 'string' },
+      expert: { type: 'string' },
+      'anti-expert': { type: 'string' },
+      text: { type: 'string' },
+      in: { type: 'string' },
+      out: { type: 'string' },
+      explain: { type: 'string' },
+      preset: { type: 'string', default: 'magr' },
+      threshold: { type: 'string' },
+      'alpha-base': { type: 'string' },
+      'alpha-expert': { type: 'string' },
+      'alpha-anti': { type: 'string' },
+      temperature: { type: 'string' },
+      'repetition-penalty': { type: 'string' },
+      'max-length': { type: 'string' },
+      divergence: { type: 'string' },
+      'index-quirk': { type: 'boolean', default: false },
+      sample: { type: 'boolean', default: false },
+      seed: { type: 'string' },
+      'top-k': { type: 'string' },
+      'top-p': { type: 'string' },
+      batch: { type: 'string' },
+      device: { type: 'string', default: 'auto' },
+      threads: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  if ((values.text === undefined) === (values.in === undefined))
+    throw new UsageError('detox needs exactly one of --text T or --in FILE.');
+  const preset = presets[values.preset as PresetName];
+  if (!preset) throw new UsageError(`--preset must be magr, sbf or dynahate, got "${values.preset}".`);
+  const divergence = values.divergence ?? preset.divergence;
+  if (divergence !== 'symmetric-kl' && divergence !== 'jsd')
+    throw new UsageError(`--divergence must be symmetric-kl or jsd, got "${divergence}".`);
+  const settings = {
+    threshold: finiteNumber(values.threshold, '--threshold', preset.threshold),
+    alphaBase: finiteNumber(values['alpha-base'], '--alpha-base', preset.alphaBase),
+    alphaExpert: finiteNumber(values['alpha-expert'], '--alpha-expert', preset.alphaExpert),
+    alphaAnti: finiteNumber(values['alpha-anti'], '--alpha-anti', preset.alphaAnti),
+    temperature: finiteNumber(values.temperature, '--temperature', preset.temperature),
+    repetitionPenalty: finiteNumber(values['repetition-penalty'], '--repetition-penalty', preset.repetitionPenalty),
+    maxLength: positiveInteger(values['max-length'], '--max-length', preset.maxLength)!,
+    divergence,
+    indexQuirk: values['index-quirk'],
+    sampling: values.sample
+      ? {
+          seed: finiteNumber(values.seed, '--seed', 0),
+          topK: finiteNumber(values['top-k'], '--top-k', 0),
+          topP: finiteNumber(values['top-p'], '--top-p', 1),
+        }
+      : null,
+  } as const;
+  const result = await runJobFromCli(
+    'detox:run',
+    {
+      base: required(values.base, '--base <model>', 'detox'),
+      expert: required(values.expert, '--expert <model>', 'detox'),
+      antiExpert: required(values['anti-expert'], '--anti-expert <model>', 'detox'),
+      ...(values.text !== undefined ? { text: values.text } : { input: resolve(values.in!) }),
+      output: values.out === undefined ? undefined : resolve(values.out),
+      explain: values.explain === undefined ? undefined : resolve(values.explain),
+      settings,
+      batch: positiveInteger(values.batch, '--batch', 8)!,
+      device: deviceOption(values.device),
+      threads: positiveInteger(values.threads, '--threads'),
+    },
+    context.io,
+    { workerUrl: context.workerUrl, quiet: values.quiet },
+  );
+  reportDevice(result.device, context.io);
+  if (result.document !== null)
+    context.io.stdout(
+      result.document.endsWith('\n') || result.document === '' ? result.document : `${result.document}\n`,
+    );
+  if (!values.quiet) {
+    context.io.stderr(
+      `${result.rewritten} of ${result.segments} sentences rewritten (${result.maskedWords} words masked) in ${result.seconds.toFixed(1)} s${result.output ? `; wrote ${result.output}` : ''}${result.explain ? `; explanation in ${result.explain}` : ''}\n`,
+    );
+  }
   return 0;
 }

@@ -46,7 +46,9 @@ export async function infillIds(originals: string[], masked: string[], options: 
       [1, options.expert, encodedExpert],
       [2, options.anti, encodedAnti],
     ] as const) {
-      const step = await session.decode(encoded, ids, width, caches[index]!);
+      // Decoders built to read out one chosen position per row (the masker's) read the last one here.
+      const positions = session.readsChosenPositions ? new BigInt64Array(batch).fill(BigInt(width - 1)) : undefined;
+      const step = await session.decode(encoded, ids, width, caches[index]!, positions);
       caches[index] = step.cache;
       logits.push(step.outputs.logits!.data as Float32Array); // [batch, d_vocab]
     }

@@ -1,6 +1,7 @@
 // The registry of jobs the engine host can run, keyed by the catalogue's names.
 
 import type { JobCatalogue, JobName } from '../../shared/index.ts';
+import { detoxJob } from '../detox/detox-job.ts';
 import { runGemmBenchmark } from '../diagnostics/gemm-benchmark.ts';
 import { compareJob } from '../interp/compare-job.ts';
 import { interveneJob } from '../interp/intervene-job.ts';
@@ -21,4 +22,5 @@ export const jobRegistry: JobRegistry = {
   'interp:compare': compareJob,
   'interp:intervene': interveneJob,
   'interp:probe-train': probeTrainJob,
+  'detox:run': detoxJob,
 };

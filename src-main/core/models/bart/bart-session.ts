@@ -47,6 +47,11 @@ export class BartSession {
     this.#decoder = decoder;
   }
 
+  /** True when the decoder returns logits at one position per row (logits: 'gather'), given to decode(). */
+  get readsChosenPositions(): boolean {
+    return this.#decoder.inputNames.includes('logits_positions');
+  }
+
   static async open(model: LoadedBartModel, options: BartOpenOptions): Promise<BartSession> {
     const { config } = model;
     const working = 4 * options.batch * options.length * (8 * config.dModel + 2 * config.dMlp + config.dVocab) * 2;
