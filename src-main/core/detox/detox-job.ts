@@ -159,7 +159,8 @@ export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (reque
     if (!result) return [];
     return [
       {
-        ...result,
+        // The contract's key order: text, start, end, words, masked, rewrite.
+        text: segment.text,
         start: segment.start,
         end: segment.end,
         words: result.words.map((word) => ({
@@ -167,6 +168,8 @@ export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (reque
           start: segment.start + word.start,
           end: segment.start + word.end,
         })),
+        masked: result.masked,
+        rewrite: result.rewrite,
       },
     ];
   });

@@ -114,66 +114,73 @@ const namedEntities: Record<string, number> = {
   uml: 168,
 };
 
-/** Text transformed as NLTK does before matching, with `origin[i]` = the original index of transformed char i. */
-function normalise(text: string): { text: string; origin: number[] } {
+/**
+ * Text transformed as NLTK does before matching (HTML entities decoded, runs of 4+ identical non-alphanumeric
+ * characters shortened to 3), with the span [originStart[i], originEnd[i]) of the original behind each UTF-16 unit.
+ */
+function normalise(text: string): { text: string; originStart: number[]; originEnd: number[] } {
   let out = '';
-  const origin: number[] = [];
-  const entity = /&(#?)(x?)([^&;\s]+);/gy;
+  const originStart: number[] = [];
+  const originEnd: number[] = [];
+  const entity = /&(#?)(x?)([^&;\s]+);/y;
+  // Numeric references 0x80–0x9F mean Windows-1252 characters, as browsers (and NLTK) read them.
+  const cp1252 = [
+    8364, 129, 8218, 402, 8222, 8230, 8224, 8225, 710, 8240, 352, 8249, 338, 141, 381, 143, 144, 8216, 8217, 8220, 8221,
+    8226, 8211, 8212, 732, 8482, 353, 8250, 339, 157, 382, 376,
+  ];
   let index = 0;
   while (index < text.length) {
     if (text[index] === '&') {
       entity.lastIndex = index;
       const match = entity.exec(text);
-      if (match) {
-        const [whole, hash, hex, body] = match;
-        let code: number | undefined;
-        if (hash) code = Number.parseInt(body!, hex ? 16 : 10);
-        else code = namedEntities[body!];
-        if (code !== undefined && Number.isFinite(code) && code <= 0x10ffff) {
-          // Numeric references 0x80–0x9F mean Windows-1252 characters, as browsers (and NLTK) read them.
-          const cp1252 = [
-            8364, 129, 8218, 402, 8222, 8230, 8224, 8225, 710, 8240, 352, 8249, 338, 141, 381, 143, 144, 8216, 8217,
-            8220, 8221, 8226, 8211, 8212, 732, 8482, 353, 8250, 339, 157, 382, 376,
-          ];
-          const character = String.fromCodePoint(hash && code >= 0x80 && code <= 0x9f ? cp1252[code - 0x80]! : code);
-          for (const unit of character) {
-            out += unit;
-            for (let k = 0; k < unit.length; k++) origin.push(index);
-          }
-          index += whole.length;
-          continue;
+      const code = match
+        ? match[1]
+          ? Number.parseInt(match[3]!, match[2] ? 16 : 10)
+          : namedEntities[match[3]!]
+        : undefined;
+      if (match && code !== undefined && Number.isFinite(code) && code <= 0x10ffff) {
+        const character = String.fromCodePoint(match[1] && code >= 0x80 && code <= 0x9f ? cp1252[code - 0x80]! : code);
+        for (let unit = 0; unit < character.length; unit++) {
+          originStart.push(index);
+          originEnd.push(index + match[0].length);
         }
+        out += character;
+        index += match[0].length;
+        continue;
       }
     }
     out += text[index];
-    origin.push(index);
+    originStart.push(index);
+    originEnd.push(index + 1);
     index++;
   }
-  // NLTK shortens runs of 4+ identical non-alphanumeric characters to 3 before matching (HANG_RE).
   let shortened = '';
-  const shortenedOrigin: number[] = [];
+  const shortenedStart: number[] = [];
+  const shortenedEnd: number[] = [];
   for (let k = 0; k < out.length; k++) {
     const character = out[k]!;
-    const runStart = /[a-zA-Z0-9]/.test(character) ? -1 : k - 3;
-    if (runStart >= 0 && out[k - 1] === character && out[k - 2] === character && out[k - 3] === character) continue;
+    if (
+      !/[a-zA-Z0-9]/.test(character) &&
+      k >= 3 &&
+      out[k - 1] === character &&
+      out[k - 2] === character &&
+      out[k - 3] === character
+    )
+      continue;
     shortened += character;
-    shortenedOrigin.push(origin[k]!);
+    shortenedStart.push(originStart[k]!);
+    shortenedEnd.push(originEnd[k]!);
   }
-  return { text: shortened, origin: shortenedOrigin };
+  return { text: shortened, originStart: shortenedStart, originEnd: shortenedEnd };
 }
 
 /** Splits text into words with offsets into the original string. */
 export function segmentWords(text: string): Word[] {
-  const { text: normalised, origin } = normalise(text);
+  const { text: normalised, originStart, originEnd } = normalise(text);
   const words: Word[] = [];
   for (const match of normalised.matchAll(wordPattern)) {
-    const first = match.index;
-    const last = first + match[0].length - 1;
-    words.push({
-      text: match[0],
-      start: origin[first]!,
-      end: origin[last]! + (text.codePointAt(origin[last]!)! > 0xffff ? 2 : 1),
-    });
+    const last = match.index + match[0].length - 1;
+    words.push({ text: match[0], start: originStart[match.index]!, end: originEnd[last]! });
   }
   return words;
 }

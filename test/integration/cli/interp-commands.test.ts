@@ -225,3 +225,74 @@ describe('toxscope probe train', () => {
     expect(run.stderr).toMatch(/has no column "text" \(columns: comment, label\)/);
   });
 });
+
+describe('toxscope detox', () => {
+  const fixtures = (name: string) => new URL(`../../fixtures/${name}/`, import.meta.url).pathname;
+  const trio = [
+    '--base',
+    fixtures('bart-tiny'),
+    '--expert',
+    fixtures('bart-tiny-expert'),
+    '--anti-expert',
+    fixtures('bart-tiny-anti'),
+  ];
+
+  it('rewrites a Markdown file into --out, keeps its structure, and writes the --explain JSON of the contract', () => {
+    const work = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-detox-'));
+    const input = '## Heading\r\n\r\nYou are an idiot. Nice day!\r\n* item\r\n';
+    writeFileSync(join(work, 'in.md'), input);
+    const run = toxscope(
+      'detox',
+      ...trio,
+      '--in',
+      join(work, 'in.md'),
+      '--out',
+      join(work, 'out.md'),
+      '--explain',
+      join(work, 'explain.json'),
+      '--threshold',
+      '1.0',
+      '--max-length',
+      '10',
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/sentences rewritten/);
+    const output = readFileSync(join(work, 'out.md'), 'utf8');
+    expect(output.startsWith('## ')).toBe(true);
+    expect(output.endsWith('\r\n')).toBe(true);
+    expect(output.split('\r\n').length).toBe(input.split('\r\n').length);
+    const explanation = JSON.parse(readFileSync(join(work, 'explain.json'), 'utf8')) as {
+      settings: Record<string, unknown>;
+      segments: Record<string, unknown>[];
+    };
+    expect(explanation.settings).toMatchObject({ threshold: 1, alphaExpert: 4.25, alphaAnti: 1.5, temperature: 2.5 });
+    expect(Object.keys(explanation.segments[0]!)).toEqual(['text', 'start', 'end', 'words', 'masked', 'rewrite']);
+    expect(Object.keys((explanation.segments[0]!.words as object[])[0]!)).toEqual([
+      'text',
+      'start',
+      'end',
+      'divergence',
+      'score',
+      'masked',
+    ]);
+  });
+
+  it('prints the rewrite of --text to stdout, and exits 2 without input', () => {
+    const run = toxscope(
+      'detox',
+      ...trio,
+      '--text',
+      'You are an idiot.',
+      '--threshold',
+      '1.0',
+      '--max-length',
+      '8',
+      '--quiet',
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.endsWith('\n')).toBe(true);
+    const missing = toxscope('detox', ...trio);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/exactly one of --text T or --in FILE/);
+  });
+});
