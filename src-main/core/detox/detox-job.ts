@@ -74,7 +74,12 @@ export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (reque
   const [base, expert, anti] = models as [LoadedBartModel, LoadedBartModel, LoadedBartModel];
   const device = await resolveDevice(request.device);
   const tokenizer = base.tokenizer.tokenizer;
-  const segments = splitSegments(document);
+  // A sentence must fit the encoder (<s> … </s>) and leave the rewrite room within max-length.
+  const limit = Math.min(base.config.nCtx, request.settings.maxLength) - 2;
+  const segments = splitSegments(
+    document,
+    (text) => tokenizer.encode(text, { addSpecialTokens: false }).length <= limit,
+  );
   const unique = [...new Set(segments.map((segment) => segment.text))];
   const done = new Map<string, Omit<DetoxSegment, 'start' | 'end' | 'words'> & { words: DetoxSegment['words'] }>();
 

@@ -36,7 +36,9 @@ export async function infillIds(originals: string[], masked: string[], options: 
   const caches: (BartKvCache | null)[] = [null, null, null];
   let feed: number[][] = prefixes.map((prefix) => [...prefix]); // first step: the whole [2, 0] prefix
 
-  while (prefixes[0]!.length < settings.maxLength && !finished.every(Boolean)) {
+  // The decoder's learned positions end at n_ctx: a smaller model stops there even under a larger max-length.
+  const maxLength = Math.min(settings.maxLength, config.nCtx);
+  while (prefixes[0]!.length < maxLength && !finished.every(Boolean)) {
     if (options.signal) throwIfCancelled(options.signal);
     const width = feed[0]!.length;
     const ids = BigInt64Array.from(feed.flat(), BigInt);

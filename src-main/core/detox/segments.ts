@@ -8,25 +8,50 @@ export interface Segment {
   text: string;
 }
 
+/** Whether a sentence is short enough for the model (e.g. its token count); longer ones are split. */
+export type Fits = (text: string) => boolean;
+
+export const fitsCharacters =
+  (limit: number): Fits =>
+  (text) =>
+    text.length <= limit;
+
 /** Markdown line prefixes that are structure, not prose: headings, list items, quotes. */
 const markdownMarker = /^[ \t]*(?:#{1,6}[ \t]+|[-*+][ \t]+|\d+[.)][ \t]+|>[ \t]?)+/;
 /** A sentence ends after . ! ? … (and closing quotes or brackets) when whitespace or the line's end follows. */
 const sentenceEnd = /[.!?…]+["'”’)\]]*(?=\s|$)/g;
 
-function splitLine(line: string, offset: number, maxCharacters: number): Segment[] {
+/**
+ * A sentence that does not fit is split at the last comma, semicolon or colon of its longest fitting prefix,
+ * else at that prefix's last space — never cut, never dropped.
+ */
+function splitLong(segment: Segment, fits: Fits): Segment[] {
+  if (fits(segment.text)) return [segment];
+  let low = 1;
+  let high = segment.text.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(segment.text.slice(0, middle))) low = middle;
+    else high = middle - 1;
+  }
+  const window = segment.text.slice(0, low);
+  let cut = Math.max(window.lastIndexOf(', '), window.lastIndexOf('; '), window.lastIndexOf(': ')) + 1;
+  if (cut <= 0) cut = window.lastIndexOf(' ');
+  if (cut <= 0) cut = low; // one enormous word: split it where it must be
+  const head = segment.text.slice(0, cut).trimEnd();
+  const tailStart = segment.text.length - segment.text.slice(cut).trimStart().length;
+  const tail = { start: segment.start + tailStart, end: segment.end, text: segment.text.slice(tailStart) };
+  return [{ start: segment.start, end: segment.start + head.length, text: head }, ...splitLong(tail, fits)];
+}
+
+function splitLine(line: string, offset: number, fits: Fits): Segment[] {
   const segments: Segment[] = [];
   let cursor = 0;
   const push = (end: number) => {
     const raw = line.slice(cursor, end);
-    const leading = raw.length - raw.trimStart().length;
+    const start = offset + cursor + (raw.length - raw.trimStart().length);
     const text = raw.trim();
-    if (text)
-      segments.push(
-        ...splitLong(
-          { start: offset + cursor + leading, end: offset + cursor + leading + text.length, text },
-          maxCharacters,
-        ),
-      );
+    if (text) segments.push(...splitLong({ start, end: start + text.length, text }, fits));
     cursor = end;
   };
   for (const match of line.matchAll(sentenceEnd)) push(match.index + match[0].length);
@@ -34,29 +59,8 @@ function splitLine(line: string, offset: number, maxCharacters: number): Segment
   return segments;
 }
 
-/**
- * A sentence longer than the model can rewrite is split at its last comma, semicolon or colon before the limit,
- * else at the last space — never cut.
- */
-function splitLong(segment: Segment, maxCharacters: number): Segment[] {
-  if (segment.text.length <= maxCharacters) return [segment];
-  const window = segment.text.slice(0, maxCharacters);
-  let cut = Math.max(window.lastIndexOf(', '), window.lastIndexOf('; '), window.lastIndexOf(': ')) + 1;
-  if (cut <= 0) cut = window.lastIndexOf(' ');
-  if (cut <= 0) cut = maxCharacters; // one enormous word: split it where it must be
-  const head = segment.text.slice(0, cut).trimEnd();
-  const tailStart = segment.text.length - segment.text.slice(cut).trimStart().length;
-  return [
-    { start: segment.start, end: segment.start + head.length, text: head },
-    ...splitLong(
-      { start: segment.start + tailStart, end: segment.end, text: segment.text.slice(tailStart) },
-      maxCharacters,
-    ),
-  ];
-}
-
 /** Sentences of a document (plain text or Markdown); fenced code blocks and Markdown markers are left out. */
-export function splitSegments(document: string, maxCharacters = 400): Segment[] {
+export function splitSegments(document: string, fits: Fits = fitsCharacters(400)): Segment[] {
   const segments: Segment[] = [];
   let inFence = false;
   let offset = 0;
@@ -65,7 +69,7 @@ export function splitSegments(document: string, maxCharacters = 400): Segment[] 
     if (/^[ \t]*(```|~~~)/.test(content)) inFence = !inFence;
     else if (!inFence) {
       const marker = markdownMarker.exec(content)?.[0].length ?? 0;
-      segments.push(...splitLine(content.slice(marker), offset + marker, maxCharacters));
+      segments.push(...splitLine(content.slice(marker), offset + marker, fits));
     }
     offset += line.length;
   }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { maskWords } from '../../../src-main/core/detox/masker.ts';
-import { replaceSegments, splitSegments } from '../../../src-main/core/detox/segments.ts';
+import { fitsCharacters, replaceSegments, splitSegments } from '../../../src-main/core/detox/segments.ts';
 import { isPunctuationOnly, segmentWords } from '../../../src-main/core/detox/words.ts';
 import { seededRandom } from '../../support/random.ts';
 
@@ -117,7 +117,7 @@ describe('document segments', () => {
 
   it('splits a sentence longer than the limit at a comma or space, never cutting text', () => {
     const sentence = Array.from({ length: 60 }, (_, index) => `word${index}${index % 10 === 9 ? ',' : ''}`).join(' ');
-    const segments = splitSegments(sentence, 120);
+    const segments = splitSegments(sentence, fitsCharacters(120));
     expect(segments.length).toBeGreaterThan(1);
     expect(segments.every((segment) => segment.text.length <= 120)).toBe(true);
     expect(segments.map((segment) => segment.text).join(' ')).toBe(sentence);

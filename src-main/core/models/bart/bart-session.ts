@@ -1,7 +1,7 @@
 // Runs a BART model's two graphs: encode a right-padded batch once (hidden states and every decoder layer's cross
 // keys/values), then decode step by step with a self-attention KV cache, or teacher-forced in one pass.
 
-import type { DeviceReport } from '../../../shared/index.ts';
+import { raise, type DeviceReport } from '../../../shared/index.ts';
 import { assertFits, estimateMemory } from '../../runtime/memory.ts';
 import { createSession, runSession, TensorClass, type Session, type Tensor } from '../../runtime/onnxruntime.ts';
 import { prepareCachedGraph } from '../graph-cache.ts';
@@ -84,6 +84,13 @@ export class BartSession {
   async encode(rows: number[][]): Promise<EncodedBatch> {
     const batch = rows.length;
     const src = Math.max(...rows.map((row) => row.length));
+    if (src > this.model.config.nCtx) {
+      raise(
+        'INPUT_INVALID',
+        `A text of ${src} tokens is longer than ${this.model.resolved.reference}'s ${this.model.config.nCtx} positions.`,
+        'Split the text into shorter sentences.',
+      );
+    }
     const ids = new BigInt64Array(batch * src).fill(BigInt(this.model.config.padTokenId));
     const mask = new BigInt64Array(batch * src);
     rows.forEach((row, r) =>

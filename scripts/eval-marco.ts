@@ -1,0 +1,157 @@
+// `npm run eval:marco`: the MaRCo masker and rewriter over the MAgr, SBF and DynaHate dev/test selections of
+// ../shared/data/marco (spec marco.md §6.1), reporting masking rate, words changed, rewrite length ratio and
+// sentences/s. Models default to the bundled demo trio; pass --base/--expert/--anti-expert for real checkpoints.
+// Usage: tsx scripts/eval-marco.ts [--split dev|test] [--datasets magr,sbf,dynahate] [--limit N] [--base M ...]
+
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CsvParser } from '../src-main/core/files/csv.ts';
+import { infill } from '../src-main/core/detox/infiller.ts';
+import { maskSentences } from '../src-main/core/detox/masker.ts';
+import { presets, type PresetName } from '../src-main/core/detox/settings.ts';
+import { splitSegments } from '../src-main/core/detox/segments.ts';
+import { segmentWords } from '../src-main/core/detox/words.ts';
+import { BartSession } from '../src-main/core/models/bart/bart-session.ts';
+import { loadBartModel } from '../src-main/core/models/load-model.ts';
+import { resolveDevice } from '../src-main/core/runtime/onnxruntime.ts';
+
+const { values } = parseArgs({
+  options: {
+    split: { type: 'string', default: 'dev' },
+    datasets: { type: 'string', default: 'magr,sbf,dynahate' },
+    limit: { type: 'string' },
+    base: { type: 'string', default: 'demo:bart-base' },
+    expert: { type: 'string', default: 'demo:bart-expert' },
+    'anti-expert': { type: 'string', default: 'demo:bart-anti-expert' },
+    data: { type: 'string', default: new URL('../../shared/data/marco/', import.meta.url).pathname },
+    batch: { type: 'string', default: '8' },
+  },
+});
+
+async function readCsv(path: string): Promise<Record<string, string>[]> {
+  const rows: Record<string, string>[] = [];
+  let header: string[] | null = null;
+  const parser = new CsvParser();
+  const emit = (record: string[]) => {
+    if (!header) header = record;
+    else if (record.length > 1) rows.push(Object.fromEntries(header.map((name, index) => [name, record[index] ?? ''])));
+  };
+  for await (const chunk of createReadStream(path, 'utf8')) parser.push(chunk as string, emit);
+  parser.end(emit);
+  return rows;
+}
+
+/** MAgr's preprocess without ftfy (not available offline): HTML entities decoded, whitespace collapsed. */
+function preprocessMagr(text: string): string {
+  const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+  return text
+    .replace(/&(#\d+|#x[0-9a-f]+|\w+);/gi, (whole, body: string) =>
+      body.startsWith('#')
+        ? String.fromCodePoint(Number.parseInt(body.slice(body[1] === 'x' ? 2 : 1), body[1] === 'x' ? 16 : 10))
+        : (entities[body] ?? whole),
+    )
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** The selections of §6.1: MAgr every row; SBF redditMicroagressions with offensiveYN ≥ 0.5; DynaHate hate rows. */
+async function selection(dataset: PresetName, split: 'dev' | 'test'): Promise<string[]> {
+  const dir = values.data!;
+  if (dataset === 'magr')
+    return (await readCsv(join(dir, `microagressions-${split === 'dev' ? 'val' : 'test'}.csv`))).map((row) =>
+      preprocessMagr(row.actual_quote ?? ''),
+    );
+  if (dataset === 'sbf')
+    return (await readCsv(join(dir, `sbf-sbf${split === 'dev' ? 'dev' : 'tst'}.csv`)))
+      .filter((row) => row.dataSource === 'redditMicroagressions' && Number(row.offensiveYN) >= 0.5)
+      .map((row) => row.post ?? '');
+  return (await readCsv(join(dir, `dynabench-db_${split}.csv`)))
+    .filter((row) => row.label === 'hate')
+    .map((row) => row.text ?? '');
+}
+
+const split = values.split === 'test' ? 'test' : 'dev';
+if (!existsSync(values.data!))
+  throw new Error(`No data folder at ${values.data}; pass --data DIR (the folder of the MaRCo CSVs).`);
+const device = await resolveDevice('cpu');
+const [base, expert, anti] = [values.base!, values.expert!, values['anti-expert']!].map((reference) =>
+  loadBartModel(reference),
+);
+const open = (model: typeof base) =>
+  BartSession.open(model!, {
+    decoder: { hooks: [], hookPositions: 'last', logits: 'gather', kvCache: true },
+    device,
+    batch: 256,
+    length: 128,
+  });
+const sessions = { base: await open(base), expert: await open(expert), anti: await open(anti) };
+const tokenizer = base!.tokenizer.tokenizer;
+const batch = Number(values.batch);
+const rows: string[] = [];
+for (const dataset of values.datasets!.split(',') as PresetName[]) {
+  const fits = (text: string) =>
+    tokenizer.encode(text, { addSpecialTokens: false }).length <=
+    Math.min(base!.config.nCtx, presets[dataset].maxLength) - 2;
+  // Each text's sentences (long ones split to fit the model), as the detox job rewrites them.
+  const texts = (await selection(dataset, split))
+    .slice(0, values.limit ? Number(values.limit) : undefined)
+    .flatMap((text) => splitSegments(text, fits).map((segment) => segment.text));
+  const settings = presets[dataset];
+  const started = performance.now();
+  let maskedSentences = 0;
+  let maskedWords = 0;
+  let totalWords = 0;
+  let changedWords = 0;
+  let lengthRatio = 0;
+  for (let start = 0; start < texts.length; start += batch) {
+    const sentences = texts.slice(start, start + batch);
+    const masked = await maskSentences(sentences, {
+      tokenizer,
+      expert: sessions.expert,
+      anti: sessions.anti,
+      threshold: settings.threshold,
+      divergence: settings.divergence,
+      indexQuirk: false,
+      rowsPerBatch: 64,
+    });
+    // As the detox job does: sentences with no masked word are kept as they are.
+    const toRewrite = masked.filter((sentence) => sentence.masked !== sentence.text);
+    const generated = toRewrite.length
+      ? await infill(
+          toRewrite.map((sentence) => sentence.text),
+          toRewrite.map((sentence) => sentence.masked),
+          { tokenizer, ...sessions, settings },
+        )
+      : [];
+    const rewrites = masked.map((sentence) =>
+      toRewrite.includes(sentence) ? generated[toRewrite.indexOf(sentence)]! : sentence.text,
+    );
+    masked.forEach((sentence, index) => {
+      const count = sentence.words.filter((word) => word.masked).length;
+      maskedSentences += count > 0 ? 1 : 0;
+      maskedWords += count;
+      const before = segmentWords(sentence.text).map((word) => word.text);
+      const after = new Set(segmentWords(rewrites[index]!).map((word) => word.text));
+      totalWords += before.length;
+      changedWords += before.filter((word) => !after.has(word)).length;
+      lengthRatio += rewrites[index]!.length / Math.max(1, sentence.text.length);
+    });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const n = Math.max(1, texts.length);
+  rows.push(
+    `| ${dataset} | ${split} | ${texts.length} | ${((100 * maskedSentences) / n).toFixed(1)}% | ${(maskedWords / n).toFixed(2)} | ${((100 * changedWords) / Math.max(1, totalWords)).toFixed(1)}% | ${(lengthRatio / n).toFixed(2)} | ${(texts.length / seconds).toFixed(2)} |`,
+  );
+}
+for (const session of Object.values(sessions)) await session.release();
+process.stdout.write(
+  [
+    `MaRCo evaluation, models ${values.base} / ${values.expert} / ${values['anti-expert']}, presets per dataset, greedy, CPU:`,
+    '',
+    '| dataset | split | sentences | sentences masked | masked words per sentence | words changed | rewrite length ratio | sentences/s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n'),
+);
