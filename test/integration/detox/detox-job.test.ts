@@ -28,7 +28,7 @@ beforeAll(() => {
 function request(overrides: Partial<DetoxRequest>): DetoxRequest {
   return {
     ...models,
-    settings: { ...presets.magr, threshold: 1.0, maxLength: 12 },
+    settings: { ...presets.magr, threshold: 1.0, maxLength: 64 },
     batch: 4,
     device: 'cpu',
     threads: 1,
