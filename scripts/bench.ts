@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchEngineHost, type BenchRow } from '../test/bench/engine-host.bench.ts';
+import { benchDetox } from '../test/bench/detox.bench.ts';
 import { benchCompare, benchGpt2Runtime } from '../test/bench/gpt2-runtime.bench.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, threads: { type: 'string' } } });
@@ -69,6 +70,15 @@ if (!values.only || values.only === 'compare') {
       'compare',
       rows,
       `${threads} threads on both sides, GPT-2-medium shapes, random weights, base = DPO weights (same work)`,
+    );
+}
+if (!values.only || values.only === 'detox') {
+  const rows = await benchDetox(threads, log);
+  if (rows.length > 0)
+    writeSection(
+      'detox',
+      rows,
+      `${threads} threads on both sides, bart-base shapes (6+6 layers, d_model 768, vocab 50265), random fp32 weights, MAgr settings with τ = 1.0 (see detox.bench.ts)`,
     );
 }
 process.stdout.write('Wrote docs/benchmarks.md\n');

@@ -18,10 +18,27 @@ export function bartStyleVocab(): Record<string, number> {
   return vocab;
 }
 
-export function writeTinyBartFolder(seed: number, folder = mkdtempSync(join(os.tmpdir(), 'toxscope-bart-'))): string {
+export type BartShape = typeof tinyBartShape & { vocabSize?: number };
+
+/** bart-base's shape (spec marco.md §7.1), for benchmarks. */
+export const bartBaseShape: BartShape = {
+  dModel: 768,
+  heads: 12,
+  ffn: 3072,
+  encoderLayers: 6,
+  decoderLayers: 6,
+  positions: 1024,
+  vocabSize: 50265,
+};
+
+export function writeTinyBartFolder(
+  seed: number,
+  folder = mkdtempSync(join(os.tmpdir(), 'toxscope-bart-')),
+  shape: BartShape = tinyBartShape,
+): string {
   const vocab = bartStyleVocab();
-  const vocabSize = Object.keys(vocab).length;
-  const { dModel: d, heads, ffn, encoderLayers, decoderLayers, positions } = tinyBartShape;
+  const vocabSize = Math.max(shape.vocabSize ?? 0, Object.keys(vocab).length);
+  const { dModel: d, heads, ffn, encoderLayers, decoderLayers, positions } = shape;
   writeFileSync(join(folder, 'vocab.json'), JSON.stringify(vocab));
   writeFileSync(join(folder, 'merges.txt'), gpt2MergesText());
   writeFileSync(
@@ -57,7 +74,8 @@ export function writeTinyBartFolder(seed: number, folder = mkdtempSync(join(os.t
     ).map((value) => value + base);
     tensors.push({ name, dtype: 'F32', shape, data });
   };
-  add('model.shared.weight', [vocabSize, d], 0.3);
+  const scale = shape === tinyBartShape ? 1 : 0.1; // bart-base-sized random weights need smaller scales to stay finite
+  add('model.shared.weight', [vocabSize, d], 0.3 * scale);
   for (const side of ['encoder', 'decoder']) {
     add(`model.${side}.embed_positions.weight`, [positions + 2, d], 0.1);
     add(`model.${side}.layernorm_embedding.weight`, [d], 0.1, 1);
@@ -66,15 +84,15 @@ export function writeTinyBartFolder(seed: number, folder = mkdtempSync(join(os.t
       const prefix = `model.${side}.layers.${layer}`;
       for (const attention of side === 'encoder' ? ['self_attn'] : ['self_attn', 'encoder_attn']) {
         for (const projection of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) {
-          add(`${prefix}.${attention}.${projection}.weight`, [d, d], 0.3);
+          add(`${prefix}.${attention}.${projection}.weight`, [d, d], 0.3 * scale);
           add(`${prefix}.${attention}.${projection}.bias`, [d], 0.1);
         }
         add(`${prefix}.${attention}_layer_norm.weight`, [d], 0.1, 1);
         add(`${prefix}.${attention}_layer_norm.bias`, [d], 0.1);
       }
-      add(`${prefix}.fc1.weight`, [ffn, d], 0.3);
+      add(`${prefix}.fc1.weight`, [ffn, d], 0.3 * scale);
       add(`${prefix}.fc1.bias`, [ffn], 0.1);
-      add(`${prefix}.fc2.weight`, [d, ffn], 0.3);
+      add(`${prefix}.fc2.weight`, [d, ffn], 0.3 * scale);
       add(`${prefix}.fc2.bias`, [d], 0.1);
       add(`${prefix}.final_layer_norm.weight`, [d], 0.1, 1);
       add(`${prefix}.final_layer_norm.bias`, [d], 0.1);
