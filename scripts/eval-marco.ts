@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { CsvParser } from '../src-main/core/files/csv.ts';
 import { infill } from '../src-main/core/detox/infiller.ts';
 import { maskSentences } from '../src-main/core/detox/masker.ts';
-import { presets, type PresetName } from '../src-main/core/detox/settings.ts';
+import { presets, type PresetName } from '../src-main/shared/index.ts';
 import { splitSegments } from '../src-main/core/detox/segments.ts';
 import { segmentWords } from '../src-main/core/detox/words.ts';
 import { BartSession } from '../src-main/core/models/bart/bart-session.ts';

@@ -31,6 +31,11 @@ export function required(value: string | undefined, flag: string, command: strin
   return value;
 }
 
+/** A file path made absolute, or a `demo:` reference kept as it is. */
+export function fileOrDemo(path: string): string {
+  return path.startsWith('demo:') ? path : resolve(path);
+}
+
 /** Paths are made absolute here, so the engine thread and the manifests see the file the user meant. */
 export function absolutePath(path: string | undefined): string | undefined {
   return path === undefined ? undefined : resolve(path);

@@ -1,7 +1,10 @@
 // Boots the engine for a front door: the engine host (worker threads) and the api service over it.
 
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { userDataDir } from '../core/app-paths.ts';
 import { appVersion } from '../core/app-version.ts';
+import { demoFolder } from '../core/models/model-ref.ts';
 import type { AppInfo } from '../shared/index.ts';
 import { createApiService, type ApiService } from './api-service.ts';
 import { createEngineHost, type EngineHost, type EngineHostOptions } from './engine-host.ts';
@@ -25,6 +28,8 @@ export function createEngine(transport: AppInfo['transport'], hostOptions: Engin
     transport,
     onnxruntimeVersion: onnxruntimePackageVersion(),
     platform: `${process.platform}-${process.arch}`,
+    demoFolder: demoFolder(),
+    resultsFolder: join(userDataDir(), 'results'),
   };
   return { host, api: createApiService(host, appInfo) };
 }

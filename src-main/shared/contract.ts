@@ -12,6 +12,10 @@ export interface AppInfo {
   transport: 'electron' | 'server';
   onnxruntimeVersion: string;
   platform: string;
+  /** The bundled demo models, prompts and detox examples (resources/demo). */
+  demoFolder: string;
+  /** Where runs started from the UI write their result bundles. */
+  resultsFolder: string;
 }
 
 export interface JobStartRequest {

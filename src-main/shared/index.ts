@@ -7,3 +7,5 @@ export * from './jobs.ts';
 export * from './contract.ts';
 export * from './hook-names.ts';
 export * from './compare.ts';
+export * from './detox-settings.ts';
+export * from './demo.ts';

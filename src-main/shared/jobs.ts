@@ -3,6 +3,7 @@
 
 import { deviceChoices, type DeviceChoice, type DeviceReport } from './device.ts';
 import type { CompareSummary, WeightProcessing } from './compare.ts';
+import type { DetoxSettings } from './detox-settings.ts';
 import type { AppError } from './errors.ts';
 import { hasOnlyKeys, isArrayOf, isOneOf, isPositiveInteger, isRecord, type Guard } from './guards.ts';
 
@@ -215,19 +216,8 @@ export interface ProbeTrainResult {
   device: DeviceReport;
 }
 
-/** MaRCo's settings (see core/detox/settings.ts for what each means and the presets). */
-export interface DetoxSettingsPayload {
-  threshold: number;
-  alphaBase: number;
-  alphaExpert: number;
-  alphaAnti: number;
-  temperature: number;
-  repetitionPenalty: number;
-  maxLength: number;
-  divergence: 'symmetric-kl' | 'jsd';
-  indexQuirk: boolean;
-  sampling: { seed: number; topK: number; topP: number } | null;
-}
+/** MaRCo's settings as a job carries them (see detox-settings.ts for what each means and the presets). */
+export type DetoxSettingsPayload = DetoxSettings;
 
 /** `toxscope detox` (cli.md §7): rewrite a document with MaRCo. */
 export interface DetoxRequest extends RunSettings {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CsvParser } from '../../src-main/core/files/csv.ts';
 import { infill } from '../../src-main/core/detox/infiller.ts';
 import { maskSentences, maskWords } from '../../src-main/core/detox/masker.ts';
-import { presets } from '../../src-main/core/detox/settings.ts';
+import { presets } from '../../src-main/shared/index.ts';
 import { isPunctuationOnly, segmentWords } from '../../src-main/core/detox/words.ts';
 import { BartSession } from '../../src-main/core/models/bart/bart-session.ts';
 import { loadBartModel } from '../../src-main/core/models/load-model.ts';

@@ -70,13 +70,13 @@ describe('app shell in Chromium', () => {
   });
 
   it('reaches pages from the keyboard', async () => {
-    await page.getByRole('link', { name: 'Compare' }).focus();
+    await page.getByRole('link', { name: 'Compare', exact: true }).focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Compare');
   });
 
   it('runs a streamed device check whose chart draws as frames arrive', async () => {
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
     await page.getByLabel('Device', { exact: true }).selectOption('cpu');
     await page.getByLabel('Matrix sizes').fill('64, 128, 256, 384');
     await page.getByLabel('Timed runs per size').fill('2');

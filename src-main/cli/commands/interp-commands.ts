@@ -2,10 +2,9 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { presets, type PresetName } from '../../core/detox/settings.ts';
-import type { WeightProcessing } from '../../shared/index.ts';
+import { presets, type PresetName, type WeightProcessing } from '../../shared/index.ts';
 import { reportDevice, runJobFromCli } from '../job-runner.ts';
-import { deviceOption, finiteNumber, positiveInteger, required } from '../options.ts';
+import { deviceOption, fileOrDemo, finiteNumber, positiveInteger, required } from '../options.ts';
 import { UsageError } from '../usage-error.ts';
 import type { CommandContext } from './model-commands.ts';
 
@@ -41,7 +40,7 @@ export async function compareCommand(args: string[], context: CommandContext): P
       base: required(values.base, '--base <model>', 'compare'),
       baseWeights: values['base-weights'] === undefined ? undefined : resolve(values['base-weights']),
       dpo,
-      probe: resolve(required(values.probe, '--probe FILE', 'compare')),
+      probe: fileOrDemo(required(values.probe, '--probe FILE', 'compare')),
       prompts: resolve(required(values.prompts, '--prompts FILE', 'compare')),
       column: values.column,
       maxNewTokens: positiveInteger(values['max-new-tokens'], '--max-new-tokens', 20)!,
@@ -104,7 +103,7 @@ export async function interveneCommand(args: string[], context: CommandContext):
     {
       model: required(values.model, '--model <model>', 'intervene'),
       weights: optionalPath(values.weights),
-      probe: resolve(required(values.probe, '--probe FILE', 'intervene')),
+      probe: fileOrDemo(required(values.probe, '--probe FILE', 'intervene')),
       prompts: resolve(required(values.prompts, '--prompts FILE', 'intervene')),
       column: values.column,
       intervention: required(values.intervention, '--intervention SPEC', 'intervene'),

@@ -8,7 +8,7 @@ import { throwIfCancelled } from '../jobs/job.ts';
 import type { BartKvCache, BartSession } from '../models/bart/bart-session.ts';
 import { applyRepetitionPenalty, argmax, sampleToken, seededRandom } from '../runtime/logits-processors.ts';
 import type { ByteLevelBpeTokenizer } from '../tokenizer/byte-level-bpe.ts';
-import type { DetoxSettings } from './settings.ts';
+import type { DetoxSettings } from '../../shared/index.ts';
 
 export interface InfillOptions {
   tokenizer: ByteLevelBpeTokenizer;

@@ -6,7 +6,7 @@
 import { throwIfCancelled } from '../jobs/job.ts';
 import type { BartSession } from '../models/bart/bart-session.ts';
 import type { ByteLevelBpeTokenizer } from '../tokenizer/byte-level-bpe.ts';
-import type { Divergence } from './settings.ts';
+import type { Divergence } from '../../shared/index.ts';
 import { isPunctuationOnly, segmentWords, type Word } from './words.ts';
 
 export interface ScoredWord extends Word {

@@ -4,7 +4,8 @@
 // `toxscope probe train` adds the layer, hook, bias and accuracy.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
+import { demoFolder } from '../models/model-ref.ts';
 import { raise } from '../../shared/index.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { isTensorRef, openTorchCheckpoint } from '../weights/pytorch-checkpoint.ts';
@@ -139,8 +140,14 @@ function readMetadata(path: string): ProbeMetadata | null {
   }
 }
 
-/** Loads a probe and checks it against the model's d_model. */
-export function loadProbe(path: string, dModel: number): Probe {
+/** `demo:probe` names the bundled demo probe; anything else is a file path. */
+export function resolveProbePath(reference: string): string {
+  return reference === 'demo:probe' ? join(demoFolder(), 'probe', 'probe.safetensors') : reference;
+}
+
+/** Loads a probe (a file, or demo:probe) and checks it against the model's d_model. */
+export function loadProbe(reference: string, dModel: number): Probe {
+  const path = resolveProbePath(reference);
   if (!existsSync(path))
     raise(
       'INPUT_INVALID',

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { raise } from '../../shared/index.ts';
+import { demoModels, raise } from '../../shared/index.ts';
 import { appRoot } from '../app-paths.ts';
 
 export interface ResolvedModel {
@@ -14,8 +14,6 @@ export interface ResolvedModel {
   folder: string;
   source: 'folder' | 'hf-cache' | 'demo';
 }
-
-export const demoModels = ['gpt2-base', 'gpt2-dpo', 'bart-base', 'bart-expert', 'bart-anti-expert', 'probe'] as const;
 
 /** The bundled demo models: resources/demo/ in the app folder ($TOXSCOPE_DEMO_DIR overrides). */
 export function demoFolder(): string {

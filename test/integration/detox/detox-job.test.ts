@@ -7,7 +7,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { detoxJob } from '../../../src-main/core/detox/detox-job.ts';
-import { presets } from '../../../src-main/core/detox/settings.ts';
+import { presets } from '../../../src-main/shared/index.ts';
 import { toAppError, type DetoxFrame, type DetoxRequest, type DetoxSegment } from '../../../src-main/shared/index.ts';
 import { tinyBartFixture } from '../../support/bart-fixtures.ts';
 import { useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';

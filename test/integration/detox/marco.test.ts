@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { infillIds } from '../../../src-main/core/detox/infiller.ts';
 import { maskSentences } from '../../../src-main/core/detox/masker.ts';
-import { presets, type DetoxSettings } from '../../../src-main/core/detox/settings.ts';
+import { presets, type DetoxSettings } from '../../../src-main/shared/index.ts';
 import { BartSession } from '../../../src-main/core/models/bart/bart-session.ts';
 import { loadBartModel } from '../../../src-main/core/models/load-model.ts';
 import { tinyBartFixture } from '../../support/bart-fixtures.ts';

@@ -1,4 +1,4 @@
-// MaRCo's settings in one typed, commented object (spec marco.md §3.6, §4.6), with the paper's per-dataset presets.
+// MaRCo's settings in one typed, commented object (part of the contract: the renderer offers the presets) (spec marco.md §3.6, §4.6), with the paper's per-dataset presets.
 
 export type Divergence = 'symmetric-kl' | 'jsd';
 

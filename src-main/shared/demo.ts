@@ -1,0 +1,13 @@
+// The bundled demo models (`demo:NAME`, resources/demo/) and what each is for, so every front door lists them alike.
+
+export const demoModels = ['gpt2-base', 'gpt2-dpo', 'probe', 'bart-base', 'bart-expert', 'bart-anti-expert'] as const;
+export type DemoModelName = (typeof demoModels)[number];
+
+export const demoModelRoles: Record<DemoModelName, string> = {
+  'gpt2-base': 'GPT-2 language model: the base of the DPO comparison',
+  'gpt2-dpo': 'gpt2-base after DPO towards less toxic continuations',
+  probe: 'Toxicity probe on gpt2-base’s last-layer residual',
+  'bart-base': 'BART base of the MaRCo detox trio',
+  'bart-expert': 'BART continued on non-toxic text (the expert)',
+  'bart-anti-expert': 'BART continued on toxic text (the anti-expert)',
+};

@@ -1,0 +1,100 @@
+// End to end on the bundled demo models: the Models page inspects them, Compare runs the demo pair to a headline and
+// group table, Detox rewrites the demo examples with the masked words marked. Saves a screenshot of each page.
+
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoFolder } from '../../src-main/core/models/model-ref.ts';
+import { createEngine, type Engine } from '../../src-main/host/engine.ts';
+import { startServer, type RunningServer } from '../../src-main/server/server.ts';
+import { launchChromium } from '../support/browser.ts';
+import { rendererDir, requireBuild, workerUrl } from '../support/built-app.ts';
+
+const screenshotDir = 'test-results/screenshots';
+const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-e2e-demo-'));
+let engine: Engine;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  requireBuild();
+  mkdirSync(screenshotDir, { recursive: true });
+  process.env.TOXSCOPE_DATA_DIR = dataDir;
+  engine = createEngine('server', { workerUrl });
+  server = await startServer({ api: engine.api, rendererDir });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(server.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await engine?.host.close();
+});
+
+describe('demo models in the UI', () => {
+  it('lists every demo model on the Models page, each language model inspected by the engine', async () => {
+    const rows = page.getByTestId('model-row');
+    await expect.poll(() => rows.count()).toBe(6);
+    await expect.poll(() => page.getByText('inspecting…').count(), { timeout: 60_000 }).toBe(0);
+    const text = (await rows.allTextContents()).join('\n');
+    expect(text).toMatch(/demo:gpt2-base.*gpt2\s*4\s*128/s);
+    expect(text).toMatch(/demo:bart-anti-expert.*bart\s*2 \+ 2\s*128/s);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.screenshot({ path: `${screenshotDir}/models-demo.png`, fullPage: true });
+  });
+
+  it('runs a compare of the demo pair from the prefilled form to a headline and the four groups', async () => {
+    await page.getByRole('link', { name: 'compare the demo pair' }).click();
+    await expect
+      .poll(() => page.getByLabel('Prompts file (.jsonl, .txt, .csv)').inputValue())
+      .toMatch(/prompts\.jsonl$/);
+    await page.getByLabel('Prompts to use (at most)').fill('16');
+    await page.getByLabel('New tokens per prompt').fill('8');
+    await page.getByRole('button', { name: 'Run compare' }).click();
+    await page.getByTestId('compare-done').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('compare-done').textContent()).toMatch(/Done on cpu: 16 prompts/);
+    expect(await page.getByTestId('compare-headline').textContent()).toMatch(
+      /Dampened toxic neurons \(TP−\) explain [\d.]+%/,
+    );
+    const groups = page.getByRole('table', { name: 'The four reduction groups' }).getByRole('row');
+    expect(await groups.count()).toBe(5);
+    const out = (await page.getByTestId('compare-done').locator('code').first().textContent())!;
+    expect(out.startsWith(join(dataDir, 'results', 'compare-'))).toBe(true);
+    for (const file of ['neurons.csv', 'summary.json', 'manifest.json'])
+      expect(existsSync(join(out, file)), file).toBe(true);
+    await page.screenshot({ path: `${screenshotDir}/compare-demo.png`, fullPage: true });
+  });
+
+  it('detoxifies the demo examples, marking the masked words of each rewritten sentence', async () => {
+    await page.getByRole('link', { name: 'Detox', exact: true }).click();
+    await page.getByRole('button', { name: 'Detoxify the demo examples' }).click();
+    await page.getByTestId('detox-done').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('detox-done').textContent()).toMatch(/\d+ of \d+ sentences rewritten/);
+    const edits = page.getByTestId('detox-edit');
+    expect(await edits.count()).toBeGreaterThan(0);
+    expect(await edits.first().locator('mark').count()).toBeGreaterThan(0);
+    const examples = readFileSync(join(demoFolder(), 'detox-examples.txt'), 'utf8');
+    const document = (await page.getByTestId('detox-document').textContent())!;
+    expect(document.split('\n').length).toBe(examples.split('\n').length);
+    await page.screenshot({ path: `${screenshotDir}/detox-demo.png`, fullPage: true });
+  });
+
+  it('detoxifies pasted text', async () => {
+    await page.getByLabel('Text to detoxify').fill('You are such a stupid idiot.');
+    await page.getByRole('button', { name: 'Detoxify the text' }).click();
+    await expect
+      .poll(() => page.getByTestId('detox-done').textContent(), { timeout: 60_000 })
+      .toMatch(/of 1 sentences/);
+  });
+
+  it('raised no uncaught errors in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
