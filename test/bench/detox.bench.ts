@@ -3,16 +3,16 @@
 // threads, same token ids (ToxScope's masking decisions are handed to the baselines so all do the same work).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { CsvParser } from '../../src-main/core/files/csv.ts';
 import { infill } from '../../src-main/core/detox/infiller.ts';
 import { maskSentences, maskWords } from '../../src-main/core/detox/masker.ts';
 import { presets } from '../../src-main/shared/index.ts';
 import { isPunctuationOnly, segmentWords } from '../../src-main/core/detox/words.ts';
 import { BartSession } from '../../src-main/core/models/bart/bart-session.ts';
 import { loadBartModel } from '../../src-main/core/models/load-model.ts';
+import { dynaHateTexts } from '../support/dynahate.ts';
 import { bartBaseShape, writeTinyBartFolder } from '../support/tiny-bart.ts';
 import { speedup, type BenchRow } from './engine-host.bench.ts';
 
@@ -22,16 +22,7 @@ const here = new URL('.', import.meta.url).pathname;
 const maxLength = 32;
 
 async function sentences(count: number): Promise<string[]> {
-  const path = new URL('../../../shared/data/marco/dynabench-db_dev.csv', import.meta.url).pathname;
-  const texts: string[] = [];
-  let header: string[] | null = null;
-  const parser = new CsvParser();
-  const emit = (record: string[]) => {
-    if (!header) header = record;
-    else if (record[header.indexOf('label')] === 'hate') texts.push(record[header.indexOf('text')] ?? '');
-  };
-  for await (const chunk of createReadStream(path, 'utf8')) parser.push(chunk as string, emit);
-  parser.end(emit);
+  const texts = await dynaHateTexts('dynabench-db_dev.csv', 'hate');
   return texts
     .filter((text) => {
       const words = text.split(/\s+/).length;

@@ -3,13 +3,12 @@
 // small held-out sample: DPO lowers the independent scorer's toxicity of greedy continuations, compare finds a
 // positive net reduction, and the detox trio masks and detoxifies held-out hate speech.
 
-import { createReadStream, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { detoxJob } from '../../../src-main/core/detox/detox-job.ts';
-import { CsvParser } from '../../../src-main/core/files/csv.ts';
 import { loadBowScorer } from '../../../src-main/core/interp/bow-scorer.ts';
 import { compareJob } from '../../../src-main/core/interp/compare-job.ts';
 import { loadProbe } from '../../../src-main/core/interp/probe.ts';
@@ -18,6 +17,7 @@ import { sha256File } from '../../../src-main/core/weights/fingerprint.ts';
 import { demoModels, presets, type CompareFrame, type DetoxFrame } from '../../../src-main/shared/index.ts';
 import { requireBuild } from '../../support/built-app.ts';
 import { runToxscope } from '../../support/cli.ts';
+import { dynaHateTexts } from '../../support/dynahate.ts';
 import { useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
 import { testContext } from '../../support/job-context.ts';
 
@@ -29,19 +29,7 @@ beforeAll(() => {
 });
 
 async function heldOutHate(count: number): Promise<string[]> {
-  const texts: string[] = [];
-  let header: string[] | null = null;
-  const parser = new CsvParser();
-  const emit = (record: string[]) => {
-    if (!header) header = record;
-    else if (record[header.indexOf('label')] === 'hate') texts.push(record[header.indexOf('text')] ?? '');
-  };
-  for await (const chunk of createReadStream(
-    fileURLToPath(new URL('../../../../shared/data/marco/dynabench-db_test.csv', import.meta.url)),
-    'utf8',
-  ))
-    parser.push(chunk as string, emit);
-  parser.end(emit);
+  const texts = await dynaHateTexts('dynabench-db_test.csv', 'hate');
   return texts.filter((text) => text.split(' ').length <= 30).slice(0, count);
 }
 
