@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src-main/host/engine.ts';
 import { startServer, type RunningServer } from '../../src-main/server/server.ts';
-import { launchChromium } from '../support/browser.ts';
+import { countChartPixels, launchChromium } from '../support/browser.ts';
 import { rendererDir, requireBuild, workerUrl } from '../support/built-app.ts';
 
 const screenshotDir = 'test-results/screenshots';
@@ -31,27 +31,6 @@ afterAll(async () => {
   await server?.close();
   await engine?.host.close();
 });
-
-/** Counts canvas pixels within a small distance of the theme's --chart-1 colour: proof the line was drawn. */
-function countChartPixels(): Promise<number> {
-  return page.evaluate(() => {
-    const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="gemm-chart"]');
-    const context = canvas?.getContext('2d');
-    if (!canvas || !context) return -1;
-    const probe = document.createElement('canvas').getContext('2d')!;
-    probe.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--chart-1').trim();
-    probe.fillRect(0, 0, 1, 1);
-    const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
-    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
-    let count = 0;
-    for (let index = 0; index < pixels.length; index += 4) {
-      const distance =
-        Math.abs(pixels[index]! - r!) + Math.abs(pixels[index + 1]! - g!) + Math.abs(pixels[index + 2]! - b!);
-      if (distance < 40 && pixels[index + 3]! > 200) count++;
-    }
-    return count;
-  });
-}
 
 describe('app shell in Chromium', () => {
   it('shows a 401 page without the token', async () => {
@@ -84,7 +63,7 @@ describe('app shell in Chromium', () => {
     await page.getByTestId('device-result').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('device-result').textContent()).toMatch(/Peak [\d.,]+ GFLOP\/s on cpu/);
     expect(await page.getByTestId('job-status').first().textContent()).toBe('Done');
-    expect(await countChartPixels()).toBeGreaterThan(150);
+    expect(await countChartPixels(page, 'gemm-chart')).toBeGreaterThan(150);
     await page.screenshot({ path: `${screenshotDir}/settings-device-check.png`, fullPage: true });
   });
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoFolder } from '../../src-main/core/models/model-ref.ts';
 import { createEngine, type Engine } from '../../src-main/host/engine.ts';
 import { startServer, type RunningServer } from '../../src-main/server/server.ts';
-import { launchChromium } from '../support/browser.ts';
+import { countChartPixels, launchChromium } from '../support/browser.ts';
 import { rendererDir, requireBuild, workerUrl } from '../support/built-app.ts';
 
 const screenshotDir = 'test-results/screenshots';
@@ -69,7 +69,16 @@ describe('demo models in the UI', () => {
     expect(out.startsWith(join(dataDir, 'results', 'compare-'))).toBe(true);
     for (const file of ['neurons.csv', 'summary.json', 'manifest.json'])
       expect(existsSync(join(out, file)), file).toBe(true);
+    for (const [chart, colour] of [
+      ['groups-chart', '--chart-1'],
+      ['groups-chart', '--chart-4'],
+      ['cumulative-chart', '--chart-1'],
+    ] as const)
+      expect(await countChartPixels(page, chart, colour), `${chart} ${colour}`).toBeGreaterThan(150);
     await page.screenshot({ path: `${screenshotDir}/compare-demo.png`, fullPage: true });
+    await page.getByLabel('Group definition').selectOption('v3');
+    expect(await page.getByRole('table', { name: 'The four reduction groups' }).isVisible()).toBe(true);
+    expect(await countChartPixels(page, 'groups-chart', '--chart-2')).toBeGreaterThan(150);
   });
 
   it('detoxifies the demo examples, marking the masked words of each rewritten sentence', async () => {
