@@ -73,6 +73,10 @@ describe('demo models in the UI', () => {
       ['groups-chart', '--chart-1'],
       ['groups-chart', '--chart-4'],
       ['cumulative-chart', '--chart-1'],
+      ['layers-chart', '--chart-1'],
+      ['layers-chart', '--chart-2'],
+      ['projection-chart', '--chart-1'],
+      ['projection-chart', '--chart-2'],
     ] as const)
       expect(await countChartPixels(page, chart, colour), `${chart} ${colour}`).toBeGreaterThan(150);
     await page.screenshot({ path: `${screenshotDir}/compare-demo.png`, fullPage: true });
