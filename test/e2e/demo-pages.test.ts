@@ -85,6 +85,22 @@ describe('demo models in the UI', () => {
     expect(await countChartPixels(page, 'groups-chart', '--chart-2')).toBeGreaterThan(150);
   });
 
+  it('cancels a compare midway and resumes it in the same folder', async () => {
+    await page.getByLabel('Prompts to use (at most)').fill('40');
+    await page.getByLabel('New tokens per prompt').fill('60');
+    await page.getByLabel('Prompts per batch').fill('1');
+    await page.getByRole('button', { name: 'Run compare' }).click();
+    await expect
+      .poll(() => page.getByTestId('compare-progress').textContent(), { timeout: 60_000 })
+      .toMatch(/[1-9]\d* of 40 prompts/);
+    const job = page.getByTestId('job').first();
+    await job.getByRole('button', { name: 'Cancel interp:compare' }).click();
+    await expect.poll(() => job.getByTestId('job-status').textContent(), { timeout: 30_000 }).toBe('Cancelled');
+    await page.getByRole('button', { name: 'Resume in the same folder' }).click();
+    await page.getByTestId('compare-done').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('compare-done').textContent()).toMatch(/40 prompts, resumed after [1-9]\d*\./);
+  });
+
   it('detoxifies the demo examples, marking the masked words of each rewritten sentence', async () => {
     await page.getByRole('link', { name: 'Detox', exact: true }).click();
     await page.getByRole('button', { name: 'Detoxify the demo examples' }).click();
