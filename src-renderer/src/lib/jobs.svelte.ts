@@ -66,7 +66,8 @@ class JobList {
 
   async start<N extends JobName>(job: N, request: JobRequest<N>): Promise<JobState | null> {
     this.startError = null;
-    const started = await api.startJob(job, request);
+    // A plain copy: requests built from $state are proxies, which Electron's IPC cannot clone.
+    const started = await api.startJob(job, $state.snapshot(request) as JobRequest<N>);
     if (!started.ok) {
       this.startError = started.error;
       return null;
