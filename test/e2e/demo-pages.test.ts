@@ -27,7 +27,7 @@ beforeAll(async () => {
   engine = createEngine('server', { workerUrl });
   server = await startServer({ api: engine.api, rendererDir });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await page.goto(server.url);
 });
@@ -84,6 +84,29 @@ describe('demo models in the UI', () => {
     await page.getByLabel('Group definition').selectOption('v3');
     expect(await page.getByRole('table', { name: 'The four reduction groups' }).isVisible()).toBe(true);
     expect(await countChartPixels(page, 'groups-chart', '--chart-2')).toBeGreaterThan(150);
+  });
+
+  it('exports a chart as PNG and the group table as CSV', async () => {
+    const [png] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export cumulative delta as PNG' }).click(),
+    ]);
+    expect(png.suggestedFilename()).toBe('cumulative-delta.png');
+    const image = readFileSync((await png.path())!);
+    expect(image.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(image.readUInt32BE(16)).toBeGreaterThan(300); // width from the IHDR chunk: the real canvas, not a stub
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    expect(csv.suggestedFilename()).toBe('groups.csv');
+    const lines = readFileSync((await csv.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines[0]).toBe('group,meaning,neurons,sum_delta,share');
+    expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(['TP-', 'TN+', 'AP+', 'AN-']);
+    const shares = lines.slice(1).map((line) => Number(line.split(',').at(-1)));
+    expect(shares.reduce((sum, share) => sum + share, 0)).toBeCloseTo(1, 6);
   });
 
   it('cancels a compare midway and resumes it in the same folder', async () => {
