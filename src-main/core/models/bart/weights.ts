@@ -2,7 +2,7 @@
 // PyTorch's [out, in] layout (the graph multiplies by their transpose); `shared` is the one embedding that the
 // encoder, the decoder and the tied lm_head all read, so duplicate copies of it in a checkpoint are ignored.
 
-import { raise } from '../../../shared/index.ts';
+import { mapStateDict } from '../../weights/map-weights.ts';
 import type { StateDict, StateDictTensor } from '../../weights/state-dict.ts';
 import { bartPositionOffset, type BartConfig } from './config.ts';
 
@@ -73,42 +73,13 @@ export function canonicalBartKey(key: string): string | null | undefined {
 }
 
 export function mapBartWeights(stateDict: StateDict, config: BartConfig): BartWeights {
-  const expected = bartWeightShapes(config);
-  const weights: BartWeights = new Map();
-  const unexpected: string[] = [];
-  for (const [key, tensor] of stateDict.tensors) {
-    const canonical = canonicalBartKey(key);
-    if (canonical === null) continue;
-    if (canonical === undefined || !expected.has(canonical)) {
-      unexpected.push(key);
-      continue;
-    }
-    const shape = expected.get(canonical)!;
-    if (tensor.shape.length !== shape.length || tensor.shape.some((dim, axis) => dim !== shape[axis])) {
-      raise(
-        'WEIGHTS_INVALID',
-        `Tensor "${key}" in ${stateDict.files.join(', ')} has shape [${tensor.shape.join(', ')}], but config.json implies [${shape.join(', ')}].`,
-        'The weights do not belong to this config: pass the matching config.json, or weights of the same model size.',
-      );
-    }
-    weights.set(canonical, tensor);
-  }
-  if (unexpected.length > 0) {
-    raise(
-      'WEIGHTS_INVALID',
-      `${stateDict.files.join(', ')} has tensors a BART model does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}.`,
-      'Check that these are BART weights (BartForConditionalGeneration or BartModel).',
-    );
-  }
-  // A BartModel checkpoint has no final_logits_bias; transformers then uses zeros.
-  const missing = [...expected.keys()].filter((name) => !weights.has(name) && name !== 'final_logits_bias');
-  if (missing.length > 0) {
-    raise(
-      'WEIGHTS_INVALID',
-      `${stateDict.files.join(', ')} lacks ${missing.length} BART tensors, e.g. ${missing.slice(0, 3).join(', ')}.`,
-      'The checkpoint is incomplete, or config.json has more layers than the weights.',
-    );
-  }
+  const weights = mapStateDict(stateDict, {
+    architecture: 'BART',
+    canonicalKey: canonicalBartKey,
+    expected: bartWeightShapes(config),
+    optional: ['final_logits_bias'], // a BartModel checkpoint has none; transformers then uses zeros
+    foreignHint: 'Check that these are BART weights (BartForConditionalGeneration or BartModel).',
+  });
   if (!weights.has('final_logits_bias')) {
     const zeros = new Float32Array(config.dVocab);
     weights.set('final_logits_bias', {

@@ -2,7 +2,7 @@
 // The one oddity: GPT-2's Conv1D layers store weights as [in, out], which is exactly what `x @ W` needs, so
 // c_attn, c_proj, c_fc are used as stored (no transposes). lm_head is tied to wte, as transformers ties it.
 
-import { raise } from '../../../shared/index.ts';
+import { mapStateDict } from '../../weights/map-weights.ts';
 import type { StateDict, StateDictTensor } from '../../weights/state-dict.ts';
 import type { Gpt2Config } from './config.ts';
 
@@ -63,40 +63,10 @@ export function canonicalGpt2Key(key: string): string | null | undefined {
 }
 
 export function mapGpt2Weights(stateDict: StateDict, config: Gpt2Config): Gpt2Weights {
-  const expected = gpt2WeightShapes(config);
-  const weights: Gpt2Weights = new Map();
-  const unexpected: string[] = [];
-  for (const [key, tensor] of stateDict.tensors) {
-    const canonical = canonicalGpt2Key(key);
-    if (canonical === null) continue;
-    if (canonical === undefined || !expected.has(canonical)) {
-      unexpected.push(key);
-      continue;
-    }
-    const shape = expected.get(canonical)!;
-    if (tensor.shape.length !== shape.length || tensor.shape.some((dim, axis) => dim !== shape[axis])) {
-      raise(
-        'WEIGHTS_INVALID',
-        `Tensor "${key}" in ${stateDict.files.join(', ')} has shape [${tensor.shape.join(', ')}], but config.json implies [${shape.join(', ')}].`,
-        'The weights do not belong to this config: pass the matching config.json, or weights of the same model size.',
-      );
-    }
-    weights.set(canonical, tensor);
-  }
-  if (unexpected.length > 0) {
-    raise(
-      'WEIGHTS_INVALID',
-      `${stateDict.files.join(', ')} has tensors a GPT-2 model does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}.`,
-      'Check that these are GPT-2 weights (GPT2LMHeadModel or GPT2Model state dict).',
-    );
-  }
-  const missing = [...expected.keys()].filter((name) => !weights.has(name));
-  if (missing.length > 0) {
-    raise(
-      'WEIGHTS_INVALID',
-      `${stateDict.files.join(', ')} lacks ${missing.length} GPT-2 tensors, e.g. ${missing.slice(0, 3).join(', ')}.`,
-      'The checkpoint is incomplete, or config.json has more layers than the weights.',
-    );
-  }
-  return weights;
+  return mapStateDict(stateDict, {
+    architecture: 'GPT-2',
+    canonicalKey: canonicalGpt2Key,
+    expected: gpt2WeightShapes(config),
+    foreignHint: 'Check that these are GPT-2 weights (GPT2LMHeadModel or GPT2Model state dict).',
+  });
 }
