@@ -1,47 +1,33 @@
 // End to end: Debian Chromium against the real loopback server and engine. Opens the UI with the token, runs a
 // streamed job and checks that its chart drew, cancels another, switches theme, and saves screenshots.
 
-import { mkdirSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../src-main/host/engine.ts';
-import { startServer, type RunningServer } from '../../src-main/server/server.ts';
-import { countChartPixels, launchChromium } from '../support/browser.ts';
-import { rendererDir, requireBuild, workerUrl } from '../support/built-app.ts';
+import { countChartPixels } from '../support/browser.ts';
+import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
 
-const screenshotDir = 'test-results/screenshots';
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
+let app: E2eApp;
 let page: Page;
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  requireBuild();
-  mkdirSync(screenshotDir, { recursive: true });
-  engine = createEngine('server', { workerUrl });
-  server = await startServer({ api: engine.api, rendererDir });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  app = await startE2eApp();
+  page = app.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await engine?.host.close();
+  await app?.close();
 });
 
 describe('app shell in Chromium', () => {
   it('shows a 401 page without the token', async () => {
-    const response = await page.goto(`http://127.0.0.1:${server.port}/`);
+    const response = await page.goto(`http://127.0.0.1:${app.server.port}/`);
     expect(response?.status()).toBe(401);
     expect(await page.textContent('body')).toMatch(/toxscope serve/);
   });
 
   it('opens with the token, drops it from the address bar and shows every page in the navigation', async () => {
-    await page.goto(server.url);
-    expect(page.url()).toBe(`http://127.0.0.1:${server.port}/`);
+    await page.goto(app.server.url);
+    expect(page.url()).toBe(`http://127.0.0.1:${app.server.port}/`);
     const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
     expect(await links.allTextContents()).toEqual(['Models', 'Compare', 'Interventions', 'Detox', 'Settings']);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Models');
@@ -75,7 +61,7 @@ describe('app shell in Chromium', () => {
     await job.getByText(/MatMul 1024×1024/).waitFor({ timeout: 30_000 });
     await job.getByRole('button', { name: 'Cancel device:benchmark' }).click();
     await expect.poll(() => job.getByTestId('job-status').textContent(), { timeout: 30_000 }).toBe('Cancelled');
-    expect(engine.host.activeJobCount()).toBe(0);
+    expect(app.engine.host.activeJobCount()).toBe(0);
     await page.screenshot({ path: `${screenshotDir}/job-cancelled.png` });
   });
 
@@ -88,6 +74,6 @@ describe('app shell in Chromium', () => {
   });
 
   it('raised no uncaught errors in the page', () => {
-    expect(pageErrors).toEqual([]);
+    expect(app.pageErrors).toEqual([]);
   });
 });

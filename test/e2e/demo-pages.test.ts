@@ -1,41 +1,28 @@
 // End to end on the bundled demo models: the Models page inspects them, Compare runs the demo pair to a headline and
 // group table, Detox rewrites the demo examples with the masked words marked. Saves a screenshot of each page.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoFolder } from '../../src-main/core/models/model-ref.ts';
-import { createEngine, type Engine } from '../../src-main/host/engine.ts';
-import { startServer, type RunningServer } from '../../src-main/server/server.ts';
-import { countChartPixels, launchChromium } from '../support/browser.ts';
-import { rendererDir, requireBuild, workerUrl } from '../support/built-app.ts';
+import { countChartPixels } from '../support/browser.ts';
+import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
 
-const screenshotDir = 'test-results/screenshots';
 const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-e2e-demo-'));
-let engine: Engine;
-let server: RunningServer;
-let browser: Browser;
+let app: E2eApp;
 let page: Page;
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  requireBuild();
-  mkdirSync(screenshotDir, { recursive: true });
   process.env.TOXSCOPE_DATA_DIR = dataDir;
-  engine = createEngine('server', { workerUrl });
-  server = await startServer({ api: engine.api, rendererDir });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(server.url);
+  app = await startE2eApp();
+  page = app.page;
+  await page.goto(app.server.url);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await engine?.host.close();
+  await app?.close();
 });
 
 describe('demo models in the UI', () => {
@@ -186,6 +173,6 @@ describe('demo models in the UI', () => {
   });
 
   it('raised no uncaught errors in the page', () => {
-    expect(pageErrors).toEqual([]);
+    expect(app.pageErrors).toEqual([]);
   });
 });
