@@ -394,6 +394,23 @@ function isGenerateRequest(value: unknown): value is GenerateRequest {
   );
 }
 
+/** The fields compare and intervene share: a prompt file, how much to generate, batching, and where to write. */
+function hasPromptRunFields(value: Record<string, unknown>): boolean {
+  return (
+    isNonEmptyString(value.prompts) &&
+    isOptionalString(value.column) &&
+    isPositiveInteger(value.maxNewTokens) &&
+    value.maxNewTokens <= 1024 &&
+    isPositiveInteger(value.maxPromptTokens) &&
+    (value.limit === undefined || isPositiveInteger(value.limit)) &&
+    isPositiveInteger(value.batch) &&
+    value.batch <= 1024 &&
+    typeof value.prependBos === 'boolean' &&
+    isNonEmptyString(value.out) &&
+    isRunSettings(value)
+  );
+}
+
 function isCompareRequest(value: unknown): value is CompareRequest {
   return (
     isRecord(value) &&
@@ -418,18 +435,8 @@ function isCompareRequest(value: unknown): value is CompareRequest {
     isOptionalString(value.baseWeights) &&
     isNonEmptyString(value.dpo) &&
     isNonEmptyString(value.probe) &&
-    isNonEmptyString(value.prompts) &&
-    isOptionalString(value.column) &&
-    isPositiveInteger(value.maxNewTokens) &&
-    value.maxNewTokens <= 1024 &&
-    isPositiveInteger(value.maxPromptTokens) &&
-    (value.limit === undefined || isPositiveInteger(value.limit)) &&
-    isPositiveInteger(value.batch) &&
-    value.batch <= 1024 &&
     isOneOf(['none', 'center'] as const)(value.weightProcessing) &&
-    typeof value.prependBos === 'boolean' &&
-    isNonEmptyString(value.out) &&
-    isRunSettings(value)
+    hasPromptRunFields(value)
   );
 }
 
@@ -457,21 +464,11 @@ function isInterveneRequest(value: unknown): value is InterveneRequest {
     ]) &&
     isModelSelection(value) &&
     isNonEmptyString(value.probe) &&
-    isNonEmptyString(value.prompts) &&
-    isOptionalString(value.column) &&
     isNonEmptyString(value.intervention) &&
     isOptionalString(value.pplText) &&
     isOptionalString(value.f1Data) &&
     isOptionalString(value.scorer) &&
-    isPositiveInteger(value.maxNewTokens) &&
-    value.maxNewTokens <= 1024 &&
-    isPositiveInteger(value.maxPromptTokens) &&
-    (value.limit === undefined || isPositiveInteger(value.limit)) &&
-    isPositiveInteger(value.batch) &&
-    value.batch <= 1024 &&
-    typeof value.prependBos === 'boolean' &&
-    isNonEmptyString(value.out) &&
-    isRunSettings(value)
+    hasPromptRunFields(value)
   );
 }
 
