@@ -11,7 +11,10 @@ const rendererIndex = fileURLToPath(new URL('../renderer/index.html', import.met
 const preloadPath = fileURLToPath(new URL('../preload/preload.cjs', import.meta.url));
 const rendererUrl = new URL('../renderer/index.html', import.meta.url).href;
 
-const engine = createEngine('electron', { workerUrl: new URL('./engine-worker.js', import.meta.url) });
+const engine = createEngine('electron', { workerUrl: new URL('./engine-worker.js', import.meta.url) }, (path) => {
+  shell.showItemInFolder(path);
+  return Promise.resolve(true);
+});
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({

@@ -6,6 +6,8 @@ import {
   appError,
   fail,
   invokeGuards,
+  maxStoreBytes,
+  toAppError,
   isInvokeChannel,
   ok,
   type AppInfo,
@@ -15,6 +17,8 @@ import {
   type JobEvent,
   type Result,
 } from '../shared/index.ts';
+import { existsSync } from 'node:fs';
+import { readUserStore, writeUserStore } from '../core/store/user-store.ts';
 import type { EngineHost } from './engine-host.ts';
 
 export interface ApiClientSession {
@@ -27,15 +31,55 @@ export interface ApiService {
   connect(sendJobEvent: (event: JobEvent) => void): ApiClientSession;
 }
 
-export function createApiService(host: EngineHost, appInfo: AppInfo): ApiService {
+/** Runs a synchronous file operation, turning a thrown error into a Result the renderer can show. */
+function attempt<T>(operation: () => T): Result<T> {
+  try {
+    return ok(operation());
+  } catch (error) {
+    return fail(toAppError(error));
+  }
+}
+
+export interface ApiServiceOptions {
+  /** Where the store channels keep their files (the user data folder). */
+  dataDir: string;
+  /** Shows a path in the system file manager; absent where there is none to show (the server). */
+  reveal?: (path: string) => Promise<boolean>;
+}
+
+export function createApiService(host: EngineHost, appInfo: AppInfo, options: ApiServiceOptions): ApiService {
   return {
     connect(sendJobEvent) {
       const ownedJobs = new Set<string>();
       let disposed = false;
 
-      const handlers: { [C in InvokeChannel]: (request: InvokeRequest<C>) => Result<InvokeResponse<C>> } = {
+      const handlers: {
+        [C in InvokeChannel]: (
+          request: InvokeRequest<C>,
+        ) => Result<InvokeResponse<C>> | Promise<Result<InvokeResponse<C>>>;
+      } = {
         'app:info': () => ok(appInfo),
         'app:ping': () => ok({ at: Date.now() }),
+        'app:reveal': async ({ path }) => {
+          if (!options.reveal || !existsSync(path)) return ok({ revealed: false });
+          return ok({ revealed: await options.reveal(path) });
+        },
+        'store:read': ({ key }) => attempt(() => ({ value: readUserStore(options.dataDir, key) })),
+        'store:write': ({ key, value }) => {
+          const bytes = JSON.stringify(value)?.length ?? 0;
+          if (bytes > maxStoreBytes)
+            return fail(
+              appError(
+                'INPUT_INVALID',
+                `The ${key} document is ${Math.round(bytes / 1048576)} MB; at most ${maxStoreBytes / 1048576} MB are kept.`,
+                'Save the document to a file instead.',
+              ),
+            );
+          return attempt(() => {
+            writeUserStore(options.dataDir, key, value);
+            return { written: true as const };
+          });
+        },
         'job:start': ({ job, request }) => {
           const started = host.start(job, request, (event) => {
             if (event.type === 'result' || event.type === 'error') ownedJobs.delete(event.jobId);
@@ -59,7 +103,7 @@ export function createApiService(host: EngineHost, appInfo: AppInfo): ApiService
           if (!invokeGuards[channel](payload)) {
             return fail(appError('INPUT_INVALID', `The payload for ${channel} is malformed.`, 'Reload the page.'));
           }
-          const handler = handlers[channel] as (request: unknown) => Result<unknown>;
+          const handler = handlers[channel] as (request: unknown) => Result<unknown> | Promise<Result<unknown>>;
           return handler(payload ?? null);
         },
         dispose() {

@@ -6,7 +6,7 @@ import { userDataDir } from '../core/app-paths.ts';
 import { appVersion } from '../core/app-version.ts';
 import { demoFolder } from '../core/models/model-ref.ts';
 import type { AppInfo } from '../shared/index.ts';
-import { createApiService, type ApiService } from './api-service.ts';
+import { createApiService, type ApiService, type ApiServiceOptions } from './api-service.ts';
 import { createEngineHost, type EngineHost, type EngineHostOptions } from './engine-host.ts';
 
 export interface Engine {
@@ -20,8 +20,13 @@ function onnxruntimePackageVersion(): string {
   return (require('onnxruntime-node/package.json') as { version: string }).version;
 }
 
-export function createEngine(transport: AppInfo['transport'], hostOptions: EngineHostOptions): Engine {
+export function createEngine(
+  transport: AppInfo['transport'],
+  hostOptions: EngineHostOptions,
+  reveal?: ApiServiceOptions['reveal'],
+): Engine {
   const host = createEngineHost(hostOptions);
+  const dataDir = userDataDir();
   const appInfo: AppInfo = {
     name: 'ToxScope',
     version: appVersion,
@@ -29,7 +34,7 @@ export function createEngine(transport: AppInfo['transport'], hostOptions: Engin
     onnxruntimeVersion: onnxruntimePackageVersion(),
     platform: `${process.platform}-${process.arch}`,
     demoFolder: demoFolder(),
-    resultsFolder: join(userDataDir(), 'results'),
+    resultsFolder: join(dataDir, 'results'),
   };
-  return { host, api: createApiService(host, appInfo) };
+  return { host, api: createApiService(host, appInfo, { dataDir, reveal }) };
 }

@@ -2,7 +2,7 @@
 // stream, a payload guard per channel, and the `window.api` surface that both transports implement.
 
 import type { Result } from './errors.ts';
-import { hasOnlyKeys, isRecord, type Guard } from './guards.ts';
+import { hasOnlyKeys, isOneOf, isRecord, type Guard } from './guards.ts';
 import { isJobName, type JobEvent, type JobName, type JobRequest } from './jobs.ts';
 
 export interface AppInfo {
@@ -27,12 +27,23 @@ export interface JobStarted {
   jobId: string;
 }
 
+/** What the user data folder remembers between starts: the app's settings and the detox review in progress. */
+export const storeKeys = ['settings', 'detox-review'] as const;
+export type StoreKey = (typeof storeKeys)[number];
+/** A stored document may hold a reviewed document of a few MB with its edits; larger payloads are refused. */
+export const maxStoreBytes = 64 * 1024 * 1024;
+
 /** channel → request and response types. Every channel is `domain:verb`. */
 export interface InvokeChannels {
   'app:info': { request: null; response: AppInfo };
   'app:ping': { request: null; response: { at: number } };
+  /** Shows a file or folder in the system file manager (Electron); the server answers revealed: false. */
+  'app:reveal': { request: { path: string }; response: { revealed: boolean } };
   'job:start': { request: JobStartRequest; response: JobStarted };
   'job:cancel': { request: { jobId: string }; response: { cancelled: boolean } };
+  /** The stored value, null when nothing is stored yet. */
+  'store:read': { request: { key: StoreKey }; response: { value: unknown } };
+  'store:write': { request: { key: StoreKey; value: unknown }; response: { written: true } };
 }
 
 export type InvokeChannel = keyof InvokeChannels;
@@ -58,11 +69,34 @@ function isJobCancelRequest(value: unknown): value is { jobId: string } {
   );
 }
 
+function isRevealRequest(value: unknown): value is { path: string } {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, ['path']) &&
+    typeof value.path === 'string' &&
+    value.path.length > 0 &&
+    value.path.length <= 4096
+  );
+}
+
+const isStoreKey = isOneOf(storeKeys);
+
+function isStoreReadRequest(value: unknown): value is { key: StoreKey } {
+  return isRecord(value) && hasOnlyKeys(value, ['key']) && isStoreKey(value.key);
+}
+
+function isStoreWriteRequest(value: unknown): value is { key: StoreKey; value: unknown } {
+  return isRecord(value) && hasOnlyKeys(value, ['key', 'value']) && isStoreKey(value.key) && 'value' in value;
+}
+
 export const invokeGuards: { [C in InvokeChannel]: Guard<InvokeRequest<C>> } = {
   'app:info': isNull,
   'app:ping': isNull,
+  'app:reveal': isRevealRequest,
   'job:start': isJobStartRequest,
   'job:cancel': isJobCancelRequest,
+  'store:read': isStoreReadRequest,
+  'store:write': isStoreWriteRequest,
 };
 
 export function isInvokeChannel(value: unknown): value is InvokeChannel {
@@ -82,6 +116,9 @@ export interface ToxscopeApi {
   ping(): Promise<Result<{ at: number }>>;
   startJob<N extends JobName>(job: N, request: JobRequest<N>): Promise<Result<JobStarted>>;
   cancelJob(jobId: string): Promise<Result<{ cancelled: boolean }>>;
+  reveal(path: string): Promise<Result<{ revealed: boolean }>>;
+  readStore(key: StoreKey): Promise<Result<{ value: unknown }>>;
+  writeStore(key: StoreKey, value: unknown): Promise<Result<{ written: true }>>;
   onJobEvent(listener: (event: JobEvent) => void): () => void;
 }
 
@@ -94,6 +131,9 @@ export function createApi(transport: Transport): ToxscopeApi {
     ping: () => call('app:ping', null),
     startJob: (job, request) => call('job:start', { job, request }),
     cancelJob: (jobId) => call('job:cancel', { jobId }),
+    reveal: (path) => call('app:reveal', { path }),
+    readStore: (key) => call('store:read', { key }),
+    writeStore: (key, value) => call('store:write', { key, value }),
     onJobEvent: (listener) => transport.onJobEvent(listener),
   };
 }

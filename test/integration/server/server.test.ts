@@ -1,20 +1,26 @@
 // Integration tests of the loopback server: token and cookie, Host/Origin refusal, the WebSocket api, streaming,
 // and a serving loop that stays responsive while a job blocks its worker thread.
 
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createEngine, type Engine } from '../../../src-main/host/engine.ts';
 import { startServer, type RunningServer } from '../../../src-main/server/server.ts';
 import { tokenCookieName } from '../../../src-main/server/security.ts';
 import { blockingJobsModule, rendererDir, requireBuild, workerUrl } from '../../support/built-app.ts';
+import { useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
 import { rawGet } from '../../support/http.ts';
 
 let engine: Engine;
 let server: RunningServer;
 let cookie: string;
 
+let dataDir: string;
+
 beforeAll(async () => {
   requireBuild();
+  dataDir = useTemporaryDataDir();
   engine = createEngine('server', { workerUrl, extraJobModules: [blockingJobsModule] });
   server = await startServer({ api: engine.api, rendererDir });
   cookie = `${tokenCookieName(server.port)}=${server.token}`;
@@ -105,6 +111,33 @@ describe('loopback server', () => {
       error: { code: 'INPUT_INVALID' },
     });
     expect(await client.invoke('fs:delete', null)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });
+    client.socket.close();
+  });
+
+  it('keeps stored documents in the user data folder between engines, and refuses unknown keys', async () => {
+    const client = await connect({ origin: origin(), cookie });
+    expect(await client.invoke('store:read', { key: 'settings' })).toEqual({ ok: true, value: { value: null } });
+    const settings = { models: ['/data/gpt2-medium'], device: 'cpu', note: 'ünïcode ✓' };
+    expect((await client.invoke('store:write', { key: 'settings', value: settings })).ok).toBe(true);
+    expect(JSON.parse(readFileSync(join(dataDir, 'store', 'settings.json'), 'utf8'))).toEqual(settings);
+    // A second engine on the same folder (an app restart) reads the same value.
+    const restarted = createEngine('server', { workerUrl });
+    const session = restarted.api.connect(() => undefined);
+    expect(await session.invoke('store:read', { key: 'settings' })).toEqual({ ok: true, value: { value: settings } });
+    session.dispose();
+    await restarted.host.close();
+    const refused = await client.invoke('store:write', { key: '../escape', value: 1 });
+    expect(refused.error?.code).toBe('INPUT_INVALID');
+    writeFileSync(join(dataDir, 'store', 'detox-review.json'), '{"half":');
+    const damaged = await client.invoke('store:read', { key: 'detox-review' });
+    expect(damaged.error?.code).toBe('INPUT_INVALID');
+    expect(JSON.stringify(damaged.error)).toMatch(/detox-review\.json is not valid JSON/);
+    client.socket.close();
+  });
+
+  it('answers revealed: false in server mode, where there is no file manager to show', async () => {
+    const client = await connect({ origin: origin(), cookie });
+    expect(await client.invoke('app:reveal', { path: dataDir })).toEqual({ ok: true, value: { revealed: false } });
     client.socket.close();
   });
 
