@@ -9,3 +9,4 @@ export * from './hook-names.ts';
 export * from './compare.ts';
 export * from './detox-settings.ts';
 export * from './demo.ts';
+export * from './results.ts';

@@ -159,6 +159,8 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
     }
   }
   const resumedFrom = state.promptsDone;
+  // The request that resumes this run, for the results history (a run it interrupted can be resumed from there).
+  writeFileAtomic(join(partialDir, 'request.json'), JSON.stringify(request, null, 2) + '\n');
   if (resumedFrom === 0)
     for (const file of ['base.jsonl', 'dpo.jsonl']) rmSync(join(partialDir, file), { force: true });
 
@@ -336,6 +338,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
         device,
         onnxruntime: onnxruntimeVersion(),
         resumedFrom,
+        request,
         timings: {
           totalSeconds: (performance.now() - started) / 1000,
           generationSeconds: (performance.now() - runStarted) / 1000,

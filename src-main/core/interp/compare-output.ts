@@ -1,8 +1,9 @@
-// Reads back a compare output folder (neurons.csv) for interventions that use its groups and means.
+// Reads back a compare output folder's neurons.csv: by columns for the neuron explorer, by rows for interventions
+// that use its groups and means.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { raise } from '../../shared/index.ts';
+import { raise, type NeuronTable } from '../../shared/index.ts';
 import { parseCsv } from '../files/csv.ts';
 
 export interface CompareNeuron {
@@ -16,7 +17,23 @@ export interface CompareNeuron {
   groupV3: string;
 }
 
-export function readCompareNeurons(folder: string): CompareNeuron[] {
+type NumberColumn = Exclude<keyof NeuronTable, 'count' | 'group' | 'groupV3'>;
+
+/** neurons.csv header name of each numeric column of the table. */
+const numberColumns: Record<NumberColumn, string> = {
+  layer: 'layer',
+  neuron: 'neuron',
+  cosPre: 'cos_pre',
+  cosDpo: 'cos_dpo',
+  meanPre: 'mean_act_pre',
+  meanDpo: 'mean_act_dpo',
+  projPre: 'proj_pre',
+  projDpo: 'proj_dpo',
+  delta: 'delta',
+  deltaAct: 'delta_act',
+};
+
+export function readNeuronTable(folder: string): NeuronTable {
   const path = join(folder, 'neurons.csv');
   if (!existsSync(path))
     raise(
@@ -36,39 +53,39 @@ export function readCompareNeurons(folder: string): CompareNeuron[] {
       );
     return index;
   };
-  const columns = {
-    layer: column('layer'),
-    neuron: column('neuron'),
-    cos: column('cos_pre'),
-    pre: column('mean_act_pre'),
-    dpo: column('mean_act_dpo'),
-    delta: column('delta'),
-    group: column('group'),
-    v3: column('group_v3'),
-  };
-  return rows
-    .slice(1)
-    .filter(({ record }) => record.length > 1)
-    .map(({ record, line }) => {
-      const number = (index: number) => {
-        const value = Number(record[index]);
-        if (!Number.isFinite(value))
-          raise(
-            'INPUT_INVALID',
-            `${path}, line ${line}: "${record[index]}" is not a number.`,
-            'The file is damaged; run compare again.',
-          );
-        return value;
-      };
-      return {
-        layer: number(columns.layer),
-        neuron: number(columns.neuron),
-        cosPre: number(columns.cos),
-        meanPre: number(columns.pre),
-        meanDpo: number(columns.dpo),
-        delta: number(columns.delta),
-        group: record[columns.group] ?? '',
-        groupV3: record[columns.v3] ?? '',
-      };
+  const body = rows.slice(1).filter(({ record }) => record.length > 1);
+  const numbers = (name: string) => {
+    const index = column(name);
+    return body.map(({ record, line }) => {
+      const value = Number(record[index]);
+      if (record[index] === '' || !Number.isFinite(value))
+        raise(
+          'INPUT_INVALID',
+          `${path}, line ${line}: "${record[index]}" is not a number.`,
+          'The file is damaged; run compare again.',
+        );
+      return value;
     });
+  };
+  const strings = (name: string) => {
+    const index = column(name);
+    return body.map(({ record }) => record[index] ?? '');
+  };
+  const table = { count: body.length, group: strings('group'), groupV3: strings('group_v3') } as NeuronTable;
+  for (const [key, name] of Object.entries(numberColumns)) table[key as NumberColumn] = numbers(name);
+  return table;
+}
+
+export function readCompareNeurons(folder: string): CompareNeuron[] {
+  const table = readNeuronTable(folder);
+  return Array.from({ length: table.count }, (_, row) => ({
+    layer: table.layer[row]!,
+    neuron: table.neuron[row]!,
+    cosPre: table.cosPre[row]!,
+    meanPre: table.meanPre[row]!,
+    meanDpo: table.meanDpo[row]!,
+    delta: table.delta[row]!,
+    group: table.group[row]!,
+    groupV3: table.groupV3[row]!,
+  }));
 }

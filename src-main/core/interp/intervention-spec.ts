@@ -3,6 +3,8 @@
 //                                    positive pre-DPO mean activation in a compare output
 //   patch:csv=FILE                   rows layer,neuron,value: hook_post := value at every generated position (§6.3)
 //   patch:groups=TP-+AN-,from=DIR    those groups of a compare output, to their DPO means
+//   patch:neurons=L19N770+L3N2,from=DIR
+//                                    those neurons (the explorer's selection), to their DPO means in a compare output
 //   edit:alpha=A,beta=B[,mode=scale|mean][,from=DIR]
 //                                    tuning-free activation editing (§6.4b): the selected neurons' activations are
 //                                    scaled by (1 ∓ α) at every generated position (mode=scale, the default: α = 0 is
@@ -26,6 +28,7 @@ export type InterventionSpec =
   | { kind: 'ablate'; top: number; positiveFrom?: string }
   | { kind: 'patch-csv'; csv: string }
   | { kind: 'patch-groups'; groups: string[]; from: string }
+  | { kind: 'patch-neurons'; neurons: { layer: number; neuron: number }[]; from: string }
   | {
       kind: 'edit';
       alpha: number;
@@ -39,7 +42,7 @@ export type InterventionSpec =
   | { kind: 'scale-keys'; top: number; factor: number };
 
 const usage =
-  'Use one of: none; ablate:top=N[,positive=DIR]; patch:csv=FILE; patch:groups=TP-+AN-,from=DIR; edit:alpha=A,beta=B[,mode=scale|mean][,from=DIR][,toxic=w1+w2][,nontoxic=w3+w4]; subtract:alpha=A[,layer=L]; scale-keys:top=N,factor=F.';
+  'Use one of: none; ablate:top=N[,positive=DIR]; patch:csv=FILE; patch:groups=TP-+AN-,from=DIR; patch:neurons=L19N770+L3N2,from=DIR; edit:alpha=A,beta=B[,mode=scale|mean][,from=DIR][,toxic=w1+w2][,nontoxic=w3+w4]; subtract:alpha=A[,layer=L]; scale-keys:top=N,factor=F.';
 
 function bad(spec: string, problem: string): never {
   return raise('INPUT_INVALID', `The intervention "${spec}" ${problem}.`, usage);
@@ -80,8 +83,24 @@ export function parseInterventionSpec(spec: string): InterventionSpec {
         allowed('csv');
         return { kind: 'patch-csv', csv: fields.get('csv')! };
       }
+      if (fields.has('neurons')) {
+        allowed('neurons', 'from');
+        if (!fields.has('from')) bad(spec, 'needs from=DIR (the compare output with the DPO means)');
+        const neurons = fields
+          .get('neurons')!
+          .split('+')
+          .filter(Boolean)
+          .map((name) => {
+            const match = /^L(\d+)N(\d+)$/i.exec(name.trim());
+            if (!match) bad(spec, `names "${name}" where a neuron like L19N770 was expected`);
+            return { layer: Number(match[1]), neuron: Number(match[2]) };
+          });
+        if (neurons.length === 0) bad(spec, 'names no neurons');
+        return { kind: 'patch-neurons', neurons, from: fields.get('from')! };
+      }
       allowed('groups', 'from');
-      if (!fields.has('groups') || !fields.has('from')) bad(spec, 'needs csv=FILE, or groups=…,from=DIR');
+      if (!fields.has('groups') || !fields.has('from'))
+        bad(spec, 'needs csv=FILE, groups=…,from=DIR or neurons=…,from=DIR');
       {
         const groups = fields.get('groups')!.split('+').filter(Boolean);
         const known = [...groupsV1, ...groupsV3] as readonly string[];
@@ -210,21 +229,30 @@ export async function buildIntervention(
       tensors.positions = 'last';
       return { tensors, neurons: count, description: `patch ${count} neurons to the values in ${spec.csv}` };
     }
-    case 'patch-groups': {
+    case 'patch-groups':
+    case 'patch-neurons': {
+      const wanted =
+        spec.kind === 'patch-neurons' ? new Set(spec.neurons.map(({ layer, neuron }) => index(layer, neuron))) : null;
       let count = 0;
       for (const row of readCompareNeurons(spec.from)) {
-        if (!spec.groups.includes(row.group) && !spec.groups.includes(row.groupV3)) continue;
         const flat = index(row.layer, row.neuron);
+        const selected = wanted
+          ? wanted.has(flat)
+          : spec.kind === 'patch-groups' && (spec.groups.includes(row.group) || spec.groups.includes(row.groupV3));
+        if (!selected) continue;
         tensors.mlpPostOverrideMask[flat] = 1;
         tensors.mlpPostOverrideValue[flat] = row.meanDpo;
         count++;
       }
+      if (wanted && count < wanted.size)
+        raise(
+          'INPUT_INVALID',
+          `${spec.from} has DPO means for ${count} of the ${wanted.size} neurons to patch.`,
+          'Patch with the compare output of this model pair.',
+        );
       tensors.positions = 'last';
-      return {
-        tensors,
-        neurons: count,
-        description: `patch ${count} neurons of ${spec.groups.join(' + ')} to their DPO mean activations`,
-      };
+      const what = spec.kind === 'patch-groups' ? `of ${spec.groups.join(' + ')}` : 'selected';
+      return { tensors, neurons: count, description: `patch ${count} neurons ${what} to their DPO mean activations` };
     }
     case 'edit': {
       const meanPre = spec.from

@@ -64,7 +64,7 @@ function bosTokenId(model: LoadedModel): number {
   return id ?? raise('INPUT_INVALID', `${model.resolved.reference} defines no BOS token.`, 'Leave out --prepend-bos.');
 }
 
-function checkIds(model: AnyLoadedModel, ids: number[], extraPositions: number): void {
+export function checkIds(model: AnyLoadedModel, ids: number[], extraPositions: number): void {
   const { dVocab, nCtx } = model.config;
   const bad = ids.find((id) => id >= dVocab);
   if (bad !== undefined)
@@ -83,7 +83,7 @@ function checkIds(model: AnyLoadedModel, ids: number[], extraPositions: number):
 }
 
 /** Runs one forward pass and returns the requested hooks ([pos, width], batch dropped) and logits. */
-async function gpt2Activations(
+export async function gpt2Activations(
   model: LoadedModel,
   ids: number[],
   names: string[],

@@ -125,6 +125,39 @@ describe('toxscope intervene', () => {
     expect(existsSync(join(out, 'generations.jsonl')) && existsSync(join(out, 'manifest.json'))).toBe(true);
   });
 
+  it('patches a list of neurons (the explorer selection) to their DPO means from a compare output', () => {
+    const out = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-intervene-'));
+    const common = ['--model', folder, '--probe', join(fixtures, 'probe8.json'), '--prompts'];
+    const run = toxscope(
+      'intervene',
+      ...common,
+      join(fixtures, 'prompts.jsonl'),
+      '--intervention',
+      `patch:neurons=L0N1+L1N3,from=${compareOut}`,
+      '--max-new-tokens',
+      '5',
+      '--out',
+      out,
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { intervention: unknown };
+    expect(summary.intervention).toMatchObject({
+      neurons: 2,
+      description: 'patch 2 neurons selected to their DPO mean activations',
+    });
+    const missing = toxscope(
+      'intervene',
+      ...common,
+      join(fixtures, 'prompts.jsonl'),
+      '--intervention',
+      `patch:neurons=L0N1+L9N3,from=${compareOut}`,
+      '--out',
+      out,
+    );
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/Neuron \(9, 3\) does not exist/);
+  });
+
   it('exits 2 with the list of specs for an unknown intervention', () => {
     const run = toxscope(
       'intervene',

@@ -30,6 +30,14 @@ describe('intervention specs', () => {
       from: '/runs/a',
     });
     expect(parseInterventionSpec('patch:groups=TP↓,from=d')).toMatchObject({ groups: ['TP↓'] });
+    expect(parseInterventionSpec('patch:neurons=L19N770+l3n2,from=d')).toEqual({
+      kind: 'patch-neurons',
+      neurons: [
+        { layer: 19, neuron: 770 },
+        { layer: 3, neuron: 2 },
+      ],
+      from: 'd',
+    });
     expect(parseInterventionSpec('edit:alpha=0.01,beta=0.55')).toEqual({
       kind: 'edit',
       alpha: 0.01,
@@ -54,6 +62,8 @@ describe('intervention specs', () => {
     expect(parseError('ablate:top=0')).toMatch(/needs top to be a positive integer, got "0"/);
     expect(parseError('ablate:count=5')).toMatch(/unknown setting "count"/);
     expect(parseError('patch:groups=XX,from=d')).toMatch(/unknown group "XX"/);
+    expect(parseError('patch:neurons=19.770,from=d')).toMatch(/names "19\.770" where a neuron like L19N770/);
+    expect(parseError('patch:neurons=L1N2')).toMatch(/needs from=DIR/);
     expect(parseError('edit:alpha=2,beta=0.5')).toMatch(/alpha to be in \[0, 1\]/);
     expect(parseError('zap:x=1')).toMatch(/unknown kind "zap"/);
     expect(parseError('ablate')).toMatch(/has no kind/);

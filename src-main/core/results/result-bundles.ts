@@ -1,0 +1,174 @@
+// The results history: the run folders that compare and intervene write under the results folder, listed newest
+// first, opened (summary and per-neuron table), renamed (a label beside the files; the folder keeps its path, so
+// `from=DIR` references and resumes stay valid), deleted (only folders that are ToxScope bundles) and exported as zip.
+
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, join, relative, sep } from 'node:path';
+import {
+  raise,
+  type CompareRequest,
+  type CompareSummary,
+  type InterveneSummary,
+  type ResultBundle,
+  type ResultEntry,
+  type ResultExport,
+} from '../../shared/index.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
+import { writeZip } from '../files/zip-writer.ts';
+import { readNeuronTable } from '../interp/compare-output.ts';
+
+const labelFile = 'label.json';
+
+interface Manifest {
+  app?: string;
+  command?: string;
+  createdAt?: string;
+  models?: { base?: { reference?: string }; dpo?: { reference?: string } };
+  model?: { reference?: string };
+  request?: CompareRequest;
+}
+
+function readJson<T>(path: string): T | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** Every file under a folder, depth first, as paths relative to it. */
+function filesUnder(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) return filesUnder(path).map((file) => join(entry.name, file));
+    return entry.isFile() ? [entry.name] : [];
+  });
+}
+
+function folderBytes(folder: string): number {
+  return filesUnder(folder).reduce((sum, file) => sum + statSync(join(folder, file)).size, 0);
+}
+
+const fixed = (value: number) => (Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(3));
+
+/** The history entry of a folder, or null when the folder is not a ToxScope run. */
+export function readResultEntry(path: string): ResultEntry | null {
+  const manifest = readJson<Manifest>(join(path, 'manifest.json'));
+  const label = readJson<{ name?: string }>(join(path, labelFile))?.name;
+  const name = typeof label === 'string' && label.trim() !== '' ? label : basename(path);
+  if (manifest?.app === 'ToxScope' && manifest.command === 'compare') {
+    const summary = readJson<CompareSummary>(join(path, 'summary.json'));
+    const models = `${manifest.models?.base?.reference ?? '?'} vs ${manifest.models?.dpo?.reference ?? '?'}`;
+    const numbers = summary
+      ? ` · ${summary.prompts} prompts · net reduction ${fixed(summary.netReduction)} · TP− ${(100 * summary.groups['TP-'].share).toFixed(1)}%`
+      : ' · summary.json missing';
+    return {
+      path,
+      kind: 'compare',
+      name,
+      createdAt: manifest.createdAt ?? statSync(path).mtime.toISOString(),
+      complete: true,
+      resume: null,
+      description: models + numbers,
+      sizeBytes: folderBytes(path),
+    };
+  }
+  if (manifest?.app === 'ToxScope' && manifest.command === 'intervene') {
+    const summary = readJson<InterveneSummary>(join(path, 'summary.json'));
+    const numbers = summary
+      ? ` · ${summary.prompts} prompts · probe toxicity ${fixed(summary.toxicity.probe)}${summary.perplexity === null ? '' : ` · perplexity ${fixed(summary.perplexity)}`}`
+      : ' · summary.json missing';
+    return {
+      path,
+      kind: 'intervene',
+      name,
+      createdAt: manifest.createdAt ?? statSync(path).mtime.toISOString(),
+      complete: true,
+      resume: null,
+      description: `${summary?.intervention.spec ?? '?'} on ${manifest.model?.reference ?? '?'}${numbers}`,
+      sizeBytes: folderBytes(path),
+    };
+  }
+  const state = readJson<{ promptsDone?: number }>(join(path, '.partial', 'state.json'));
+  if (state) {
+    const request = readJson<CompareRequest>(join(path, '.partial', 'request.json'));
+    return {
+      path,
+      kind: 'compare',
+      name,
+      createdAt: statSync(path).mtime.toISOString(),
+      complete: false,
+      resume: request,
+      description: `interrupted after ${state.promptsDone ?? 0} prompts${request ? ` · ${request.base} vs ${request.dpo}` : ''}`,
+      sizeBytes: folderBytes(path),
+    };
+  }
+  return null;
+}
+
+export function listResults(folder: string): ResultEntry[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => readResultEntry(join(folder, entry.name)))
+    .filter((entry): entry is ResultEntry => entry !== null)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+function requireEntry(path: string): ResultEntry {
+  const entry = existsSync(path) && statSync(path).isDirectory() ? readResultEntry(path) : null;
+  if (!entry)
+    raise(
+      'INPUT_INVALID',
+      `${path} is not a ToxScope result folder (no manifest.json from compare or intervene).`,
+      'Pick a run from the results list, or the output folder of a finished `toxscope compare` or `intervene`.',
+    );
+  return entry;
+}
+
+export function openResult(path: string): ResultBundle {
+  const entry = requireEntry(path);
+  if (!entry.complete)
+    raise(
+      'INPUT_INVALID',
+      `${path} holds an interrupted compare run; its results are not written yet.`,
+      'Resume it from the results list, then open it.',
+    );
+  const summary = readJson<CompareSummary & InterveneSummary>(join(path, 'summary.json'));
+  if (!summary) raise('INPUT_INVALID', `${path}/summary.json is missing or damaged.`, 'Run it again.');
+  if (entry.kind === 'intervene') {
+    const manifest = readJson<Manifest>(join(path, 'manifest.json'));
+    return { kind: 'intervene', entry, summary, model: manifest?.model?.reference ?? '' };
+  }
+  const manifest = readJson<Manifest>(join(path, 'manifest.json'));
+  return { kind: 'compare', entry, summary, request: manifest?.request ?? null, neurons: readNeuronTable(path) };
+}
+
+export function renameResult(path: string, name: string): ResultEntry {
+  requireEntry(path);
+  writeFileAtomic(join(path, labelFile), JSON.stringify({ name: name.trim() }) + '\n');
+  return requireEntry(path);
+}
+
+export function deleteResult(path: string): { deleted: string } {
+  requireEntry(path);
+  rmSync(path, { recursive: true, force: true });
+  return { deleted: path };
+}
+
+/** Exports a finished bundle as a zip whose files sit in one folder named after the run folder. */
+export function exportResult(path: string): ResultExport {
+  const entry = requireEntry(path);
+  if (!entry.complete)
+    raise('INPUT_INVALID', `${path} is an interrupted run.`, 'Resume it to the end, then export it.');
+  const folderName = basename(path);
+  const files = filesUnder(path)
+    .filter((file) => !file.startsWith(`.partial${sep}`))
+    .map((file) => ({
+      name: `${folderName}/${relative(path, join(path, file)).split(sep).join('/')}`,
+      data: readFileSync(join(path, file)),
+      modified: statSync(join(path, file)).mtime,
+    }));
+  const zip = writeZip(files);
+  return { fileName: `${folderName}.zip`, base64: Buffer.from(zip).toString('base64'), bytes: zip.length };
+}

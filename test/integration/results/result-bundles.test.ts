@@ -1,0 +1,176 @@
+// The results history and the neuron close-up on real runs of the demo pair: listing, opening (the per-neuron
+// table equals neurons.csv), renaming, exporting as a zip any unzip reads, deleting only bundles, an interrupted
+// run offered for resume; and a neuron's activations equal those the activations job reports.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compareJob } from '../../../src-main/core/interp/compare-job.ts';
+import { neuronDetailJob } from '../../../src-main/core/interp/neuron-detail-job.ts';
+import { demoFolder } from '../../../src-main/core/models/model-ref.ts';
+import { activationsJob } from '../../../src-main/core/models/model-jobs.ts';
+import {
+  deleteResult,
+  exportResult,
+  listResults,
+  openResult,
+  renameResult,
+} from '../../../src-main/core/results/result-bundles.ts';
+import { openSafetensors } from '../../../src-main/core/weights/safetensors.ts';
+import type { CompareFrame, CompareRequest } from '../../../src-main/shared/index.ts';
+import { useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
+import { testContext } from '../../support/job-context.ts';
+
+const resultsFolder = mkdtempSync(join(os.tmpdir(), 'toxscope-results-'));
+const compareFolder = join(resultsFolder, 'compare-demo');
+const request: CompareRequest = {
+  base: 'demo:gpt2-base',
+  dpo: 'demo:gpt2-dpo',
+  probe: 'demo:probe',
+  prompts: join(demoFolder(), 'prompts.jsonl'),
+  limit: 8,
+  maxNewTokens: 6,
+  maxPromptTokens: 32,
+  batch: 4,
+  weightProcessing: 'none',
+  prependBos: true,
+  out: compareFolder,
+  device: 'cpu',
+};
+
+beforeAll(async () => {
+  useTemporaryDataDir();
+  await compareJob(request, testContext<CompareFrame>().context);
+});
+
+describe('result bundles', () => {
+  it('lists a finished compare with its models and numbers, and skips folders that are not runs', () => {
+    mkdirSync(join(resultsFolder, 'holiday-photos'));
+    const [entry, ...rest] = listResults(resultsFolder);
+    expect(rest).toEqual([]);
+    expect(entry).toMatchObject({ path: compareFolder, kind: 'compare', name: 'compare-demo', complete: true });
+    expect(entry!.description).toMatch(
+      /^demo:gpt2-base vs demo:gpt2-dpo · 8 prompts · net reduction -?[\d.]+ · TP− [\d.]+%$/,
+    );
+    expect(listResults(join(resultsFolder, 'missing'))).toEqual([]);
+  });
+
+  it('opens the summary, the request that made it and every neuron of neurons.csv by columns', () => {
+    const bundle = openResult(compareFolder);
+    if (bundle.kind !== 'compare') throw new Error('expected a compare bundle');
+    expect(bundle.request).toEqual(request);
+    expect(bundle.neurons.count).toBe(4 * 512);
+    const lines = readFileSync(join(compareFolder, 'neurons.csv'), 'utf8').trim().split('\n');
+    const row = lines[1 + 700]!.split(',');
+    expect([bundle.neurons.layer[700], bundle.neurons.neuron[700]]).toEqual([1, 188]);
+    expect(bundle.neurons.delta[700]).toBe(Number(row[10]));
+    expect(bundle.neurons.group[700]).toBe(row[12]);
+  });
+
+  it('renames with a label and keeps the folder path (resumes and from=DIR stay valid)', () => {
+    expect(renameResult(compareFolder, '  Demo pair, 8 prompts ')).toMatchObject({
+      path: compareFolder,
+      name: 'Demo pair, 8 prompts',
+    });
+    expect(listResults(resultsFolder)[0]!.name).toBe('Demo pair, 8 prompts');
+  });
+
+  it('exports the bundle as a zip that unzip lists and extracts byte for byte', () => {
+    const exported = exportResult(compareFolder);
+    expect(exported.fileName).toBe('compare-demo.zip');
+    const zipPath = join(mkdtempSync(join(os.tmpdir(), 'toxscope-zip-')), exported.fileName);
+    writeFileSync(zipPath, Buffer.from(exported.base64, 'base64'));
+    const target = mkdtempSync(join(os.tmpdir(), 'toxscope-unzip-'));
+    execFileSync('python3', ['-m', 'zipfile', '-t', zipPath]);
+    execFileSync('python3', ['-m', 'zipfile', '-e', zipPath, target]);
+    for (const file of ['neurons.csv', 'summary.json', 'generations.jsonl', 'manifest.json', 'label.json'])
+      expect(readFileSync(join(target, 'compare-demo', file))).toEqual(readFileSync(join(compareFolder, file)));
+  });
+
+  it('offers an interrupted compare for resume with its request, and refuses to open it', async () => {
+    const interrupted = join(resultsFolder, 'compare-interrupted');
+    const controller = new AbortController();
+    const context = testContext<CompareFrame>().context;
+    await expect(
+      compareJob(
+        { ...request, out: interrupted, limit: 16 },
+        {
+          ...context,
+          signal: controller.signal,
+          frame: () => controller.abort(), // cancel after the first batch
+        },
+      ),
+    ).rejects.toMatchObject({ appError: { code: 'CANCELLED' } });
+    const entry = listResults(resultsFolder).find((candidate) => candidate.path === interrupted)!;
+    expect(entry).toMatchObject({ complete: false, resume: { ...request, out: interrupted, limit: 16 } });
+    expect(entry.description).toMatch(/^interrupted after 4 prompts/);
+    expect(() => openResult(interrupted)).toThrow(/interrupted compare run/);
+  });
+
+  it('deletes a bundle and refuses to delete a folder that is not one', () => {
+    expect(() => deleteResult(join(resultsFolder, 'holiday-photos'))).toThrow(/not a ToxScope result folder/);
+    expect(existsSync(join(resultsFolder, 'holiday-photos'))).toBe(true);
+    const copy = join(resultsFolder, 'compare-interrupted');
+    expect(deleteResult(copy)).toEqual({ deleted: copy });
+    expect(existsSync(copy)).toBe(false);
+  });
+});
+
+describe('neuron close-up', () => {
+  it("reports the neuron's activations at every token as the activations job does, in both models", async () => {
+    const prompt = 'you are such a';
+    const detail = await neuronDetailJob(
+      {
+        base: 'demo:gpt2-base',
+        dpo: 'demo:gpt2-dpo',
+        layer: 3,
+        neuron: 17,
+        prompt,
+        prependBos: true,
+        topTokens: 5,
+        device: 'cpu',
+      },
+      testContext<never>().context,
+    );
+    expect(detail.tokens.length).toBe(detail.base.activations.length);
+    expect(detail.tokens[0]).toBe('<|endoftext|>');
+    for (const [model, side] of [
+      ['demo:gpt2-base', detail.base],
+      ['demo:gpt2-dpo', detail.dpo],
+    ] as const) {
+      const out = join(mkdtempSync(join(os.tmpdir(), 'toxscope-neuron-')), 'a.safetensors');
+      await activationsJob(
+        { model, text: prompt, prependBos: true, hooks: ['blocks.3.mlp.hook_post'], out, device: 'cpu' },
+        testContext<never>().context,
+      );
+      const post = openSafetensors(out).readFloat32('blocks.3.mlp.hook_post'); // [pos, 512]
+      expect(side.activations).toEqual(side.activations.map((_, position) => post[position * 512 + 17]));
+      expect(side.promoted).toHaveLength(5);
+      expect(side.promoted[0]!.logit).toBeGreaterThanOrEqual(side.promoted[4]!.logit);
+      expect(side.suppressed[0]!.logit).toBeLessThanOrEqual(side.suppressed[4]!.logit);
+      expect(side.promoted[0]!.logit).toBeGreaterThan(side.suppressed[0]!.logit);
+    }
+    // The DPO checkpoint changed this layer's weights, so its value vector differs.
+    expect(detail.dpo.valueNorm).not.toBe(detail.base.valueNorm);
+  });
+
+  it('refuses a neuron that does not exist, naming the ranges', async () => {
+    await expect(
+      neuronDetailJob(
+        {
+          base: 'demo:gpt2-base',
+          dpo: 'demo:gpt2-dpo',
+          layer: 4,
+          neuron: 0,
+          prompt: 'hi',
+          prependBos: true,
+          topTokens: 5,
+          device: 'cpu',
+        },
+        testContext<never>().context,
+      ),
+    ).rejects.toThrow(/no neuron L4 N0: the model has layers 0\.\.3 and neurons 0\.\.511/);
+  });
+});
