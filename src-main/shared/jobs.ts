@@ -256,11 +256,25 @@ export interface DetoxSegment {
   rewrite: string;
 }
 
-/** Streamed as sentences finish: the segments done so far in this batch. */
+/** sha256 of each model's weights (what `model:inspect` reports as weights.sha256), for review and batch records. */
+export interface DetoxModelFingerprints {
+  base: string;
+  expert: string;
+  antiExpert: string;
+}
+
+/** A distinct sentence as a frame streams it: offsets within the sentence, and where it occurs in the document. */
+export interface DetoxFrameSegment extends DetoxSegment {
+  /** Start offsets (UTF-16) of every occurrence of this sentence in the document; end = start + text.length. */
+  occurrences: number[];
+}
+
+/** Streamed as sentences finish: the distinct sentences done in this batch (identical sentences are computed once). */
 export interface DetoxFrame {
   done: number;
   total: number;
-  segments: DetoxSegment[];
+  segments: DetoxFrameSegment[];
+  models: DetoxModelFingerprints;
 }
 
 export interface DetoxResult {
@@ -273,6 +287,62 @@ export interface DetoxResult {
   maskedWords: number;
   seconds: number;
   device: DeviceReport;
+  models: DetoxModelFingerprints;
+}
+
+/** Detox every .txt and .md file of a folder into another folder; resumable, never writing into the input folder. */
+export interface DetoxBatchRequest extends RunSettings {
+  base: string;
+  expert: string;
+  antiExpert: string;
+  inputFolder: string;
+  /** Must not be the input folder; a batch record there lets an interrupted run resume. */
+  outputFolder: string;
+  settings: DetoxSettingsPayload;
+  batch: number;
+}
+
+/** One input file's outcome in a batch. */
+export interface DetoxBatchFile {
+  /** The file name, the same in the input and output folders. */
+  name: string;
+  /** done: written now; resumed: written by an earlier run of this batch; failed: see error (nothing written). */
+  status: 'done' | 'resumed' | 'failed';
+  sentences: number;
+  rewritten: number;
+  maskedWords: number;
+  seconds: number;
+  /** sha256 of the input file's bytes when it was detoxed. */
+  inputSha256: string;
+  error: AppError | null;
+}
+
+/** summary.json of a batch output folder. */
+export interface DetoxBatchSummary {
+  format: 'toxscope-detox-batch';
+  version: 1;
+  inputFolder: string;
+  outputFolder: string;
+  models: { base: string; expert: string; antiExpert: string; sha256: DetoxModelFingerprints };
+  settings: DetoxSettingsPayload;
+  files: DetoxBatchFile[];
+  totals: { files: number; failed: number; sentences: number; rewritten: number; maskedWords: number; seconds: number };
+  /** Other entries of the input folder that were not detoxed (not .txt or .md, or not a file). */
+  skipped: string[];
+  device: DeviceReport;
+}
+
+/** Streamed after each file. */
+export interface DetoxBatchFrame {
+  file: DetoxBatchFile;
+  filesDone: number;
+  filesTotal: number;
+}
+
+export interface DetoxBatchResult {
+  summary: DetoxBatchSummary;
+  /** The summary.json written into the output folder. */
+  summaryPath: string;
 }
 
 /** name → request, frame (streamed partial result) and result types. */
@@ -286,6 +356,7 @@ export interface JobCatalogue {
   'interp:intervene': { request: InterveneRequest; frame: never; result: InterveneResult };
   'interp:probe-train': { request: ProbeTrainRequest; frame: never; result: ProbeTrainResult };
   'detox:run': { request: DetoxRequest; frame: DetoxFrame; result: DetoxResult };
+  'detox:batch': { request: DetoxBatchRequest; frame: DetoxBatchFrame; result: DetoxBatchResult };
 }
 
 export type JobName = keyof JobCatalogue;
@@ -543,6 +614,31 @@ function isDetoxSettings(value: unknown): value is DetoxSettingsPayload {
   );
 }
 
+function isDetoxBatchRequest(value: unknown): value is DetoxBatchRequest {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, [
+      'base',
+      'expert',
+      'antiExpert',
+      'inputFolder',
+      'outputFolder',
+      'settings',
+      'batch',
+      'device',
+      'threads',
+    ]) &&
+    isNonEmptyString(value.base) &&
+    isNonEmptyString(value.expert) &&
+    isNonEmptyString(value.antiExpert) &&
+    isNonEmptyString(value.inputFolder) &&
+    isNonEmptyString(value.outputFolder) &&
+    isDetoxSettings(value.settings) &&
+    isPositiveInteger(value.batch) &&
+    isRunSettings(value)
+  );
+}
+
 function isDetoxRequest(value: unknown): value is DetoxRequest {
   if (
     !isRecord(value) ||
@@ -589,6 +685,7 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, ${runShape}}`,
   'interp:probe-train': `{${modelShape}, data, textColumn, labelColumn, positiveLabel?, maxTokens, limit?, heldOutFraction in (0, 1), seed, batch, out: a .safetensors path, ${runShape}}`,
   'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, ${runShape}}`,
+  'detox:batch': `{base, expert, antiExpert, inputFolder, outputFolder (not the input folder), settings (as detox:run), batch, ${runShape}}`,
   'interp:compare': `{base, baseWeights?, dpo, probe, prompts, column?, maxNewTokens 1..1024, maxPromptTokens ≥ 1, limit?, batch 1..1024, weightProcessing: none|center, prependBos, out, ${runShape}}`,
 };
 
@@ -602,6 +699,7 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'interp:intervene': isInterveneRequest,
   'interp:probe-train': isProbeTrainRequest,
   'detox:run': isDetoxRequest,
+  'detox:batch': isDetoxBatchRequest,
 };
 
 export const jobNames = Object.keys(jobRequestGuards) as JobName[];

@@ -1,14 +1,27 @@
 // The detox job (cli.md §7, spec marco.md §3–4): a document is split into sentences; each distinct sentence is
 // masked and, when any word was masked, rewritten by the product of experts; everything else in the document is
 // kept byte for byte. Sentences are batched, identical sentences computed once; cancelling keeps what is done.
+// The models are opened once by openDetoxEngine, so a batch of files (batch-job.ts) shares them.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { raise, type DetoxFrame, type DetoxRequest, type DetoxResult, type DetoxSegment } from '../../shared/index.ts';
+import {
+  raise,
+  type DetoxFrame,
+  type DetoxFrameSegment,
+  type DetoxModelFingerprints,
+  type DetoxRequest,
+  type DetoxResult,
+  type DetoxSegment,
+  type DetoxSettings,
+  type DeviceChoice,
+  type DeviceReport,
+} from '../../shared/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import type { Job } from '../jobs/job.ts';
+import type { Job, JobContext } from '../jobs/job.ts';
 import { BartSession } from '../models/bart/bart-session.ts';
 import { loadBartModel, type LoadedBartModel } from '../models/load-model.ts';
 import { resolveDevice } from '../runtime/onnxruntime.ts';
+import type { ByteLevelBpeTokenizer } from '../tokenizer/byte-level-bpe.ts';
 import { infill } from './infiller.ts';
 import { maskSentences } from './masker.ts';
 import { replaceSegments, splitSegments, type Segment } from './segments.ts';
@@ -65,69 +78,123 @@ function sameTokenizer(models: LoadedBartModel[]): void {
   }
 }
 
-export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (request, context) => {
-  const started = performance.now();
-  const document = request.text ?? readDocument(request.input!);
-  context.progress({ done: 0, total: null, message: 'Loading the base, expert and anti-expert' });
-  const models = [request.base, request.expert, request.antiExpert].map((reference) => loadBartModel(reference));
+/** What openDetoxEngine needs: the trio, where to run, and the settings that size the sessions. */
+export interface DetoxEngineOptions {
+  base: string;
+  expert: string;
+  antiExpert: string;
+  device: DeviceChoice;
+  threads?: number;
+  settings: DetoxSettings;
+  batch: number;
+}
+
+/** The loaded trio; sessions open on the first document that has a sentence, and release() closes them. */
+export interface DetoxEngine {
+  tokenizer: ByteLevelBpeTokenizer;
+  device: DeviceReport;
+  fingerprints: DetoxModelFingerprints;
+  /** Longest sentence in tokens (without <s> and </s>) that fits the encoder and leaves the rewrite room. */
+  sentenceTokenLimit: number;
+  sessions(): Promise<{ base: BartSession; expert: BartSession; anti: BartSession }>;
+  release(): Promise<void>;
+}
+
+export async function openDetoxEngine(options: DetoxEngineOptions): Promise<DetoxEngine> {
+  const models = [options.base, options.expert, options.antiExpert].map((reference) => loadBartModel(reference));
   sameTokenizer(models);
   const [base, expert, anti] = models as [LoadedBartModel, LoadedBartModel, LoadedBartModel];
-  const device = await resolveDevice(request.device);
-  const tokenizer = base.tokenizer.tokenizer;
-  // A sentence must fit the encoder (<s> … </s>) and leave the rewrite room within max-length.
-  const limit = Math.min(base.config.nCtx, request.settings.maxLength) - 2;
-  const segments = splitSegments(
-    document,
-    (text) => tokenizer.encode(text, { addSpecialTokens: false }).length <= limit,
-  );
-  const unique = [...new Set(segments.map((segment) => segment.text))];
-  const done = new Map<string, Omit<DetoxSegment, 'start' | 'end' | 'words'> & { words: DetoxSegment['words'] }>();
-
+  const device = await resolveDevice(options.device);
   // One decoder graph per model serves both steps: the masker reads one position per row, the infiller the last.
   const open = (model: LoadedBartModel) =>
     BartSession.open(model, {
       decoder: { hooks: [], hookPositions: 'last', logits: 'gather', kvCache: true },
       device,
-      threads: request.threads,
-      batch: request.batch * 32,
-      length: request.settings.maxLength,
+      threads: options.threads,
+      batch: options.batch * 32,
+      length: options.settings.maxLength,
     });
-  const sessions = unique.length
-    ? { base: await open(base), expert: await open(expert), anti: await open(anti) }
-    : null;
+  let opened: Promise<{ base: BartSession; expert: BartSession; anti: BartSession }> | null = null;
+  return {
+    tokenizer: base.tokenizer.tokenizer,
+    device,
+    fingerprints: { base: base.fingerprint(), expert: expert.fingerprint(), antiExpert: anti.fingerprint() },
+    sentenceTokenLimit: Math.min(base.config.nCtx, options.settings.maxLength) - 2,
+    sessions: () =>
+      (opened ??= (async () => ({ base: await open(base), expert: await open(expert), anti: await open(anti) }))()),
+    async release() {
+      if (!opened) return;
+      const sessions = await opened;
+      for (const session of Object.values(sessions)) await session.release();
+    },
+  };
+}
+
+/** A document detoxed as far as it got: its sentences, the explained ones (offsets in the document), the output. */
+export interface DetoxedDocument {
+  /** Sentences in the document. */
+  segments: number;
+  /** Distinct sentences, and how many of them were finished. */
+  distinct: number;
+  finished: number;
+  /** Finished sentences in document order, offsets in the document (the --explain format). */
+  explained: DetoxSegment[];
+  /** The document with every finished, rewritten sentence replaced; every other byte is the input's. */
+  output: string;
+  cancelled: boolean;
+}
+
+/** Detoxes one document with an open engine; `onFrame` gets each batch of finished distinct sentences. */
+export async function detoxDocument(
+  engine: DetoxEngine,
+  document: string,
+  options: { settings: DetoxSettings; batch: number; signal: AbortSignal; onFrame?: (frame: DetoxFrame) => void },
+): Promise<DetoxedDocument> {
+  const { tokenizer } = engine;
+  const segments = splitSegments(
+    document,
+    (text) => tokenizer.encode(text, { addSpecialTokens: false }).length <= engine.sentenceTokenLimit,
+  );
+  const occurrences = new Map<string, number[]>();
+  for (const segment of segments) {
+    const starts = occurrences.get(segment.text);
+    if (starts) starts.push(segment.start);
+    else occurrences.set(segment.text, [segment.start]);
+  }
+  const unique = [...occurrences.keys()];
+  const done = new Map<string, Omit<DetoxSegment, 'start' | 'end'>>();
+  const sessions = unique.length ? await engine.sessions() : null;
   let cancelled = false;
   try {
-    for (let start = 0; start < unique.length && sessions; start += request.batch) {
-      if (context.signal.aborted) {
+    for (let start = 0; start < unique.length && sessions; start += options.batch) {
+      if (options.signal.aborted) {
         cancelled = true;
         break;
       }
-      const sentences = unique.slice(start, start + request.batch);
+      const sentences = unique.slice(start, start + options.batch);
       const masked = await maskSentences(sentences, {
         tokenizer,
         expert: sessions.expert,
         anti: sessions.anti,
-        threshold: request.settings.threshold,
-        divergence: request.settings.divergence,
-        indexQuirk: request.settings.indexQuirk,
+        threshold: options.settings.threshold,
+        divergence: options.settings.divergence,
+        indexQuirk: options.settings.indexQuirk,
         rowsPerBatch: 64,
-        signal: context.signal,
+        signal: options.signal,
       });
       const toRewrite = masked.filter((sentence) => sentence.masked !== sentence.text);
       const rewrites = toRewrite.length
         ? await infill(
             toRewrite.map((sentence) => sentence.text),
             toRewrite.map((sentence) => sentence.masked),
-            { tokenizer, ...sessions, settings: request.settings, signal: context.signal },
+            { tokenizer, ...sessions, settings: options.settings, signal: options.signal },
           )
         : [];
-      const frameSegments: DetoxSegment[] = [];
+      const frameSegments: DetoxFrameSegment[] = [];
       masked.forEach((sentence) => {
         const rewriteIndex = toRewrite.indexOf(sentence);
         const result = {
           text: sentence.text,
-          masked: sentence.masked,
-          rewrite: rewriteIndex >= 0 ? rewrites[rewriteIndex]! : sentence.text,
           words: sentence.words.map(({ text, start: wordStart, end, divergence, score, masked: isMasked }) => ({
             text,
             start: wordStart,
@@ -136,26 +203,27 @@ export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (reque
             score,
             masked: isMasked,
           })),
+          masked: sentence.masked,
+          rewrite: rewriteIndex >= 0 ? rewrites[rewriteIndex]! : sentence.text,
         };
         done.set(sentence.text, result);
-        frameSegments.push({ ...result, start: 0, end: result.text.length });
+        frameSegments.push({
+          ...result,
+          start: 0,
+          end: result.text.length,
+          occurrences: occurrences.get(sentence.text)!,
+        });
       });
-      context.frame({
-        done: Math.min(unique.length, start + request.batch),
+      options.onFrame?.({
+        done: Math.min(unique.length, start + options.batch),
         total: unique.length,
         segments: frameSegments,
-      });
-      context.progress({
-        done: Math.min(unique.length, start + request.batch),
-        total: unique.length,
-        message: `${Math.min(unique.length, start + request.batch)} of ${unique.length} sentences`,
+        models: engine.fingerprints,
       });
     }
   } catch (error) {
-    if (!context.signal.aborted) throw error;
+    if (!options.signal.aborted) throw error;
     cancelled = true; // cancelled inside a batch: keep the batches already done
-  } finally {
-    if (sessions) for (const session of Object.values(sessions)) await session.release();
   }
 
   // Offsets of words are relative to their sentence; the explanation gives them in the document.
@@ -187,26 +255,52 @@ export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (reque
         text: segment.rewrite,
       })),
   );
+  return { segments: segments.length, distinct: unique.length, finished: done.size, explained, output, cancelled };
+}
+
+export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (request, context) => {
+  const started = performance.now();
+  const document = request.text ?? readDocument(request.input!);
+  context.progress({ done: 0, total: null, message: 'Loading the base, expert and anti-expert' });
+  const engine = await openDetoxEngine(request);
+  let detoxed: DetoxedDocument;
+  try {
+    detoxed = await detoxDocument(engine, document, {
+      settings: request.settings,
+      batch: request.batch,
+      signal: context.signal,
+      onFrame: (frame) => reportFrame(context, frame),
+    });
+  } finally {
+    await engine.release();
+  }
+  const { explained, output } = detoxed;
   if (request.output) writeFileAtomic(request.output, output);
   if (request.explain)
     writeFileAtomic(
       request.explain,
       JSON.stringify({ settings: request.settings, segments: explained }, null, 2) + '\n',
     );
-  if (cancelled)
+  if (detoxed.cancelled)
     raise(
       'CANCELLED',
-      `Cancelled after ${done.size} of ${unique.length} sentences${request.output ? `; ${request.output} holds them, the rest unchanged` : ''}.`,
+      `Cancelled after ${detoxed.finished} of ${detoxed.distinct} sentences${request.output ? `; ${request.output} holds them, the rest unchanged` : ''}.`,
       'Run again to rewrite the rest.',
     );
   return {
     document: request.output ? null : output,
     output: request.output ?? null,
     explain: request.explain ?? null,
-    segments: segments.length,
+    segments: detoxed.segments,
     rewritten: explained.filter((segment) => segment.rewrite !== segment.text).length,
     maskedWords: explained.reduce((sum, segment) => sum + segment.words.filter((word) => word.masked).length, 0),
     seconds: (performance.now() - started) / 1000,
-    device,
+    device: engine.device,
+    models: engine.fingerprints,
   };
 };
+
+function reportFrame(context: JobContext<DetoxFrame>, frame: DetoxFrame): void {
+  context.frame(frame);
+  context.progress({ done: frame.done, total: frame.total, message: `${frame.done} of ${frame.total} sentences` });
+}

@@ -1,6 +1,7 @@
 // The registry of jobs the engine host can run, keyed by the catalogue's names.
 
 import type { JobCatalogue, JobName } from '../../shared/index.ts';
+import { detoxBatchJob } from '../detox/batch-job.ts';
 import { detoxJob } from '../detox/detox-job.ts';
 import { runGemmBenchmark } from '../diagnostics/gemm-benchmark.ts';
 import { compareJob } from '../interp/compare-job.ts';
@@ -23,4 +24,5 @@ export const jobRegistry: JobRegistry = {
   'interp:intervene': interveneJob,
   'interp:probe-train': probeTrainJob,
   'detox:run': detoxJob,
+  'detox:batch': detoxBatchJob,
 };

@@ -70,6 +70,23 @@ describe('detox documents', () => {
     expect(result.rewritten).toBeGreaterThan(0);
   });
 
+  it("streams each distinct sentence once with every place it occurs and the models' fingerprints", async () => {
+    const text = 'You idiot. Fine.\r\nYou idiot. Go.';
+    const { context, frames } = testContext<DetoxFrame>();
+    const result = await detoxJob(request({ text, batch: 2 }), context);
+    const segments = frames.flatMap((frame) => frame.segments);
+    expect(segments.map((segment) => [segment.text, segment.occurrences])).toEqual([
+      ['You idiot.', [0, 18]],
+      ['Fine.', [11]],
+      ['Go.', [29]],
+    ]);
+    for (const segment of segments)
+      for (const start of segment.occurrences)
+        expect(text.slice(start, start + segment.text.length)).toBe(segment.text);
+    expect(frames[0]!.models.base).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.models).toEqual(frames[0]!.models);
+  });
+
   it('returns empty and whitespace-only documents unchanged without loading a sentence', async () => {
     expect((await detoxJob(request({ text: '' }), testContext<DetoxFrame>().context)).document).toBe('');
     expect((await detoxJob(request({ text: ' \n\t\r\n ' }), testContext<DetoxFrame>().context)).document).toBe(
