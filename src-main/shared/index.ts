@@ -10,3 +10,4 @@ export * from './compare.ts';
 export * from './detox-settings.ts';
 export * from './demo.ts';
 export * from './results.ts';
+export * from './neuron-ranking.ts';

@@ -5,6 +5,17 @@ import { deviceChoices, type DeviceChoice, type DeviceReport } from './device.ts
 import type { CompareSummary, WeightProcessing } from './compare.ts';
 import type { DetoxSettings } from './detox-settings.ts';
 import type { AppError } from './errors.ts';
+import type {
+  NeuronDetail,
+  NeuronDetailRequest,
+  ResultBundle,
+  ResultEntry,
+  ResultExport,
+  ResultPathRequest,
+  ResultRenameRequest,
+  ResultsListRequest,
+  ResultsListResult,
+} from './results.ts';
 import { hasOnlyKeys, isArrayOf, isOneOf, isPositiveInteger, isRecord, type Guard } from './guards.ts';
 
 /** Measures MatMul throughput on the chosen device: the machine's GEMM ceiling, streamed size by size. */
@@ -357,7 +368,22 @@ export interface JobCatalogue {
   'interp:probe-train': { request: ProbeTrainRequest; frame: never; result: ProbeTrainResult };
   'detox:run': { request: DetoxRequest; frame: DetoxFrame; result: DetoxResult };
   'detox:batch': { request: DetoxBatchRequest; frame: DetoxBatchFrame; result: DetoxBatchResult };
+  'interp:neuron': { request: NeuronDetailRequest; frame: never; result: NeuronDetail };
+  'results:list': { request: ResultsListRequest; frame: never; result: ResultsListResult };
+  'results:open': { request: ResultPathRequest; frame: never; result: ResultBundle };
+  'results:rename': { request: ResultRenameRequest; frame: never; result: ResultEntry };
+  'results:delete': { request: ResultPathRequest; frame: never; result: { deleted: string } };
+  'results:export': { request: ResultPathRequest; frame: never; result: ResultExport };
 }
+
+/** Quick bookkeeping jobs the renderer runs for itself; the job panel does not list them. */
+export const backgroundJobs: readonly JobName[] = [
+  'results:list',
+  'results:open',
+  'results:rename',
+  'results:delete',
+  'results:export',
+];
 
 export type JobName = keyof JobCatalogue;
 export type JobRequest<N extends JobName> = JobCatalogue[N]['request'];
@@ -672,6 +698,45 @@ function isDetoxRequest(value: unknown): value is DetoxRequest {
   );
 }
 
+function isNeuronDetailRequest(value: unknown): value is NeuronDetailRequest {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, ['base', 'baseWeights', 'dpo', 'layer', 'neuron', 'prompt', 'prependBos', 'topTokens', 'device']) &&
+    isNonEmptyString(value.base) &&
+    isOptionalString(value.baseWeights) &&
+    isNonEmptyString(value.dpo) &&
+    Number.isInteger(value.layer) &&
+    (value.layer as number) >= 0 &&
+    Number.isInteger(value.neuron) &&
+    (value.neuron as number) >= 0 &&
+    typeof value.prompt === 'string' &&
+    value.prompt.length <= 100_000 &&
+    typeof value.prependBos === 'boolean' &&
+    isPositiveInteger(value.topTokens) &&
+    value.topTokens <= 200 &&
+    isOneOf(deviceChoices)(value.device)
+  );
+}
+
+function isResultsListRequest(value: unknown): value is ResultsListRequest {
+  return isRecord(value) && hasOnlyKeys(value, ['folder']) && isNonEmptyString(value.folder);
+}
+
+function isResultPathRequest(value: unknown): value is ResultPathRequest {
+  return isRecord(value) && hasOnlyKeys(value, ['path']) && isNonEmptyString(value.path);
+}
+
+function isResultRenameRequest(value: unknown): value is ResultRenameRequest {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, ['path', 'name']) &&
+    isNonEmptyString(value.path) &&
+    typeof value.name === 'string' &&
+    value.name.trim().length > 0 &&
+    value.name.length <= 200
+  );
+}
+
 const modelShape = 'model: a folder, org/name or demo:name, weights?: a file';
 const runShape = `device: ${deviceChoices.join('|')}, threads?: 1..256`;
 
@@ -686,6 +751,12 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'interp:probe-train': `{${modelShape}, data, textColumn, labelColumn, positiveLabel?, maxTokens, limit?, heldOutFraction in (0, 1), seed, batch, out: a .safetensors path, ${runShape}}`,
   'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, ${runShape}}`,
   'detox:batch': `{base, expert, antiExpert, inputFolder, outputFolder (not the input folder), settings (as detox:run), batch, ${runShape}}`,
+  'interp:neuron': `{base, baseWeights?, dpo, layer ≥ 0, neuron ≥ 0, prompt, prependBos, topTokens 1..200, device: ${deviceChoices.join('|')}}`,
+  'results:list': '{folder}',
+  'results:open': '{path: a result folder}',
+  'results:rename': '{path: a result folder, name: 1..200 characters}',
+  'results:delete': '{path: a result folder}',
+  'results:export': '{path: a result folder}',
   'interp:compare': `{base, baseWeights?, dpo, probe, prompts, column?, maxNewTokens 1..1024, maxPromptTokens ≥ 1, limit?, batch 1..1024, weightProcessing: none|center, prependBos, out, ${runShape}}`,
 };
 
@@ -700,6 +771,12 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'interp:probe-train': isProbeTrainRequest,
   'detox:run': isDetoxRequest,
   'detox:batch': isDetoxBatchRequest,
+  'interp:neuron': isNeuronDetailRequest,
+  'results:list': isResultsListRequest,
+  'results:open': isResultPathRequest,
+  'results:rename': isResultRenameRequest,
+  'results:delete': isResultPathRequest,
+  'results:export': isResultPathRequest,
 };
 
 export const jobNames = Object.keys(jobRequestGuards) as JobName[];

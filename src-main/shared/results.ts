@@ -83,6 +83,8 @@ export interface ResultExport {
 /** One MLP neuron up close: what its value vector promotes and how it fires over a prompt in both models. */
 export interface NeuronDetailRequest {
   base: string;
+  /** A weights file loaded onto the base's architecture (as compare's baseWeights). */
+  baseWeights?: string;
   /** A model reference, or a weights file on the base's architecture (as compare takes it). */
   dpo: string;
   layer: number;

@@ -6,6 +6,7 @@
 import {
   groupsV1,
   groupsV3,
+  rankToxicNeurons,
   reductionGroupsV1,
   type CompareSummary,
   type GroupStatistics,
@@ -13,7 +14,7 @@ import {
   type GroupV3,
   type WeightProcessing,
 } from '../../shared/index.ts';
-import { rankToxicNeurons, type StaticNeuronQuantities } from './neuron-statistics.ts';
+import type { StaticNeuronQuantities } from './neuron-statistics.ts';
 
 export interface CompareInputs {
   nLayers: number;

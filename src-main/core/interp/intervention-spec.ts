@@ -15,12 +15,12 @@
 //   none                             no intervention
 
 import { existsSync, readFileSync } from 'node:fs';
-import { groupsV1, groupsV3, raise } from '../../shared/index.ts';
+import { groupsV1, groupsV3, raise, rankToxicNeurons } from '../../shared/index.ts';
 import { parseCsv } from '../files/csv.ts';
 import { noInterventions, type Gpt2Interventions } from '../models/gpt2/gpt2-session.ts';
 import type { LoadedModel } from '../models/load-model.ts';
 import { readCompareNeurons } from './compare-output.ts';
-import { cosinesWith, rankToxicNeurons, staticNeuronQuantities, toxicEmbeddingDirection } from './neuron-statistics.ts';
+import { cosinesWith, staticNeuronQuantities, toxicEmbeddingDirection } from './neuron-statistics.ts';
 import type { Probe } from './probe.ts';
 
 export type InterventionSpec =

@@ -57,7 +57,7 @@ async function modelDetail(
 
 export const neuronDetailJob: Job<NeuronDetailRequest, never, NeuronDetail> = async (request, context) => {
   context.progress({ done: 0, total: 3, message: 'Loading both models' });
-  const { base, dpo } = loadModelPair(request.base, undefined, request.dpo);
+  const { base, dpo } = loadModelPair(request.base, request.baseWeights, request.dpo);
   const { nLayers, dMlp } = base.config;
   if (request.layer >= nLayers || request.neuron >= dMlp)
     raise(

@@ -57,35 +57,6 @@ export function staticNeuronQuantities(
   return { nLayers, dMlp, cos, s, biasProjection };
 }
 
-export interface RankedNeuron {
-  layer: number;
-  neuron: number;
-  cos: number;
-}
-
-/**
- * The toxic-neuron ranking of Lee et al.: the top `perLayer` neurons by cosine within each layer, pooled and sorted
- * by cosine, highest first; the first `count` of them (optionally only those `eligible`).
- */
-export function rankToxicNeurons(
-  quantities: StaticNeuronQuantities,
-  count: number,
-  perLayer = 100,
-  eligible?: (index: number) => boolean,
-): RankedNeuron[] {
-  const pooled: RankedNeuron[] = [];
-  const { nLayers, dMlp, cos } = quantities;
-  for (let layer = 0; layer < nLayers; layer++) {
-    const indices: number[] = [];
-    for (let neuron = 0; neuron < dMlp; neuron++)
-      if (!eligible || eligible(layer * dMlp + neuron)) indices.push(neuron);
-    indices.sort((a, b) => cos[layer * dMlp + b]! - cos[layer * dMlp + a]! || a - b);
-    for (const neuron of indices.slice(0, perLayer)) pooled.push({ layer, neuron, cos: cos[layer * dMlp + neuron]! });
-  }
-  pooled.sort((a, b) => b.cos - a.cos || a.layer - b.layer || a.neuron - b.neuron);
-  return pooled.slice(0, count);
-}
-
 export const defaultToxicWords = ['fuck', 'shit', 'crap', 'damn', 'asshole'];
 export const defaultNonToxicWords = ['hello', 'thanks', 'friend', 'peace', 'welcome'];
 

@@ -6,8 +6,16 @@ import { detoxJob } from '../detox/detox-job.ts';
 import { runGemmBenchmark } from '../diagnostics/gemm-benchmark.ts';
 import { compareJob } from '../interp/compare-job.ts';
 import { interveneJob } from '../interp/intervene-job.ts';
+import { neuronDetailJob } from '../interp/neuron-detail-job.ts';
 import { probeTrainJob } from '../interp/probe-train-job.ts';
 import { activationsJob, generateJob, inspectJob, tokenizeJob } from '../models/model-jobs.ts';
+import {
+  deleteResultJob,
+  exportResultJob,
+  listResultsJob,
+  openResultJob,
+  renameResultJob,
+} from '../results/result-jobs.ts';
 import type { Job } from './job.ts';
 
 export type JobRegistry = {
@@ -25,4 +33,10 @@ export const jobRegistry: JobRegistry = {
   'interp:probe-train': probeTrainJob,
   'detox:run': detoxJob,
   'detox:batch': detoxBatchJob,
+  'interp:neuron': neuronDetailJob,
+  'results:list': listResultsJob,
+  'results:open': openResultJob,
+  'results:rename': renameResultJob,
+  'results:delete': deleteResultJob,
+  'results:export': exportResultJob,
 };

@@ -49,6 +49,10 @@ function folderBytes(folder: string): number {
   return filesUnder(folder).reduce((sum, file) => sum + statSync(join(folder, file)).size, 0);
 }
 
+/** An intervene spec with its folder settings shortened to the folder's name (from=…/compare-2026-…). */
+const shortSpec = (spec: string) =>
+  spec.replace(/\b(from|positive)=([^,]+)/g, (_, key: string, path: string) => `${key}=…/${basename(path)}`);
+
 const fixed = (value: number) => (Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(3));
 
 /** The history entry of a folder, or null when the folder is not a ToxScope run. */
@@ -85,7 +89,7 @@ export function readResultEntry(path: string): ResultEntry | null {
       createdAt: manifest.createdAt ?? statSync(path).mtime.toISOString(),
       complete: true,
       resume: null,
-      description: `${summary?.intervention.spec ?? '?'} on ${manifest.model?.reference ?? '?'}${numbers}`,
+      description: `${shortSpec(summary?.intervention.spec ?? '?')} on ${manifest.model?.reference ?? '?'}${numbers}`,
       sizeBytes: folderBytes(path),
     };
   }

@@ -1,7 +1,19 @@
 // Reactive state of the jobs this window started: status, progress, streamed frames, result or error.
 // Components read it and call start/cancel; the job event stream from the engine updates it.
 
-import type { AppError, JobEvent, JobName, JobProgress, JobRequest } from '../../../src-main/shared/index.ts';
+import {
+  appError,
+  backgroundJobs,
+  fail,
+  ok,
+  type AppError,
+  type JobEvent,
+  type JobName,
+  type JobProgress,
+  type JobRequest,
+  type JobResult,
+  type Result,
+} from '../../../src-main/shared/index.ts';
 import { api } from './api.ts';
 
 export type JobStatus = 'starting' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -36,9 +48,13 @@ export class JobState {
 class JobList {
   /** Every job of this session, newest first. */
   all = $state<JobState[]>([]);
+  /** The jobs people started, for the job panel (quick bookkeeping jobs such as listing results are left out). */
+  visible = $derived(this.all.filter((job) => !backgroundJobs.includes(job.job)));
   /** An error from starting a job (the request was refused before it ran). */
   startError = $state<AppError | null>(null);
 
+  /** Callers of `run` waiting for a job to finish. */
+  #waiting = new Map<string, () => void>();
   /** Events that arrived before startJob's reply named their job (transports do not order the two). */
   #early = new Map<string, JobEvent[]>();
 
@@ -62,6 +78,10 @@ class JobList {
       job.status = event.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
       job.finishedAt = Date.now();
     }
+    if (job.finished) {
+      this.#waiting.get(job.jobId)?.();
+      this.#waiting.delete(job.jobId);
+    }
   }
 
   async start<N extends JobName>(job: N, request: JobRequest<N>): Promise<JobState | null> {
@@ -77,6 +97,20 @@ class JobList {
     for (const event of this.#early.get(state.jobId) ?? []) this.#apply(state, event);
     this.#early.delete(state.jobId);
     return state;
+  }
+
+  /** Runs a job to its end: its result, or its error (a refusal to start included). */
+  async run<N extends JobName>(job: N, request: JobRequest<N>): Promise<Result<JobResult<N>>> {
+    const state = await this.start(job, request);
+    if (!state) return fail(this.startError ?? appError('INTERNAL', `${job} did not start.`, 'Try again.'));
+    await this.settled(state);
+    return state.error ? fail(state.error) : ok(state.result as JobResult<N>);
+  }
+
+  /** Resolves when the job has finished (at once if it has). */
+  settled(state: JobState): Promise<void> {
+    if (state.finished) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#waiting.set(state.jobId, resolve));
   }
 
   async cancel(job: JobState): Promise<void> {

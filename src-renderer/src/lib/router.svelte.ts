@@ -3,7 +3,9 @@
 export const pages = [
   { id: 'models', label: 'Models' },
   { id: 'compare', label: 'Compare' },
+  { id: 'neurons', label: 'Neurons' },
   { id: 'interventions', label: 'Interventions' },
+  { id: 'results', label: 'Results' },
   { id: 'detox', label: 'Detox' },
   { id: 'settings', label: 'Settings' },
 ] as const;

@@ -1,0 +1,99 @@
+// Pure views of a compare run's per-neuron table: the explorer's search, filter and sort (98,304 rows in a few
+// milliseconds), and what the figures derive from it (the top toxic neurons before → after, each layer's
+// projection with the top-N toxic neurons' direct writes removed).
+
+import { rankToxicNeurons, type CompareSummary, type NeuronTable } from '../../../src-main/shared/index.ts';
+
+export type SortKey = 'index' | 'cosPre' | 'meanPre' | 'meanDpo' | 'delta' | 'deltaAct';
+
+export interface NeuronFilter {
+  /** null: every layer. */
+  layer: number | null;
+  /** '' every group; a v1 or v3 group name otherwise. */
+  group: string;
+  /** Free text: "L19 N770", "L19N770", "19 770", "L19" or "N770". */
+  query: string;
+  sort: SortKey;
+  descending: boolean;
+}
+
+export interface NeuronQuery {
+  layer: number | null;
+  neuron: number | null;
+}
+
+/** Reads a search like "L19 N770"; null when the text is not a neuron address (an empty query matches everything). */
+export function parseNeuronQuery(text: string): NeuronQuery | null {
+  const trimmed = text.trim();
+  if (trimmed === '') return { layer: null, neuron: null };
+  const both = /^l?\s*(\d+)\s*[\s.:/,]?\s*n\s*(\d+)$|^(\d+)\s*[\s.:/,]\s*(\d+)$/i.exec(trimmed);
+  if (both) return { layer: Number(both[1] ?? both[3]), neuron: Number(both[2] ?? both[4]) };
+  const layer = /^l\s*(\d+)$/i.exec(trimmed);
+  if (layer) return { layer: Number(layer[1]), neuron: null };
+  const neuron = /^n\s*(\d+)$/i.exec(trimmed);
+  if (neuron) return { layer: null, neuron: Number(neuron[1]) };
+  return null;
+}
+
+/** Row indices of the table that pass the filter, in the asked order (ties by layer, then neuron). */
+export function filterNeurons(table: NeuronTable, filter: NeuronFilter): Int32Array {
+  const query = parseNeuronQuery(filter.query) ?? { layer: -1, neuron: -1 }; // unreadable text matches nothing
+  const rows: number[] = [];
+  for (let row = 0; row < table.count; row++) {
+    const layer = table.layer[row]!;
+    if (filter.layer !== null && layer !== filter.layer) continue;
+    if (query.layer !== null && layer !== query.layer) continue;
+    if (query.neuron !== null && table.neuron[row] !== query.neuron) continue;
+    if (filter.group !== '' && table.group[row] !== filter.group && table.groupV3[row] !== filter.group) continue;
+    rows.push(row);
+  }
+  if (filter.sort !== 'index') {
+    const values = table[filter.sort];
+    const sign = filter.descending ? -1 : 1;
+    rows.sort((a, b) => sign * (values[a]! - values[b]!) || a - b);
+  } else if (filter.descending) rows.reverse();
+  return Int32Array.from(rows);
+}
+
+/** Neuron counts implied by the table (rows are layer-major, as neurons.csv writes them). */
+export function tableShape(table: NeuronTable): { nLayers: number; dMlp: number } {
+  const nLayers = table.count === 0 ? 0 : table.layer[table.count - 1]! + 1;
+  return { nLayers, dMlp: nLayers === 0 ? 0 : table.count / nLayers };
+}
+
+/** Row indices of the top-N toxic neurons by pre-DPO cosine (Lee et al.'s ranking, as the engine ranks them). */
+export function toxicNeuronRows(table: NeuronTable, topN: number): number[] {
+  const { nLayers, dMlp } = tableShape(table);
+  return rankToxicNeurons({ nLayers, dMlp, cos: table.cosPre }, topN).map(({ layer, neuron }) => layer * dMlp + neuron);
+}
+
+/**
+ * Each layer's base projection with the top-N toxic neurons' direct writes removed: L_base − Σ_{top-N in layer} P_pre
+ * (what zero-ablation removes before any downstream layer reacts).
+ */
+export function ablatedLayerProjection(
+  table: NeuronTable,
+  layerProjection: CompareSummary['layerProjection'],
+  topN: number,
+): number[] {
+  const removed = layerProjection.map(() => 0);
+  for (const row of toxicNeuronRows(table, topN)) removed[table.layer[row]!]! += table.projPre[row]!;
+  return layerProjection.map((layer, index) => layer.base - removed[index]!);
+}
+
+export interface NeuronArrow {
+  row: number;
+  label: string;
+  from: { x: number; y: number };
+  to: { x: number; y: number };
+}
+
+/** The top toxic neurons as arrows from (cos, projection) before DPO to after. */
+export function toxicNeuronArrows(table: NeuronTable, count: number): NeuronArrow[] {
+  return toxicNeuronRows(table, count).map((row) => ({
+    row,
+    label: `L${table.layer[row]} N${table.neuron[row]}`,
+    from: { x: table.cosPre[row]!, y: table.projPre[row]! },
+    to: { x: table.cosDpo[row]!, y: table.projDpo[row]! },
+  }));
+}

@@ -1,0 +1,173 @@
+// End to end through the analyst's pages on the demo pair: a compare draws the per-neuron figures, the Neurons table
+// finds and opens a neuron (tokens and activations from both models), the lab runs ablation and patching and shows
+// the recovered fraction, and Results reopens, renames, exports and deletes runs. Saves a screenshot of each page.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src-main/core/files/csv.ts';
+import { countChartPixels } from '../support/browser.ts';
+import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
+
+const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-e2e-analyst-'));
+let app: E2eApp;
+let page: Page;
+
+beforeAll(async () => {
+  process.env.TOXSCOPE_DATA_DIR = dataDir;
+  app = await startE2eApp();
+  page = app.page;
+  await page.goto(app.server.url);
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+const nav = (name: string) => page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name });
+
+describe('analyst pages on the demo pair', () => {
+  it('draws the per-neuron figures once a compare finishes', async () => {
+    await nav('Compare').click();
+    await expect
+      .poll(() => page.getByLabel('Prompts file (.jsonl, .txt, .csv)').inputValue())
+      .toMatch(/prompts\.jsonl$/);
+    await page.getByLabel('Prompts to use (at most)').fill('24');
+    await page.getByLabel('New tokens per prompt').fill('10');
+    await page.getByRole('button', { name: 'Run compare' }).click();
+    await page.getByTestId('compare-done').waitFor({ timeout: 120_000 });
+    await page.getByRole('link', { name: /Explore all 2,048 neurons/ }).waitFor({ timeout: 30_000 });
+    for (const [chart, colour] of [
+      ['layer-groups-chart', '--chart-1'],
+      ['layer-groups-chart', '--chart-2'],
+      ['arrows-chart', '--chart-1'],
+      ['arrows-chart', '--chart-2'],
+      ['projection-chart', '--chart-3'], // the base with the top toxic neurons ablated
+    ] as const)
+      expect(await countChartPixels(page, chart, colour), `${chart} ${colour}`).toBeGreaterThan(40);
+    await page.screenshot({ path: `${screenshotDir}/compare-neuron-figures.png`, fullPage: true });
+  });
+
+  it('finds a neuron by its address, opens it, and shows both models over a prompt', async () => {
+    await page.getByRole('link', { name: /Explore all 2,048 neurons/ }).click();
+    await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/2,048 of 2,048 neurons shown/);
+    // Only the rows in view are in the page, however many neurons there are.
+    expect(await page.getByTestId('neuron-row').count()).toBeLessThan(40);
+    await page.getByLabel('Find a neuron').fill('L3 N17');
+    await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/^\s*1 of 2,048 neurons shown/);
+    await page.getByRole('button', { name: 'L3 N17' }).click();
+    const detail = page.getByTestId('neuron-detail');
+    await detail.getByRole('heading', { name: 'Neuron L3 N17' }).waitFor();
+    await expect.poll(() => detail.getByTestId('promoted-base').locator('li').count(), { timeout: 60_000 }).toBe(8);
+    expect(await detail.getByTestId('promoted-dpo').locator('li').count()).toBe(8);
+    const baseTokens = await detail.getByTestId('neuron-tokens-base').locator('.token').allTextContents();
+    expect(baseTokens.join('')).toBe('<|endoftext|>I told him he was such a');
+    expect(await detail.getByTestId('neuron-tokens-dpo').locator('.token').count()).toBe(baseTokens.length);
+
+    // Another prompt, then pick neurons for patching: filter a group and layer, sort by reduction.
+    await detail.getByLabel('Prompt').fill('shut up you');
+    await detail.getByRole('button', { name: 'Show activations' }).click();
+    await expect
+      .poll(async () => (await detail.getByTestId('neuron-tokens-base').locator('.token').allTextContents()).join(''))
+      .toBe('<|endoftext|>shut up you');
+    await page.getByLabel('Find a neuron').fill('');
+    await page.getByLabel('Group').selectOption('TP-');
+    await page.getByLabel('Sort by').selectOption('delta');
+    const rows = page.getByTestId('neuron-row');
+    for (let index = 0; index < 3; index++) await rows.nth(index).getByRole('checkbox').check();
+    await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/3 picked for patching/);
+    await page.getByLabel('Find a neuron').fill('gibberish');
+    await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/is not a neuron address/);
+    await page.getByLabel('Find a neuron').fill('');
+    await page.screenshot({ path: `${screenshotDir}/neurons.png`, fullPage: true });
+
+    // The table scrolls through every row: the last TP- row by Δ appears at the bottom.
+    await page.getByLabel('Group').selectOption('');
+    await page.locator('#neuron-viewport').evaluate((element) => (element.scrollTop = element.scrollHeight));
+    await expect.poll(async () => Number(await rows.last().getAttribute('aria-rowindex'))).toBe(2049); // header is row 1
+  });
+
+  it('runs ablation and patching in the lab and shows the share of the reduction each recovers', async () => {
+    const pplText = join(mkdtempSync(join(os.tmpdir(), 'toxscope-ppl-')), 'held-out.txt');
+    writeFileSync(pplText, 'Thanks for the help yesterday, it was kind of you.\nWe met at the park and talked.\n');
+    await nav('Interventions').click();
+    await expect.poll(() => page.getByLabel('Prompts file').inputValue()).toMatch(/prompts\.jsonl$/);
+    await page.getByLabel('Prompts to use (at most)').fill('16');
+    await page.getByLabel('New tokens per prompt').fill('8');
+    await page.getByLabel('Perplexity text file (optional)').fill(pplText);
+    await page.getByLabel('Patch the neurons picked in the Neurons table').check();
+    await page.getByRole('button', { name: 'Run 5 conditions' }).click();
+    const recovered = (kind: string) =>
+      page.locator(`[data-testid="lab-row"][data-kind="${kind}"]`).getByTestId('lab-recovered').textContent();
+    await expect.poll(() => recovered('patch-picked'), { timeout: 120_000 }).toMatch(/^-?[\d.]+%$/);
+    for (const kind of ['ablate', 'patch-groups']) expect(await recovered(kind)).toMatch(/^-?[\d.]+%$/);
+    expect(await recovered('base')).toBe('—');
+    const table = await page.getByRole('table', { name: 'Interventions and what they recover' }).textContent();
+    expect(table).toMatch(/base, top 128 toxic neurons ablated/);
+    expect(table).toMatch(/patch:groups=TP-\+AN-/);
+    expect(table).toMatch(/3 picked neurons patched/);
+    expect(await countChartPixels(page, 'lab-chart', '--chart-3')).toBeGreaterThan(100);
+    await page.screenshot({ path: `${screenshotDir}/interventions.png`, fullPage: true });
+
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const records = parseCsv(readFileSync((await csv.path())!, 'utf8')).map(({ record }) => record);
+    expect(records[0]!.join(',')).toBe(
+      'condition,intervention,neurons,probe_toxicity,fraction_above,perplexity,f1,recovered,scorer,out',
+    );
+    expect(records).toHaveLength(6);
+    // Patching reads the DPO means of exactly the three picked neurons, and perplexity was measured on the file.
+    const picked = records.find((record) => record[1]!.startsWith('patch:neurons='))!;
+    expect(picked[2]).toBe('3');
+    expect(Number(picked[5])).toBeGreaterThan(1);
+  });
+
+  it('lists every run in Results; reopens, renames, exports and deletes them', async () => {
+    await nav('Results').click();
+    const rows = page.getByTestId('result-row');
+    await expect.poll(() => rows.count()).toBe(6); // the compare and five lab conditions
+    const compareRow = rows.filter({ hasText: 'demo:gpt2-base vs demo:gpt2-dpo' });
+    await compareRow.getByRole('button', { name: 'Rename' }).click();
+    await compareRow.getByLabel('New name').fill('Demo pair, 24 prompts');
+    await compareRow.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => compareRow.getByTestId('result-name').textContent()).toBe('Demo pair, 24 prompts');
+
+    const [zip] = await Promise.all([
+      page.waitForEvent('download'),
+      compareRow.getByRole('button', { name: 'Export zip' }).click(),
+    ]);
+    expect(zip.suggestedFilename()).toMatch(/^compare-.*\.zip$/);
+    const listing = execFileSync('python3', ['-m', 'zipfile', '-l', (await zip.path())!], { encoding: 'utf8' });
+    for (const file of ['neurons.csv', 'summary.json', 'generations.jsonl', 'manifest.json', 'label.json'])
+      expect(listing).toContain(file);
+    await page.screenshot({ path: `${screenshotDir}/results.png`, fullPage: true });
+
+    const ablation = rows.filter({ hasText: 'ablate:top=128 on' });
+    const ablationPath = (await ablation.locator('code').textContent())!;
+    await ablation.getByRole('button', { name: 'Delete…' }).click();
+    await ablation.getByRole('button', { name: 'Delete for good' }).click();
+    await expect.poll(() => rows.count()).toBe(5);
+    expect(existsSync(ablationPath)).toBe(false);
+
+    await compareRow.getByRole('button', { name: 'Open' }).click();
+    await page.getByTestId('compare-opened').waitFor();
+    expect(await page.getByTestId('compare-opened').textContent()).toMatch(/Demo pair, 24 prompts/);
+    expect(await countChartPixels(page, 'arrows-chart', '--chart-1')).toBeGreaterThan(40);
+    expect(app.pageErrors).toEqual([]);
+  });
+
+  it('reads well in the dark theme', async () => {
+    await nav('Settings').click();
+    await page.getByLabel('Dark').check();
+    await nav('Neurons').click();
+    await page.getByTestId('neuron-row').first().waitFor();
+    await page.screenshot({ path: `${screenshotDir}/neurons-dark.png`, fullPage: true });
+    await nav('Settings').click();
+    await page.getByLabel('Light').check();
+  });
+});
