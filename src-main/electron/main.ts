@@ -1,7 +1,7 @@
 // Electron main process: app lifecycle, one locked-down window, and the IPC router over the engine.
 // Kept thin: everything that computes lives in core/ and runs in the engine host's worker threads.
 
-import { app, BrowserWindow, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, session, shell } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../host/engine.ts';
 import { contentSecurityPolicy } from '../server/security.ts';
@@ -11,10 +11,22 @@ const rendererIndex = fileURLToPath(new URL('../renderer/index.html', import.met
 const preloadPath = fileURLToPath(new URL('../preload/preload.cjs', import.meta.url));
 const rendererUrl = new URL('../renderer/index.html', import.meta.url).href;
 
-const engine = createEngine('electron', { workerUrl: new URL('./engine-worker.js', import.meta.url) }, (path) => {
-  shell.showItemInFolder(path);
-  return Promise.resolve(true);
-});
+const engine = createEngine(
+  'electron',
+  { workerUrl: new URL('./engine-worker.js', import.meta.url) },
+  {
+    reveal: (path) => {
+      shell.showItemInFolder(path);
+      return Promise.resolve(true);
+    },
+    choosePath: async (kind) => {
+      const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+      const options: Electron.OpenDialogOptions = { properties: [kind === 'folder' ? 'openDirectory' : 'openFile'] };
+      const chosen = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+      return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+    },
+  },
+);
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({

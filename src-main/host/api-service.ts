@@ -45,6 +45,8 @@ export interface ApiServiceOptions {
   dataDir: string;
   /** Shows a path in the system file manager; absent where there is none to show (the server). */
   reveal?: (path: string) => Promise<boolean>;
+  /** A native open dialog; absent in the server, whose page types paths instead. */
+  choosePath?: (kind: 'file' | 'folder') => Promise<string | null>;
 }
 
 export function createApiService(host: EngineHost, appInfo: AppInfo, options: ApiServiceOptions): ApiService {
@@ -64,6 +66,7 @@ export function createApiService(host: EngineHost, appInfo: AppInfo, options: Ap
           if (!options.reveal || !existsSync(path)) return ok({ revealed: false });
           return ok({ revealed: await options.reveal(path) });
         },
+        'app:choose-path': async ({ kind }) => ok({ path: options.choosePath ? await options.choosePath(kind) : null }),
         'store:read': ({ key }) => attempt(() => ({ value: readUserStore(options.dataDir, key) })),
         'store:write': ({ key, value }) => {
           const bytes = JSON.stringify(value)?.length ?? 0;

@@ -23,7 +23,7 @@ function onnxruntimePackageVersion(): string {
 export function createEngine(
   transport: AppInfo['transport'],
   hostOptions: EngineHostOptions,
-  reveal?: ApiServiceOptions['reveal'],
+  desktop: Pick<ApiServiceOptions, 'reveal' | 'choosePath'> = {},
 ): Engine {
   const host = createEngineHost(hostOptions);
   const dataDir = userDataDir();
@@ -36,5 +36,5 @@ export function createEngine(
     demoFolder: demoFolder(),
     resultsFolder: join(dataDir, 'results'),
   };
-  return { host, api: createApiService(host, appInfo, { dataDir, reveal }) };
+  return { host, api: createApiService(host, appInfo, { dataDir, ...desktop }) };
 }

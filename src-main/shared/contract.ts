@@ -39,6 +39,8 @@ export interface InvokeChannels {
   'app:ping': { request: null; response: { at: number } };
   /** Shows a file or folder in the system file manager (Electron); the server answers revealed: false. */
   'app:reveal': { request: { path: string }; response: { revealed: boolean } };
+  /** A native open dialog (Electron); the server answers path: null and the page offers a path field instead. */
+  'app:choose-path': { request: { kind: 'file' | 'folder' }; response: { path: string | null } };
   'job:start': { request: JobStartRequest; response: JobStarted };
   'job:cancel': { request: { jobId: string }; response: { cancelled: boolean } };
   /** The stored value, null when nothing is stored yet. */
@@ -93,6 +95,8 @@ export const invokeGuards: { [C in InvokeChannel]: Guard<InvokeRequest<C>> } = {
   'app:info': isNull,
   'app:ping': isNull,
   'app:reveal': isRevealRequest,
+  'app:choose-path': (value: unknown): value is { kind: 'file' | 'folder' } =>
+    isRecord(value) && hasOnlyKeys(value, ['kind']) && isOneOf(['file', 'folder'] as const)(value.kind),
   'job:start': isJobStartRequest,
   'job:cancel': isJobCancelRequest,
   'store:read': isStoreReadRequest,
@@ -117,6 +121,7 @@ export interface ToxscopeApi {
   startJob<N extends JobName>(job: N, request: JobRequest<N>): Promise<Result<JobStarted>>;
   cancelJob(jobId: string): Promise<Result<{ cancelled: boolean }>>;
   reveal(path: string): Promise<Result<{ revealed: boolean }>>;
+  choosePath(kind: 'file' | 'folder'): Promise<Result<{ path: string | null }>>;
   readStore(key: StoreKey): Promise<Result<{ value: unknown }>>;
   writeStore(key: StoreKey, value: unknown): Promise<Result<{ written: true }>>;
   onJobEvent(listener: (event: JobEvent) => void): () => void;
@@ -132,6 +137,7 @@ export function createApi(transport: Transport): ToxscopeApi {
     startJob: (job, request) => call('job:start', { job, request }),
     cancelJob: (jobId) => call('job:cancel', { jobId }),
     reveal: (path) => call('app:reveal', { path }),
+    choosePath: (kind) => call('app:choose-path', { kind }),
     readStore: (key) => call('store:read', { key }),
     writeStore: (key, value) => call('store:write', { key, value }),
     onJobEvent: (listener) => transport.onJobEvent(listener),

@@ -1,7 +1,7 @@
 // The job catalogue: every job's name, request, streamed frame and result types, and a guard per request.
 // Jobs are the one unit of work behind all three front doors (Electron IPC, loopback server, CLI).
 
-import { deviceChoices, type DeviceChoice, type DeviceReport } from './device.ts';
+import { deviceChoices, type DeviceChoice, type DeviceReport, type DoctorReport } from './device.ts';
 import type { CompareSummary, WeightProcessing } from './compare.ts';
 import type { DetoxSettings } from './detox-settings.ts';
 import type { AppError } from './errors.ts';
@@ -40,6 +40,23 @@ export interface GemmBenchmarkResult {
   threads: number | null;
   points: GemmPoint[];
   peakGflops: number;
+}
+
+/** A model found in the local Hugging Face hub cache. */
+export interface CachedModel {
+  /** `org/name`, usable wherever a model is asked for. */
+  reference: string;
+  folder: string;
+  /** config.json's model_type, null when unreadable. */
+  architecture: string | null;
+  sizeBytes: number;
+}
+
+/** What the Models page offers besides the demo models and the user's own: the hub cache, and free memory. */
+export interface ModelCatalogue {
+  cacheFolder: string;
+  cached: CachedModel[];
+  memory: { totalBytes: number; freeBytes: number };
 }
 
 /** Which model to load: a folder, an `org/name` in the HF cache, or `demo:…`, optionally with other weights. */
@@ -368,6 +385,8 @@ export interface JobCatalogue {
   'interp:probe-train': { request: ProbeTrainRequest; frame: never; result: ProbeTrainResult };
   'detox:run': { request: DetoxRequest; frame: DetoxFrame; result: DetoxResult };
   'detox:batch': { request: DetoxBatchRequest; frame: DetoxBatchFrame; result: DetoxBatchResult };
+  'model:catalogue': { request: Record<string, never>; frame: never; result: ModelCatalogue };
+  'app:doctor': { request: Record<string, never>; frame: never; result: DoctorReport };
   'interp:neuron': { request: NeuronDetailRequest; frame: never; result: NeuronDetail };
   'results:list': { request: ResultsListRequest; frame: never; result: ResultsListResult };
   'results:open': { request: ResultPathRequest; frame: never; result: ResultBundle };
@@ -378,6 +397,8 @@ export interface JobCatalogue {
 
 /** Quick bookkeeping jobs the renderer runs for itself; the job panel does not list them. */
 export const backgroundJobs: readonly JobName[] = [
+  'model:catalogue',
+  'app:doctor',
   'results:list',
   'results:open',
   'results:rename',
@@ -701,7 +722,17 @@ function isDetoxRequest(value: unknown): value is DetoxRequest {
 function isNeuronDetailRequest(value: unknown): value is NeuronDetailRequest {
   return (
     isRecord(value) &&
-    hasOnlyKeys(value, ['base', 'baseWeights', 'dpo', 'layer', 'neuron', 'prompt', 'prependBos', 'topTokens', 'device']) &&
+    hasOnlyKeys(value, [
+      'base',
+      'baseWeights',
+      'dpo',
+      'layer',
+      'neuron',
+      'prompt',
+      'prependBos',
+      'topTokens',
+      'device',
+    ]) &&
     isNonEmptyString(value.base) &&
     isOptionalString(value.baseWeights) &&
     isNonEmptyString(value.dpo) &&
@@ -717,6 +748,9 @@ function isNeuronDetailRequest(value: unknown): value is NeuronDetailRequest {
     isOneOf(deviceChoices)(value.device)
   );
 }
+
+const isEmptyRequest = (value: unknown): value is Record<string, never> =>
+  isRecord(value) && Object.keys(value).length === 0;
 
 function isResultsListRequest(value: unknown): value is ResultsListRequest {
   return isRecord(value) && hasOnlyKeys(value, ['folder']) && isNonEmptyString(value.folder);
@@ -751,6 +785,8 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'interp:probe-train': `{${modelShape}, data, textColumn, labelColumn, positiveLabel?, maxTokens, limit?, heldOutFraction in (0, 1), seed, batch, out: a .safetensors path, ${runShape}}`,
   'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, ${runShape}}`,
   'detox:batch': `{base, expert, antiExpert, inputFolder, outputFolder (not the input folder), settings (as detox:run), batch, ${runShape}}`,
+  'model:catalogue': '{}',
+  'app:doctor': '{}',
   'interp:neuron': `{base, baseWeights?, dpo, layer ≥ 0, neuron ≥ 0, prompt, prependBos, topTokens 1..200, device: ${deviceChoices.join('|')}}`,
   'results:list': '{folder}',
   'results:open': '{path: a result folder}',
@@ -771,6 +807,8 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'interp:probe-train': isProbeTrainRequest,
   'detox:run': isDetoxRequest,
   'detox:batch': isDetoxBatchRequest,
+  'model:catalogue': isEmptyRequest,
+  'app:doctor': isEmptyRequest,
   'interp:neuron': isNeuronDetailRequest,
   'results:list': isResultsListRequest,
   'results:open': isResultPathRequest,

@@ -3,12 +3,13 @@
 // the recovered fraction, and Results reopens, renames, exports and deletes runs. Saves a screenshot of each page.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src-main/core/files/csv.ts';
+import { demoFolder } from '../../src-main/core/models/model-ref.ts';
 import { countChartPixels } from '../support/browser.ts';
 import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
 
@@ -16,8 +17,20 @@ const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-e2e-analyst-'));
 let app: E2eApp;
 let page: Page;
 
+/** A Hugging Face hub cache holding one model (the demo base, laid out as huggingface_hub stores it). */
+function makeHubCache(): string {
+  const cache = mkdtempSync(join(os.tmpdir(), 'toxscope-hub-'));
+  const repo = join(cache, 'models--acme--tiny-gpt2');
+  const snapshot = join(repo, 'snapshots', 'abc123');
+  mkdirSync(join(repo, 'refs'), { recursive: true });
+  writeFileSync(join(repo, 'refs', 'main'), 'abc123');
+  cpSync(join(demoFolder(), 'gpt2-base'), snapshot, { recursive: true });
+  return cache;
+}
+
 beforeAll(async () => {
   process.env.TOXSCOPE_DATA_DIR = dataDir;
+  process.env.HF_HUB_CACHE = makeHubCache();
   app = await startE2eApp();
   page = app.page;
   await page.goto(app.server.url);
@@ -28,6 +41,51 @@ afterAll(async () => {
 });
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name });
+
+describe('models page', () => {
+  it('adds a model only once it loads, lists the Hugging Face cache, and reports the execution providers', async () => {
+    await nav('Models').click();
+    await expect.poll(() => page.getByTestId('providers').textContent(), { timeout: 30_000 }).toMatch(/cpu: loads/);
+    const path = page.getByLabel('Model folder, weights file or Hugging Face name (org/name)');
+    await path.fill('/nowhere/gpt2');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/\/nowhere\/gpt2/);
+    expect(await page.getByTestId('own-model-row').count()).toBe(0);
+
+    await path.fill(join(demoFolder(), 'gpt2-dpo'));
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const own = page.getByTestId('own-model-row');
+    await expect.poll(() => own.textContent(), { timeout: 30_000 }).toMatch(/gpt2\s*4\s*128\s*[\d,]+\s*≈ \d+ MiB/);
+
+    const cached = page.getByTestId('cache-model-row');
+    await expect.poll(() => cached.textContent()).toMatch(/acme\/tiny-gpt2.*gpt2, \d+ MiB on disk/s);
+    await cached.getByRole('button', { name: 'Inspect acme/tiny-gpt2' }).click();
+    await expect.poll(() => cached.textContent(), { timeout: 30_000 }).toMatch(/gpt2\s*4\s*128/);
+    await cached.getByRole('button', { name: 'Add acme/tiny-gpt2' }).click();
+    await expect.poll(() => own.count()).toBe(2);
+    await page.getByLabel('Runs ask for').selectOption('cpu');
+    await page.screenshot({ path: `${screenshotDir}/models.png`, fullPage: true });
+
+    // The Compare form suggests the added models.
+    await nav('Compare').click();
+    const suggestions = await page
+      .locator('#compare-models option')
+      .evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value));
+    expect(suggestions).toEqual(expect.arrayContaining([join(demoFolder(), 'gpt2-dpo'), 'acme/tiny-gpt2']));
+  });
+
+  it('remembers the added models and the device after a restart', async () => {
+    await app.close();
+    app = await startE2eApp();
+    page = app.page;
+    await page.goto(app.server.url);
+    await nav('Models').click();
+    await expect.poll(() => page.getByTestId('own-model-row').count()).toBe(2);
+    expect(await page.getByLabel('Runs ask for').inputValue()).toBe('cpu');
+    await page.getByRole('button', { name: `Remove acme/tiny-gpt2` }).click();
+    await expect.poll(() => page.getByTestId('own-model-row').count()).toBe(1);
+  });
+});
 
 describe('analyst pages on the demo pair', () => {
   it('draws the per-neuron figures once a compare finishes', async () => {

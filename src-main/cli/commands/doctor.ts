@@ -1,7 +1,8 @@
 // `toxscope doctor [--json]`: prints the machine report in words, or as JSON.
 
 import { appVersion } from '../../core/app-version.ts';
-import { collectDoctorReport, type DoctorReport } from '../../core/diagnostics/doctor.ts';
+import { collectDoctorReport } from '../../core/diagnostics/doctor.ts';
+import type { DoctorReport } from '../../shared/index.ts';
 import type { CliIo } from '../io.ts';
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;

@@ -5,19 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { listBuiltProviders, onnxruntimeVersion, probeProvider, type ProviderProbe } from '../runtime/onnxruntime.ts';
-
-export interface DoctorReport {
-  toxscopeVersion: string;
-  node: string;
-  platform: string;
-  onnxruntime: string;
-  providers: (ProviderProbe & { bundled: boolean })[];
-  cpu: { model: string; logicalCores: number; features: string[] };
-  memory: { totalBytes: number; freeBytes: number };
-  electron: { installed: boolean; detail: string };
-  display: { available: boolean; detail: string };
-}
+import type { DoctorReport } from '../../shared/index.ts';
+import { listBuiltProviders, onnxruntimeVersion, probeProvider } from '../runtime/onnxruntime.ts';
 
 /** Instruction-set extensions that decide onnxruntime's CPU kernels (read from /proc/cpuinfo on Linux). */
 const interestingCpuFlags = [

@@ -8,7 +8,9 @@ import { compareJob } from '../interp/compare-job.ts';
 import { interveneJob } from '../interp/intervene-job.ts';
 import { neuronDetailJob } from '../interp/neuron-detail-job.ts';
 import { probeTrainJob } from '../interp/probe-train-job.ts';
-import { activationsJob, generateJob, inspectJob, tokenizeJob } from '../models/model-jobs.ts';
+import { collectDoctorReport } from '../diagnostics/doctor.ts';
+import { appVersion } from '../app-version.ts';
+import { activationsJob, catalogueJob, generateJob, inspectJob, tokenizeJob } from '../models/model-jobs.ts';
 import {
   deleteResultJob,
   exportResultJob,
@@ -33,6 +35,8 @@ export const jobRegistry: JobRegistry = {
   'interp:probe-train': probeTrainJob,
   'detox:run': detoxJob,
   'detox:batch': detoxBatchJob,
+  'model:catalogue': catalogueJob,
+  'app:doctor': () => collectDoctorReport(appVersion),
   'interp:neuron': neuronDetailJob,
   'results:list': listResultsJob,
   'results:open': openResultJob,

@@ -1,5 +1,7 @@
-// The model jobs behind `inspect`, `tokenize`, `activations` and `generate` (cli.md §1–4), for every front door.
+// The model jobs behind `inspect`, `tokenize`, `activations` and `generate` (cli.md §1–4), for every front door,
+// and the catalogue of models found in the Hugging Face cache.
 
+import os from 'node:os';
 import {
   matchHookNames,
   decoderHookNames,
@@ -9,6 +11,7 @@ import {
   type GeneratedToken,
   type GenerateRequest,
   type GenerateResult,
+  type ModelCatalogue,
   type ModelInspection,
   type ModelSelection,
   type DeviceReport,
@@ -25,7 +28,7 @@ import { readModelConfig } from './architectures.ts';
 import { BartSession } from './bart/bart-session.ts';
 import { bartHookNames } from './bart/graph.ts';
 import { loadAnyModel, loadModel, type AnyLoadedModel, type LoadedBartModel, type LoadedModel } from './load-model.ts';
-import { resolveModelRef } from './model-ref.ts';
+import { huggingFaceCacheDir, listCachedModels, resolveModelRef } from './model-ref.ts';
 
 export const inspectJob: Job<ModelSelection, never, ModelInspection> = async (request) => {
   const model = loadAnyModel(request.model, request.weights);
@@ -252,3 +255,9 @@ export const generateJob: Job<GenerateRequest, GeneratedToken, GenerateResult> =
     await session.release();
   }
 };
+
+export const catalogueJob: Job<Record<string, never>, never, ModelCatalogue> = async () => ({
+  cacheFolder: huggingFaceCacheDir(),
+  cached: listCachedModels(),
+  memory: { totalBytes: os.totalmem(), freeBytes: os.freemem() },
+});

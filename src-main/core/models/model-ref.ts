@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { demoModels, raise } from '../../shared/index.ts';
+import { demoModels, raise, type CachedModel } from '../../shared/index.ts';
 import { appRoot } from '../app-paths.ts';
 
 export interface ResolvedModel {
@@ -43,6 +43,36 @@ export function resolveCachedRepo(repoId: string, cacheDir = huggingFaceCacheDir
   }
   const available = isDirectory(snapshots) ? readdirSync(snapshots) : [];
   return available.length === 1 ? join(snapshots, available[0]!) : null;
+}
+
+/** Every model in the hub cache whose snapshot has a config.json: the Models page lists them. */
+export function listCachedModels(cacheDir = huggingFaceCacheDir()): CachedModel[] {
+  if (!isDirectory(cacheDir)) return [];
+  return readdirSync(cacheDir)
+    .filter((name) => name.startsWith('models--') && name.includes('--', 'models--'.length))
+    .flatMap((name) => {
+      const reference = name.slice('models--'.length).replace('--', '/');
+      const folder = resolveCachedRepo(reference, cacheDir);
+      if (!folder || !existsSync(join(folder, 'config.json'))) return [];
+      // An unreadable config.json is listed anyway; inspecting the model says what is wrong with it.
+      let architecture: string | null = null;
+      try {
+        const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as { model_type?: unknown };
+        if (typeof config.model_type === 'string') architecture = config.model_type;
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+      }
+      // Snapshot files are links into blobs/; statSync follows them to the real sizes.
+      const sizeBytes = readdirSync(folder).reduce((sum, file) => {
+        try {
+          return sum + statSync(join(folder, file)).size;
+        } catch {
+          return sum; // a dangling link to a blob that was never downloaded
+        }
+      }, 0);
+      return [{ reference, folder, architecture, sizeBytes }];
+    })
+    .sort((a, b) => a.reference.localeCompare(b.reference));
 }
 
 export function resolveModelRef(reference: string): ResolvedModel {

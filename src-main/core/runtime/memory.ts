@@ -1,7 +1,7 @@
 // A memory estimate before loading, so a model that will not fit is refused with numbers instead of crashing.
 
 import os from 'node:os';
-import { raise } from '../../shared/index.ts';
+import { raise, weightsMemoryBytes } from '../../shared/index.ts';
 
 export interface MemoryEstimate {
   /** float32 weights as onnxruntime holds them. */
@@ -14,12 +14,9 @@ export interface MemoryEstimate {
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
-/**
- * weights: parameters × 4 bytes (+ a third for prepacked GEMM copies and the session's arena);
- * working: the caller's estimate of activations for its batch.
- */
+/** weights: see weightsMemoryBytes; working: the caller's estimate of activations for its batch. */
 export function estimateMemory(parameters: number, workingBytes: number): MemoryEstimate {
-  const weightsBytes = Math.round(parameters * 4 * 1.35);
+  const weightsBytes = weightsMemoryBytes(parameters);
   return { weightsBytes, workingBytes, totalBytes: weightsBytes + workingBytes, availableBytes: os.freemem() };
 }
 

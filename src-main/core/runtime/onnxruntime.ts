@@ -3,7 +3,13 @@
 
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
-import { raise, type DeviceChoice, type DeviceReport, type ExecutionProvider } from '../../shared/index.ts';
+import {
+  raise,
+  type DeviceChoice,
+  type DeviceReport,
+  type ExecutionProvider,
+  type ProviderProbe,
+} from '../../shared/index.ts';
 import { encodeModel } from '../onnx/graph-builder.ts';
 
 // onnxruntime-node is CommonJS with a native binding; require keeps it external in every bundle.
@@ -22,13 +28,6 @@ export function onnxruntimeVersion(): string {
 /** Providers compiled into this onnxruntime-node build; `bundled: false` ones need a separate install. */
 export function listBuiltProviders(): { name: string; bundled: boolean }[] {
   return ort.listSupportedBackends().map((backend) => ({ name: backend.name, bundled: backend.bundled }));
-}
-
-export interface ProviderProbe {
-  provider: ExecutionProvider | 'tensorrt';
-  loads: boolean;
-  /** The runtime's own message when it does not load. */
-  detail: string;
 }
 
 const probeModel = encodeModel({

@@ -1,7 +1,7 @@
 // The interventions lab's runs, kept outside the page so a run goes on (and its table stays) while the user looks
 // at other pages: conditions run one after another as intervene jobs, each saved as a result bundle.
 
-import type { AppError, InterveneResult, InterveneSummary } from '../../../src-main/shared/index.ts';
+import type { AppError, DeviceChoice, InterveneResult, InterveneSummary } from '../../../src-main/shared/index.ts';
 import { isWeightsFile, recoveredFraction, type LabCondition } from './interventions.ts';
 import { jobs, type JobState } from './jobs.svelte.ts';
 import { joinPath, timestampName } from './paths.ts';
@@ -27,6 +27,7 @@ export interface LabPlan {
   pplText: string;
   f1Data: string;
   resultsFolder: string;
+  device: DeviceChoice;
 }
 
 class LabState {
@@ -91,7 +92,7 @@ class LabState {
         batch: 8,
         prependBos: true,
         out: row.out,
-        device: 'auto',
+        device: plan.device,
       });
       if (!this.job) {
         row.status = 'failed';
