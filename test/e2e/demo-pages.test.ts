@@ -1,12 +1,11 @@
 // End to end on the bundled demo models: the Models page inspects them, Compare runs the demo pair to a headline and
-// group table, Detox rewrites the demo examples with the masked words marked. Saves a screenshot of each page.
+// group table. Saves a screenshot of each page. (The Detox page has its own file, detox-review.test.ts.)
 
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoFolder } from '../../src-main/core/models/model-ref.ts';
 import { countChartPixels } from '../support/browser.ts';
 import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
 
@@ -148,28 +147,6 @@ describe('demo models in the UI', () => {
     expect(longestFrameGap).toBeLessThan(250);
     expect(keystroke).toBeLessThan(250);
     await page.getByTestId('compare-done').waitFor({ timeout: 120_000 });
-  });
-
-  it('detoxifies the demo examples, marking the masked words of each rewritten sentence', async () => {
-    await page.getByRole('link', { name: 'Detox', exact: true }).click();
-    await page.getByRole('button', { name: 'Detoxify the demo examples' }).click();
-    await page.getByTestId('detox-done').waitFor({ timeout: 120_000 });
-    expect(await page.getByTestId('detox-done').textContent()).toMatch(/\d+ of \d+ sentences rewritten/);
-    const edits = page.getByTestId('detox-edit');
-    expect(await edits.count()).toBeGreaterThan(0);
-    expect(await edits.first().locator('mark').count()).toBeGreaterThan(0);
-    const examples = readFileSync(join(demoFolder(), 'detox-examples.txt'), 'utf8');
-    const document = (await page.getByTestId('detox-document').textContent())!;
-    expect(document.split('\n').length).toBe(examples.split('\n').length);
-    await page.screenshot({ path: `${screenshotDir}/detox-demo.png`, fullPage: true });
-  });
-
-  it('detoxifies pasted text', async () => {
-    await page.getByLabel('Text to detoxify').fill('You are such a stupid idiot.');
-    await page.getByRole('button', { name: 'Detoxify the text' }).click();
-    await expect
-      .poll(() => page.getByTestId('detox-done').textContent(), { timeout: 60_000 })
-      .toMatch(/of 1 sentences/);
   });
 
   it('raised no uncaught errors in the page', () => {

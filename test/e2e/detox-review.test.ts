@@ -1,0 +1,302 @@
+// End to end on the demo trio in Chromium against the real server (issue 8): paste and detox a paragraph, see the
+// highlighted words and the redline, reject one edit and accept another, save the document and the change log and
+// check them byte for byte; open a Markdown file and keep its structure; cancel a long run and keep the finished
+// sentences; restart the server and find the review where it was; detox a batch of three files.
+// Screenshots: test-results/screenshots/detox-*.png.
+
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { Download, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoFolder } from '../../src-main/core/models/model-ref.ts';
+import { sha256File } from '../../src-main/core/weights/fingerprint.ts';
+import { presets, type DetoxBatchSummary } from '../../src-main/shared/index.ts';
+import type { ChangeLog } from '../../src-renderer/src/lib/detox-changelog.ts';
+import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
+
+const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-e2e-detox-'));
+let app: E2eApp;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function openApp() {
+  process.env.TOXSCOPE_DATA_DIR = dataDir;
+  app = await startE2eApp();
+  page = app.page;
+  await page.goto(`${app.server.url}#/detox`);
+}
+
+beforeAll(openApp);
+
+afterAll(async () => {
+  await app?.close();
+});
+
+const paragraph =
+  'You are such a stupid idiot, nobody wants you here. Thanks for the help yesterday.\n' +
+  'That was a dumb move, you moron. People like that are disgusting and should shut up.';
+
+async function saved(click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = (await Promise.all([page.waitForEvent('download'), click()])) as [Download, void];
+  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+}
+
+const button = (name: string) => page.getByRole('button', { name, exact: true });
+
+/** The source with every accepted or edited change of the log put in at its offsets. */
+function applyLog(source: string, log: ChangeLog): string {
+  const replacements = log.changes
+    .filter((entry) => entry.decision === 'accepted' || entry.decision === 'edited')
+    .flatMap((entry) => entry.occurrences.map((place) => ({ ...place, text: entry.final })))
+    .sort((a, b) => b.start - a.start);
+  let text = source;
+  for (const { start, end, text: final } of replacements) text = text.slice(0, start) + final + text.slice(end);
+  return text;
+}
+
+async function runDetox(text: string) {
+  await page.getByLabel('Text to detoxify').fill(text);
+  await button('Detoxify').click();
+}
+
+async function waitUntilDone(status = 'done') {
+  await expect
+    .poll(() => page.getByTestId('detox-done').getAttribute('data-status'), { timeout: 120_000 })
+    .toBe(status);
+}
+
+async function waitForAutosave() {
+  await expect.poll(() => page.getByTestId('autosave').getAttribute('data-status')).toBe('saved');
+}
+
+describe('detox editor', () => {
+  it('detoxes a pasted paragraph: highlighted words, a redline, and the scores of a change on hover', async () => {
+    await runDetox(paragraph);
+    await waitUntilDone();
+    expect(await page.getByTestId('detox-done').textContent()).toMatch(/Detoxed 4 distinct sentences: 4 edits\./);
+    const original = page.getByTestId('detox-original');
+    expect(await original.locator('mark[data-level="masked"], mark[data-level="strong"]').count()).toBeGreaterThan(2);
+    expect(await original.textContent()).toBe(paragraph); // the highlights are on the text, not in it
+    const edits = page.getByTestId('detox-edit');
+    expect(await edits.count()).toBe(4);
+    const firstChange = edits.first().getByTestId('edit-diff').locator('.change').first();
+    expect(await firstChange.locator('del, ins').count()).toBeGreaterThan(0);
+    const scores = edits.first().getByTestId('change-scores').first();
+    expect(await scores.isVisible()).toBe(false);
+    await firstChange.hover();
+    expect(await scores.isVisible()).toBe(true);
+    expect(await scores.textContent()).toMatch(/score \d+\.\d\d, divergence \d+\.\d{4}/);
+    await page.screenshot({ path: `${screenshotDir}/detox-review.png`, fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await firstChange.focus();
+    await page.screenshot({ path: `${screenshotDir}/detox-review-dark.png`, fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('rejects one edit and accepts another; the saved document and change logs match byte for byte', async () => {
+    await page.getByRole('button', { name: 'Reject the edit of sentence 1' }).click();
+    await page.getByRole('button', { name: 'Accept the edit of sentence 3' }).click();
+    await waitForAutosave();
+    expect(await page.getByTestId('detox-counts').textContent()).toMatch(/4 edits: 1 accepted, 1 rejected, 2 not/);
+
+    const json = await saved(() => button('Save change log (JSON)').click());
+    expect(json.name).toBe('pasted-text.changes.json');
+    const log = JSON.parse(json.bytes.toString('utf8')) as ChangeLog;
+    expect(log.changes.map((entry) => [entry.sentence, entry.decision])).toEqual([
+      [1, 'rejected'],
+      [2, 'pending'],
+      [3, 'accepted'],
+      [4, 'pending'],
+    ]);
+    expect(log.models.base).toEqual({
+      reference: 'demo:bart-base',
+      sha256: sha256File(join(demoFolder(), 'bart-base', 'model.safetensors')),
+    });
+    expect(log.models.antiExpert.sha256).toBe(sha256File(join(demoFolder(), 'bart-anti-expert', 'model.safetensors')));
+    expect(log.settings).toEqual(presets.magr);
+    const accepted = log.changes[2]!;
+    expect(accepted.original).toBe('That was a dumb move, you moron.');
+    expect(paragraph.slice(accepted.occurrences[0]!.start, accepted.occurrences[0]!.end)).toBe(accepted.original);
+    expect(accepted.final).toBe(accepted.rewrite);
+    expect(accepted.scores.find((score) => score.word === 'dumb')?.masked).toBe(true);
+
+    const document = await saved(() => button('Save document').click());
+    expect(document.name).toBe('pasted-text.detoxed.txt');
+    const expected = applyLog(paragraph, log);
+    expect(expected).not.toBe(paragraph);
+    expect(document.bytes.equals(Buffer.from(expected, 'utf8'))).toBe(true);
+    expect(document.bytes.toString('utf8')).toContain('You are such a stupid idiot, nobody wants you here.'); // rejected
+    expect(await page.getByTestId('detox-document').textContent()).toBe(expected);
+
+    const csv = await saved(() => button('Save change log (CSV)').click());
+    expect(csv.name).toBe('pasted-text.changes.csv');
+    const rows = csv.bytes.toString('utf8').split('\r\n');
+    expect(rows[0]).toBe(
+      'sentence,offsets,original,rewrite,final,decision,masked_words,scores,settings,base_sha256,expert_sha256,anti_expert_sha256',
+    );
+    expect(rows.length).toBe(6); // header, four edits, and the final line break
+    const quoted = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+    const { start, end } = accepted.occurrences[0]!;
+    expect(rows[3]!.startsWith(`3,${start}-${end},${quoted(accepted.original)},${quoted(accepted.rewrite)},`)).toBe(
+      true,
+    );
+    expect(rows[3]).toContain(`,accepted,dumb,`);
+    expect(
+      rows[3]!.endsWith(`,${log.models.base.sha256},${log.models.expert.sha256},${log.models.antiExpert.sha256}`),
+    ).toBe(true);
+  });
+
+  it('undoes and redoes a decision, also from the keyboard, and edits a rewrite by hand', async () => {
+    await button('Undo').click();
+    expect(await page.getByTestId('detox-counts').textContent()).toMatch(/0 accepted, 1 rejected/);
+    await button('Redo').click();
+    expect(await page.getByTestId('detox-counts').textContent()).toMatch(/1 accepted, 1 rejected/);
+    await page.keyboard.press('Control+z');
+    expect(await page.getByTestId('detox-counts').textContent()).toMatch(/0 accepted, 1 rejected/);
+    await page.keyboard.press('Control+y');
+    await page.getByRole('button', { name: 'Edit sentence 4 by hand' }).click();
+    await page.getByLabel('Your wording for sentence 4').fill('People like that should be heard.');
+    await button('Use this wording').click();
+    const card = page.getByTestId('detox-edit').nth(3);
+    expect(await card.getByTestId('edit-status').textContent()).toBe('Your wording');
+    expect(await page.getByTestId('detox-document').textContent()).toMatch(/People like that should be heard\.$/);
+    await waitForAutosave();
+  });
+
+  it('opens a Markdown file with CRLF line endings and keeps its structure in the saved copy', async () => {
+    await button('New document…').click();
+    await page.getByLabel('Open a .txt or .md file').setInputFiles({
+      name: 'report.docx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('PK'),
+    });
+    expect(await page.getByRole('alert').textContent()).toMatch(
+      /report\.docx is not a plain-text \(\.txt\) or Markdown/,
+    );
+    const markdown =
+      '\ufeff# Weekly notes\r\n\r\nYou are such a stupid idiot.  Thanks for the help!\r\n\r\n' +
+      '- That was a dumb move, you moron.\r\n- Have a nice day.\r\n\r\n```\r\nkeep this code, you idiot.\r\n```\r\n';
+    await page.getByLabel('Open a .txt or .md file').setInputFiles({
+      name: 'notes.md',
+      mimeType: 'text/markdown',
+      buffer: Buffer.from(markdown, 'utf8'),
+    });
+    expect(await page.getByTestId('detox-source').textContent()).toMatch(/notes\.md \(Markdown,\s+CRLF line endings/);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await button('Detoxify').click();
+    await waitUntilDone();
+    expect(await page.getByRole('heading', { name: 'Review of notes.md' }).isVisible()).toBe(true);
+    await button('Accept the rest').click();
+    await waitForAutosave();
+    const json = await saved(() => button('Save change log (JSON)').click());
+    const log = JSON.parse(json.bytes.toString('utf8')) as ChangeLog;
+    expect(log.changes.length).toBeGreaterThan(0);
+    expect(log.changes.every((entry) => entry.decision === 'accepted')).toBe(true);
+    const document = await saved(() => button('Save document').click());
+    expect(document.name).toBe('notes.detoxed.md');
+    expect(document.bytes.equals(Buffer.from(applyLog(markdown, log), 'utf8'))).toBe(true);
+    const text = document.bytes.toString('utf8');
+    expect(text.startsWith('\ufeff# Weekly notes\r\n\r\n')).toBe(true);
+    expect(text).toContain('\r\n\r\n```\r\nkeep this code, you idiot.\r\n```\r\n'); // code is never rewritten
+    expect(text.match(/\r\n/g)?.length).toBe(markdown.match(/\r\n/g)?.length);
+    expect(text.match(/(?<!\r)\n/g)).toBeNull();
+    expect(text.split('\r\n').filter((line) => line.startsWith('- ')).length).toBe(2);
+    await page.screenshot({ path: `${screenshotDir}/detox-markdown.png`, fullPage: true });
+  });
+
+  it('cancels a long run and keeps the finished sentences', async () => {
+    const subjects = ['idiot', 'moron', 'fool', 'clown', 'loser', 'jerk', 'creep', 'slob'];
+    const sentences = Array.from(
+      { length: 160 },
+      (_, index) => `Number ${index} is a stupid ${subjects[index % subjects.length]} and should shut up.`,
+    );
+    await button('New document…').click();
+    await runDetox(sentences.join(' '));
+    await expect
+      .poll(() => page.getByTestId('detox-progress').textContent(), { timeout: 60_000 })
+      .toMatch(/^[1-9]\d* of 160 sentences$/);
+    await button('Cancel the run').click();
+    await waitUntilDone('cancelled');
+    const status = (await page.getByTestId('detox-done').textContent())!;
+    const finished = Number(/after (\d+) of 160 sentences/.exec(status)?.[1]);
+    expect(finished).toBeGreaterThan(0);
+    expect(finished).toBeLessThan(160);
+    expect(await page.getByTestId('detox-edit').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('detox-edit').count()).toBeLessThanOrEqual(finished);
+    expect(await page.getByTestId('detox-document').textContent()).toBe(sentences.join(' ')); // nothing accepted yet
+    await page.getByRole('button', { name: 'Accept the edit of sentence 1' }).click();
+    await waitForAutosave();
+    await page.screenshot({ path: `${screenshotDir}/detox-cancelled.png`, fullPage: true });
+  });
+
+  it('finds the review where it was after the server restarts', async () => {
+    const counts = await page.getByTestId('detox-counts').textContent();
+    const document = await page.getByTestId('detox-document').textContent();
+    const edits = await page.getByTestId('detox-edit').count();
+    pageErrors.push(...app.pageErrors);
+    await app.close();
+    await openApp();
+    await page.getByTestId('detox-counts').waitFor();
+    expect(await page.getByTestId('detox-counts').textContent()).toBe(counts);
+    expect(await page.getByTestId('detox-document').textContent()).toBe(document);
+    expect(await page.getByTestId('detox-edit').count()).toBe(edits);
+    expect(await page.getByTestId('detox-done').getAttribute('data-status')).toBe('cancelled');
+    expect(await page.getByTestId('detox-edit').first().getByTestId('edit-status').textContent()).toBe('Accepted');
+    await button('Undo').click(); // the undo history came back too
+    expect(await page.getByTestId('detox-edit').first().getByTestId('edit-status').textContent()).toBe('Not reviewed');
+    await button('Redo').click();
+  });
+});
+
+describe('batch detox', () => {
+  it('detoxes a folder of three files into an output folder with a summary, refusing the input folder as output', async () => {
+    const input = mkdtempSync(join(os.tmpdir(), 'toxscope-e2e-batch-'));
+    const files: Record<string, string> = {
+      'one.txt': 'You are such a stupid idiot. Thanks for the help yesterday.\n',
+      'two.md': '# Notes\r\n\r\n- That was a dumb move, you moron.\r\n',
+      'three.txt': 'People like that are disgusting and should shut up.',
+    };
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(input, name), content);
+    writeFileSync(join(input, 'photo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+    const output = join(input, 'detoxed');
+
+    await page.getByRole('tab', { name: 'Batch of files' }).click();
+    await page.getByLabel('Input folder (.txt and .md files)').fill(input);
+    await page.getByLabel('Output folder (created if missing)').fill(`${input}/`);
+    expect(await button('Detox the folder').isDisabled()).toBe(true);
+    expect(await page.locator('#batch-output-problem').textContent()).toMatch(/inputs are never overwritten/);
+
+    await page.getByLabel('Output folder (created if missing)').fill(output);
+    await button('Detox the folder').click();
+    await page.getByTestId('batch-summary').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('batch-summary').textContent()).toMatch(
+      /3 files detoxed: \d+ of 5\s+sentences changed \(\d+ words masked\) in [\d.]+ (ms|s)/,
+    );
+    expect(await page.getByTestId('batch-file').count()).toBe(3);
+    expect(await page.getByText('Left alone (not .txt or .md): photo.png').isVisible()).toBe(true);
+    const summary = JSON.parse(readFileSync(join(output, 'summary.json'), 'utf8')) as DetoxBatchSummary;
+    expect(summary.files.map((file) => [file.name, file.status])).toEqual([
+      ['one.txt', 'done'],
+      ['three.txt', 'done'],
+      ['two.md', 'done'],
+    ]);
+    expect(summary.skipped).toEqual(['photo.png']);
+    expect(summary.totals.rewritten).toBeGreaterThan(0);
+    expect(readdirSync(output).sort()).toEqual([
+      'batch-record.json',
+      'explain',
+      'one.txt',
+      'summary.json',
+      'three.txt',
+      'two.md',
+    ]);
+    for (const [name, content] of Object.entries(files)) expect(readFileSync(join(input, name), 'utf8')).toBe(content);
+    expect(readFileSync(join(output, 'two.md'), 'utf8')).toMatch(/^# .*\r\n\r\n- .*\r\n$/);
+    await page.screenshot({ path: `${screenshotDir}/detox-batch.png`, fullPage: true });
+  });
+
+  it('raised no uncaught errors in the page', () => {
+    expect([...pageErrors, ...app.pageErrors]).toEqual([]);
+  });
+});
