@@ -3,7 +3,7 @@
 // the recovered fraction, and Results reopens, renames, exports and deletes runs. Saves a screenshot of each page.
 
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -227,5 +227,101 @@ describe('analyst pages on the demo pair', () => {
     await page.screenshot({ path: `${screenshotDir}/neurons-dark.png`, fullPage: true });
     await nav('Settings').click();
     await page.getByLabel('Light').check();
+  });
+});
+
+describe('a gpt2-medium-sized neuron table', () => {
+  /** A compare bundle with 98,304 neurons (4 layers × 24,576; synthetic numbers, the demo run's summary). */
+  function writeLargeBundle(): string {
+    const resultsFolder = join(dataDir, 'results');
+    const demoRun = readdirSync(resultsFolder).find((name) => name.startsWith('compare-'))!;
+    const folder = join(resultsFolder, 'synthetic-98304');
+    mkdirSync(folder);
+    cpSync(join(resultsFolder, demoRun, 'summary.json'), join(folder, 'summary.json'));
+    const manifest = JSON.parse(readFileSync(join(resultsFolder, demoRun, 'manifest.json'), 'utf8')) as object;
+    writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ ...manifest, createdAt: new Date().toISOString() }));
+    const groups = ['TP-', 'TN+', 'AP+', 'AN-', 'TP+', 'TN-', 'AP-', 'AN+'];
+    const lines = [
+      'layer,neuron,cos_pre,cos_dpo,s_pre,s_dpo,mean_act_pre,mean_act_dpo,proj_pre,proj_dpo,delta,delta_act,group,group_v3',
+    ];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    for (let layer = 0; layer < 4; layer++)
+      for (let neuron = 0; neuron < 24_576; neuron++) {
+        const [cos, pre, dpo, s] = [random() * 0.3, random(), random(), random() * 0.1];
+        const delta = (pre - dpo) * s;
+        lines.push(
+          [
+            layer,
+            neuron,
+            cos,
+            cos,
+            s,
+            s,
+            pre,
+            dpo,
+            pre * s,
+            dpo * s,
+            delta,
+            pre - dpo,
+            groups[neuron % 8],
+            delta > 0 ? 'TP↓' : '',
+          ].join(','),
+        );
+      }
+    writeFileSync(join(folder, 'neurons.csv'), lines.join('\n') + '\n');
+    return folder;
+  }
+
+  it('opens, filters, sorts and scrolls 98,304 neurons without stalling the page', async () => {
+    writeLargeBundle();
+    await nav('Results').click();
+    const row = page.getByTestId('result-row').filter({ hasText: 'synthetic-98304' });
+    const opened = performance.now();
+    await row.getByRole('button', { name: 'Open' }).click();
+    await page.getByTestId('compare-opened').waitFor();
+    await nav('Neurons').click();
+    await expect
+      .poll(() => page.getByTestId('neuron-count').textContent(), { timeout: 60_000 })
+      .toMatch(/98,304 of 98,304 neurons shown/);
+    const openMilliseconds = performance.now() - opened;
+    expect(await page.getByTestId('neuron-row').count()).toBeLessThan(40);
+
+    // Re-sorting all rows: from the change to the next painted frame.
+    const sortMilliseconds = await page.evaluate(async () => {
+      const select = document.querySelector<HTMLSelectElement>('#neuron-sort')!;
+      const started = performance.now();
+      select.value = 'cosPre';
+      select.dispatchEvent(new Event('change'));
+      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+      return performance.now() - started;
+    });
+    // Scrolling through the table: the longest gap between frames while the rows are replaced.
+    const longestScrollFrame = await page.evaluate(async () => {
+      const viewport = document.getElementById('neuron-viewport')!;
+      let last = performance.now();
+      let longest = 0;
+      for (let step = 0; step < 60; step++) {
+        viewport.scrollTop += 1500;
+        viewport.dispatchEvent(new Event('scroll'));
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }
+      return longest;
+    });
+    const field = page.getByLabel('Find a neuron');
+    const typed = performance.now();
+    await field.pressSequentially('L2 N2000');
+    await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/^\s*1 of 98,304/);
+    const searchMilliseconds = performance.now() - typed;
+    console.log(
+      `98,304 neurons: open ${openMilliseconds.toFixed(0)} ms, sort ${sortMilliseconds.toFixed(0)} ms, ` +
+        `longest scroll frame ${longestScrollFrame.toFixed(0)} ms, search ${searchMilliseconds.toFixed(0)} ms`,
+    );
+    expect(sortMilliseconds).toBeLessThan(500);
+    expect(longestScrollFrame).toBeLessThan(250);
+    await page.screenshot({ path: `${screenshotDir}/neurons-98304.png` });
   });
 });

@@ -11,39 +11,51 @@ export class CsvParser {
   #recordLine = 1;
   #afterCarriageReturn = false;
 
-  /** Parses a chunk; calls `emit` for each record completed by it. */
+  /** Parses a chunk; calls `emit` for each record completed by it. Runs of ordinary characters are copied as slices. */
   push(chunk: string, emit: (record: string[], line: number) => void): void {
-    for (const character of chunk) {
+    const plainRun = /[^,"\r\n]+/y;
+    const quotedRun = /[^"\n]+/y;
+    let index = 0;
+    while (index < chunk.length) {
+      const character = chunk[index]!;
       if (this.#afterCarriageReturn) {
         this.#afterCarriageReturn = false;
-        if (character === '\n') continue; // \r\n already ended the record
+        if (character === '\n') {
+          index++; // \r\n already ended the record
+          continue;
+        }
       }
+      const run = this.#inQuotes ? quotedRun : plainRun;
+      run.lastIndex = index;
+      const match = run.exec(chunk);
+      if (match) {
+        if (!this.#inQuotes) this.#quoteSeen = false;
+        this.#field += match[0];
+        index = run.lastIndex;
+        continue;
+      }
+      index++;
       if (this.#inQuotes) {
         if (character === '"') {
           this.#inQuotes = false;
           this.#quoteSeen = true;
         } else {
-          if (character === '\n') this.#line++;
+          this.#line++; // a line break inside a quoted field
           this.#field += character;
         }
-        continue;
-      }
-      if (character === '"') {
+      } else if (character === '"') {
         if (this.#quoteSeen) this.#field += '"'; // "" inside a quoted field
         this.#inQuotes = true;
         this.#quoteSeen = false;
       } else if (character === ',') {
         this.#endField();
-      } else if (character === '\n' || character === '\r') {
+      } else {
         this.#endField();
         emit(this.#record, this.#recordLine);
         this.#record = [];
         this.#line++;
         this.#recordLine = this.#line;
         this.#afterCarriageReturn = character === '\r';
-      } else {
-        this.#quoteSeen = false;
-        this.#field += character;
       }
     }
   }

@@ -14,6 +14,8 @@ export interface LabSettings {
   subtractAlpha: number;
   /** The compare run whose groups, means and activation signs patching and positive-only ablation read. */
   compareFolder: string | null;
+  /** Which model ablation, editing and subtraction change (patching always writes DPO's means into the base). */
+  target: 'base' | 'dpo';
 }
 
 export interface LabCondition {
@@ -28,6 +30,8 @@ export interface LabCondition {
 
 /** The condition for each kind under the settings; throws with a reason people can act on when one cannot run. */
 export function labCondition(kind: ConditionKind, settings: LabSettings): LabCondition {
+  const target = settings.target;
+  const on = target === 'base' ? 'base' : 'DPO';
   const from = () => {
     if (!settings.compareFolder) throw new Error('needs a finished compare run: run one, or open one from Results');
     return settings.compareFolder;
@@ -40,16 +44,16 @@ export function labCondition(kind: ConditionKind, settings: LabSettings): LabCon
     case 'ablate':
       return {
         kind,
-        label: `base, top ${settings.topN} toxic neurons ablated`,
+        label: `${on}, top ${settings.topN} toxic neurons ablated`,
         spec: `ablate:top=${settings.topN}`,
-        model: 'base',
+        model: target,
       };
     case 'ablate-positive':
       return {
         kind,
-        label: `base, top ${settings.topN} positively active toxic neurons ablated`,
+        label: `${on}, top ${settings.topN} positively active toxic neurons ablated`,
         spec: `ablate:top=${settings.topN},positive=${from()}`,
-        model: 'base',
+        model: target,
       };
     case 'patch-groups':
       if (settings.groups.length === 0) throw new Error('needs at least one group to patch');
@@ -70,16 +74,16 @@ export function labCondition(kind: ConditionKind, settings: LabSettings): LabCon
     case 'edit':
       return {
         kind,
-        label: `base, activations edited (α ${settings.alpha}, β ${settings.beta})`,
+        label: `${on}, activations edited (α ${settings.alpha}, β ${settings.beta})`,
         spec: `edit:alpha=${settings.alpha},beta=${settings.beta}`,
-        model: 'base',
+        model: target,
       };
     case 'subtract':
       return {
         kind,
-        label: `base, ${settings.subtractAlpha}·ŵ subtracted from the last MLP`,
+        label: `${on}, ${settings.subtractAlpha}·ŵ subtracted from the last MLP`,
         spec: `subtract:alpha=${settings.subtractAlpha}`,
-        model: 'base',
+        model: target,
       };
   }
 }

@@ -26,10 +26,13 @@ export class JobState {
   status = $state<JobStatus>('running');
   /** Latest progress report, null before the first. */
   progress = $state<JobProgress | null>(null);
-  /** Partial results in arrival order. */
-  frames = $state<unknown[]>([]);
+  /**
+   * Partial results in arrival order. Raw state: frames and results are read-only snapshots, and a deep proxy over a
+   * result such as 98,304 neurons' columns would make every read of it slow.
+   */
+  frames = $state.raw<unknown[]>([]);
   /** The final result, once status is 'done'. */
-  result = $state<unknown>(null);
+  result = $state.raw<unknown>(null);
   /** The error, once status is 'failed' or 'cancelled'. */
   error = $state<AppError | null>(null);
   /** When the terminal event arrived (ms since epoch), null while running. */
@@ -68,7 +71,7 @@ class JobList {
 
   #apply(job: JobState, event: JobEvent): void {
     if (event.type === 'progress') job.progress = event.progress;
-    else if (event.type === 'frame') job.frames.push(event.frame);
+    else if (event.type === 'frame') job.frames = [...job.frames, event.frame];
     else if (event.type === 'result') {
       job.result = event.result;
       job.status = 'done';

@@ -16,6 +16,7 @@ const settings: LabSettings = {
   beta: 0.5,
   subtractAlpha: 20,
   compareFolder: '/runs/compare-1',
+  target: 'base',
 };
 
 describe('lab conditions', () => {
@@ -28,6 +29,13 @@ describe('lab conditions', () => {
     expect(labCondition('patch-picked', settings).spec).toBe('patch:neurons=L3N17+L0N2,from=/runs/compare-1');
     expect(labCondition('edit', settings).spec).toBe('edit:alpha=0.05,beta=0.5');
     expect(labCondition('subtract', settings).spec).toBe('subtract:alpha=20');
+  });
+
+  it('ablates, edits or subtracts on the DPO model when asked, and always patches into the base', () => {
+    const onDpo = { ...settings, target: 'dpo' as const };
+    expect(labCondition('ablate', onDpo)).toMatchObject({ model: 'dpo', label: 'DPO, top 128 toxic neurons ablated' });
+    expect(labCondition('subtract', onDpo).model).toBe('dpo');
+    expect(labCondition('patch-groups', onDpo).model).toBe('base');
   });
 
   it('says why a condition cannot run', () => {
