@@ -63,7 +63,7 @@ describe('demo models in the UI', () => {
       ['layers-chart', '--chart-2'],
       ['projection-chart', '--chart-1'],
       ['projection-chart', '--chart-2'],
-      ['relative-chart', '--chart-3'],
+      ['relative-chart', '--chart-1'],
     ] as const)
       expect(await countChartPixels(page, chart, colour), `${chart} ${colour}`).toBeGreaterThan(150);
     await page.screenshot({ path: `${screenshotDir}/compare-demo.png`, fullPage: true });

@@ -239,7 +239,13 @@ export function summarise(inputs: CompareInputs, results: NeuronResults, topN = 
   const width = (clip[1] - clip[0]) / binCount || 1;
   const edges = Array.from({ length: binCount + 1 }, (_, bin) => clip[0] + bin * width);
   const histogram = new Array<number>(binCount).fill(0);
-  for (const entry of clipped) histogram[Math.min(binCount - 1, Math.floor((entry.value - clip[0]) / width))]!++;
+  const countsByGroupV3 = Object.fromEntries(groupsV3.map((group) => [group, new Array<number>(binCount).fill(0)]));
+  for (const entry of clipped) {
+    const bin = Math.min(binCount - 1, Math.floor((entry.value - clip[0]) / width));
+    histogram[bin]!++;
+    const group = groupV3[entry.index];
+    if (group) countsByGroupV3[group]![bin]!++;
+  }
   const byGroupV3 = Object.fromEntries(
     groupsV3.map((group) => {
       const values = clipped.filter((entry) => groupV3[entry.index] === group).map((entry) => entry.value);
@@ -293,7 +299,7 @@ export function summarise(inputs: CompareInputs, results: NeuronResults, topN = 
       clip,
       mean: overall.mean,
       sd: overall.sd,
-      histogram: { edges, counts: histogram },
+      histogram: { edges, counts: histogram, countsByGroupV3: countsByGroupV3 as Record<GroupV3, number[]> },
       byGroupV3,
     },
     correlations: {

@@ -126,6 +126,16 @@ describe.each(['none', 'center'] as const)('compare vs the PyTorch reference (we
     expect(v1.reduce((sum, group) => sum + summary.groups[group].share, 0)).toBeCloseTo(1, 10);
     expect(Object.values(summary.groupsV3).reduce((sum, group) => sum + group.share, 0)).toBeCloseTo(1, 10);
   });
+
+  it('splits the relative activation change histogram by v3 group, each group counted once', () => {
+    const { histogram, byGroupV3 } = summary.relativeActivationChange;
+    const groups = Object.keys(byGroupV3) as (keyof typeof byGroupV3)[];
+    histogram.counts.forEach((count, bin) =>
+      expect(groups.reduce((sum, group) => sum + histogram.countsByGroupV3[group][bin]!, 0)).toBeLessThanOrEqual(count),
+    );
+    for (const group of groups)
+      expect(histogram.countsByGroupV3[group].reduce((sum, count) => sum + count, 0)).toBe(byGroupV3[group].count);
+  });
 });
 
 describe('compare runs', () => {
