@@ -164,6 +164,23 @@ describe('detox editor', () => {
     await waitForAutosave();
   });
 
+  it('re-runs one sentence with other settings, and undo brings the first rewrite back', async () => {
+    const card = page.getByTestId('detox-edit').nth(1);
+    const before = await card.getByTestId('edit-diff').textContent();
+    await page.getByRole('button', { name: 'Re-run sentence 2 with other settings' }).click();
+    await page.getByLabel('Threshold τ').last().fill('0.5');
+    await page.getByLabel('α expert').last().fill('6');
+    await button('Re-run sentence 2').click();
+    await expect.poll(() => card.textContent(), { timeout: 60_000 }).toMatch(/re-run with τ 0\.5/);
+    expect(
+      await card.getByTestId('edit-original').locator('mark[data-level="masked"], mark[data-level="strong"]').count(),
+    ).toBeGreaterThan(1);
+    await button('Undo').click();
+    expect(await card.textContent()).not.toMatch(/re-run with τ/);
+    expect(await card.getByTestId('edit-diff').textContent()).toBe(before);
+    await waitForAutosave();
+  });
+
   it('opens a Markdown file with CRLF line endings and keeps its structure in the saved copy', async () => {
     await button('New document…').click();
     await page.getByLabel('Open a .txt or .md file').setInputFiles({
@@ -185,8 +202,8 @@ describe('detox editor', () => {
     expect(await page.getByTestId('detox-source').textContent()).toMatch(/notes\.md \(Markdown,\s+CRLF line endings/);
     expect(await page.getByRole('alert').count()).toBe(0);
     await button('Detoxify').click();
+    await page.getByRole('heading', { name: 'Review of notes.md' }).waitFor(); // the new review replaced the last
     await waitUntilDone();
-    expect(await page.getByRole('heading', { name: 'Review of notes.md' }).isVisible()).toBe(true);
     await button('Accept the rest').click();
     await waitForAutosave();
     const json = await saved(() => button('Save change log (JSON)').click());
@@ -208,20 +225,20 @@ describe('detox editor', () => {
   it('cancels a long run and keeps the finished sentences', async () => {
     const subjects = ['idiot', 'moron', 'fool', 'clown', 'loser', 'jerk', 'creep', 'slob'];
     const sentences = Array.from(
-      { length: 160 },
+      { length: 240 },
       (_, index) => `Number ${index} is a stupid ${subjects[index % subjects.length]} and should shut up.`,
     );
     await button('New document…').click();
     await runDetox(sentences.join(' '));
     await expect
       .poll(() => page.getByTestId('detox-progress').textContent(), { timeout: 60_000 })
-      .toMatch(/^[1-9]\d* of 160 sentences$/);
+      .toMatch(/^[1-9]\d* of 240 sentences$/);
     await button('Cancel the run').click();
     await waitUntilDone('cancelled');
     const status = (await page.getByTestId('detox-done').textContent())!;
-    const finished = Number(/after (\d+) of 160 sentences/.exec(status)?.[1]);
+    const finished = Number(/after (\d+) of 240 sentences/.exec(status)?.[1]);
     expect(finished).toBeGreaterThan(0);
-    expect(finished).toBeLessThan(160);
+    expect(finished).toBeLessThan(240);
     expect(await page.getByTestId('detox-edit').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('detox-edit').count()).toBeLessThanOrEqual(finished);
     expect(await page.getByTestId('detox-document').textContent()).toBe(sentences.join(' ')); // nothing accepted yet

@@ -42,3 +42,39 @@ describe('device benchmark request guard', () => {
     expect(guard({ ...validBenchmark, repeats: 1.5 })).toBe(false);
   });
 });
+
+describe('batch detox request guard', () => {
+  const guard = jobRequestGuards['detox:batch'];
+  const settings = {
+    threshold: 1.2,
+    alphaBase: 1,
+    alphaExpert: 4.25,
+    alphaAnti: 1.5,
+    temperature: 2.5,
+    repetitionPenalty: 1,
+    maxLength: 128,
+    divergence: 'symmetric-kl',
+    indexQuirk: false,
+    sampling: null,
+  };
+  const valid = {
+    base: 'demo:bart-base',
+    expert: 'demo:bart-expert',
+    antiExpert: 'demo:bart-anti-expert',
+    inputFolder: '/docs',
+    outputFolder: '/docs/clean',
+    settings,
+    batch: 8,
+    device: 'cpu',
+  };
+
+  it('accepts a batch of a folder into another folder', () => {
+    expect(guard(valid)).toBe(true);
+  });
+
+  it('rejects a missing folder, bad settings and unknown fields', () => {
+    expect(guard({ ...valid, outputFolder: '' })).toBe(false);
+    expect(guard({ ...valid, settings: { ...settings, temperature: 0 } })).toBe(false);
+    expect(guard({ ...valid, text: 'x' })).toBe(false);
+  });
+});
