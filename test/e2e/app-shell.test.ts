@@ -29,7 +29,15 @@ describe('app shell in Chromium', () => {
     await page.goto(app.server.url);
     expect(page.url()).toBe(`http://127.0.0.1:${app.server.port}/`);
     const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
-    expect(await links.allTextContents()).toEqual(['Models', 'Compare', 'Interventions', 'Detox', 'Settings']);
+    expect(await links.allTextContents()).toEqual([
+      'Models',
+      'Compare',
+      'Neurons',
+      'Interventions',
+      'Results',
+      'Detox',
+      'Settings',
+    ]);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Models');
     await page.screenshot({ path: `${screenshotDir}/models-page.png` });
   });
