@@ -12,7 +12,7 @@ import { raise, type CompareFrame, type CompareRequest, type CompareResult } fro
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { csvLine } from '../files/csv.ts';
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
-import { openGpt2Session } from '../models/gpt2/open-session.ts';
+import { openGpt2Session, type OpenedGpt2 } from '../models/gpt2/open-session.ts';
 import type { LoadedModel } from '../models/load-model.ts';
 import { onnxruntimeVersion, resolveDevice } from '../runtime/onnxruntime.ts';
 import { sha256File } from '../weights/fingerprint.ts';
@@ -190,13 +190,20 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
     interventions: false,
   };
   const length = request.maxPromptTokens + 1 + request.maxNewTokens;
-  const sessions = {
-    base: (
-      await openGpt2Session(base, graphOptions, { device, threads: request.threads, batch: request.batch, length })
-    ).session,
-    dpo: (await openGpt2Session(dpo, graphOptions, { device, threads: request.threads, batch: request.batch, length }))
-      .session,
-  };
+  // Both sessions load side by side (onnxruntime builds a session off the JavaScript thread); if one fails, the
+  // other is released before the error is reported.
+  const opening = await Promise.allSettled(
+    [base, dpo].map((model) =>
+      openGpt2Session(model, graphOptions, { device, threads: request.threads, batch: request.batch, length }),
+    ),
+  );
+  const failure = opening.find((outcome) => outcome.status === 'rejected');
+  if (failure) {
+    for (const outcome of opening) if (outcome.status === 'fulfilled') await outcome.value.session.release();
+    throw failure.reason;
+  }
+  const [baseOpened, dpoOpened] = opening.map((outcome) => (outcome as PromiseFulfilledResult<OpenedGpt2>).value);
+  const sessions = { base: baseOpened!.session, dpo: dpoOpened!.session };
   const padTokenId = base.config.eosTokenId ?? 0;
   const tokenizer = base.tokenizer.tokenizer;
   const runStarted = performance.now();

@@ -4,11 +4,13 @@
 import { type DeviceReport } from '../../../shared/index.ts';
 import { createSession, runSession, TensorClass, type Session, type Tensor } from '../../runtime/onnxruntime.ts';
 import type { Gpt2Config } from './config.ts';
+import { StaticKvCache } from './static-kv-cache.ts';
 
 /**
- * The KV cache: each `present.*` output of a step, renamed to the `past.*` input it feeds next step
- * ([2, batch, n_heads, total, d_head] for fused attention, [batch, n_heads, total, d_head] per key/value otherwise);
- * `length` (total positions) is read from the tensors' dims.
+ * The KV cache after a step: `length` positions. For the fused and standard graphs, `tensors` are that step's
+ * `present.*` outputs, renamed to the `past.*` inputs they feed next ([2, batch, n_heads, total, d_head] fused,
+ * [batch, n_heads, total, d_head] per key/value standard). For the static graph `tensors` is empty: the positions
+ * live in the session's own buffers, so only the latest cache of a session's one running sequence batch is valid.
  */
 export interface KvCache {
   tensors: Record<string, Tensor>;
@@ -61,23 +63,28 @@ export class Gpt2Session {
   readonly #hasInterventions: boolean;
   readonly #pastNames: string[];
   readonly #hasCache: boolean;
+  /** The 'static' attention graph's cache, owned here and updated in place; null for the other graphs. */
+  readonly #staticCache: StaticKvCache | null;
 
-  private constructor(session: Session, config: Gpt2Config, device: DeviceReport) {
+  private constructor(session: Session, config: Gpt2Config, device: DeviceReport, cacheCapacity: number) {
     this.#session = session;
     this.config = config;
     this.device = device;
     this.#hasInterventions = session.inputNames.includes('mlp_post_scale');
     this.#pastNames = session.inputNames.filter((name) => name.startsWith('past.'));
-    this.#hasCache = session.outputNames.some((name) => name.startsWith('present.'));
+    this.#hasCache = session.outputNames.some((name) => name.startsWith('present.') || name.startsWith('new.'));
+    this.#staticCache = session.inputNames.includes('cache.0.key') ? new StaticKvCache(config, cacheCapacity) : null;
   }
 
+  /** `cacheCapacity`: positions a static cache holds before it must grow (prompt plus new tokens). */
   static async open(
     model: Uint8Array | string,
     config: Gpt2Config,
     device: DeviceReport,
     threads?: number,
+    cacheCapacity = config.nCtx,
   ): Promise<Gpt2Session> {
-    return new Gpt2Session(await createSession(model, { device, threads }), config, device);
+    return new Gpt2Session(await createSession(model, { device, threads }), config, device, cacheCapacity);
   }
 
   get outputNames(): readonly string[] {
@@ -92,6 +99,16 @@ export class Gpt2Session {
       attention_mask: new TensorClass('int64', input.attentionMask, [input.batch, past + input.pos]),
       position_ids: new TensorClass('int64', input.positionIds, [input.batch, input.pos]),
     };
+    const staticCache = this.#staticCache;
+    if (staticCache) {
+      staticCache.reserve(input.batch, past + input.pos, past);
+      Object.assign(feeds, staticCache.feeds(input.batch));
+      feeds.attention_mask = new TensorClass(
+        'int64',
+        staticCache.mask(input.attentionMask, input.batch, past, input.pos),
+        [input.batch, staticCache.capacity + input.pos],
+      );
+    }
     for (const name of this.#pastNames) {
       // Fused attention caches keys and values together (`past.{L}`); standard attention separately (`.key`/`.value`).
       const emptyDims =
@@ -117,7 +134,10 @@ export class Gpt2Session {
     }
     const outputs = await runSession(this.#session, feeds);
     let cache: KvCache | null = null;
-    if (this.#hasCache) {
+    if (staticCache && this.#hasCache) {
+      staticCache.write(outputs, input.batch, past, input.pos);
+      cache = { tensors: {}, length: past + input.pos }; // the positions live in the session's static cache
+    } else if (this.#hasCache) {
       // present.* of this step are next step's past.*: handed over as they are, no copy in JS.
       const tensors: Record<string, Tensor> = {};
       for (const name of this.#pastNames) tensors[name] = outputs[name.replace(/^past\./, 'present.')]!;

@@ -20,9 +20,14 @@ export interface Gpt2GraphOptions {
   /**
    * 'fused': onnxruntime's com.microsoft.Attention kernel (QKV projection, causal + padding mask, KV cache in one op;
    * cache inputs `past.{L}` [2, batch, n_heads, past, d_head]). 'standard': plain ONNX ops (any execution provider;
-   * cache inputs `past.{L}.key` / `.value` [batch, n_heads, past, d_head]). Both match the reference to 1e-5.
+   * cache inputs `past.{L}.key` / `.value` [batch, n_heads, past, d_head]). 'static': plain ONNX ops over a
+   * fixed-capacity cache the caller owns and updates in place (inputs `cache.{L}.key` [batch, n_heads, d_head,
+   * capacity], keys stored transposed, and `cache.{L}.value` [batch, n_heads, capacity, d_head]; attention_mask is
+   * [batch, capacity + pos], its first capacity columns saying which slots hold a visible token; outputs only this
+   * step's `new.{L}.key` / `.value` [batch, n_heads, pos, d_head]), so no step copies the whole cache. All match the
+   * reference to 1e-5.
    */
-  attention: 'fused' | 'standard';
+  attention: 'fused' | 'standard' | 'static';
 }
 
 /**
@@ -68,12 +73,16 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
   const inputIds = g.input('input_ids', 'int64', ['batch', 'pos']);
   const attentionMask = g.input('attention_mask', 'int64', ['batch', 'total']);
   const positionIds = g.input('position_ids', 'int64', ['batch', 'pos']);
-  const fused = options.attention === 'fused';
-  const pastNames = (layer: number) => (fused ? [`past.${layer}`] : [`past.${layer}.key`, `past.${layer}.value`]);
-  const cacheDims = (length: string) =>
-    fused ? [2, 'batch', nHeads, length, dHead] : ['batch', nHeads, length, dHead];
-  for (let layer = 0; layer < nLayers; layer++)
-    for (const name of pastNames(layer)) g.input(name, 'float32', cacheDims('past'));
+  for (let layer = 0; layer < nLayers; layer++) {
+    if (options.attention === 'fused') g.input(`past.${layer}`, 'float32', [2, 'batch', nHeads, 'past', dHead]);
+    else if (options.attention === 'standard')
+      for (const part of ['key', 'value'])
+        g.input(`past.${layer}.${part}`, 'float32', ['batch', nHeads, 'past', dHead]);
+    else {
+      g.input(`cache.${layer}.key`, 'float32', ['batch', nHeads, dHead, 'capacity']);
+      g.input(`cache.${layer}.value`, 'float32', ['batch', nHeads, 'capacity', dHead]);
+    }
+  }
   const intervention = options.interventions
     ? {
         keyScale: g.input('mlp_key_scale', 'float32', [nLayers, dMlp]),
@@ -100,9 +109,12 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
       axis: -1,
       epsilon: layerNormEps,
     });
-  const attention = fused
-    ? fusedAttention(g, w, config, attentionMask, options.kvCache)
-    : standardAttention(g, w, config, inputIds, attentionMask, options.kvCache);
+  const attention =
+    options.attention === 'fused'
+      ? fusedAttention(g, w, config, attentionMask, options.kvCache)
+      : options.attention === 'standard'
+        ? standardAttention(g, w, config, inputIds, attentionMask, options.kvCache)
+        : staticCacheAttention(g, w, config, inputIds, attentionMask, options.kvCache);
 
   let residual = g.op('Add', [
     g.op('Gather', [w('embed.W_E', [dVocab, dModel]), inputIds]),
@@ -220,7 +232,7 @@ function standardAttention(
   attentionMask: string,
   kvCache: boolean,
 ): AttentionLayer {
-  const { dModel, nHeads, dHead } = config;
+  const { nHeads, dHead } = config;
   // Mask shared by all layers: key j is visible to query i when j ≤ past + i and j is not padding.
   const total = g.op('Gather', [g.op('Shape', [attentionMask]), g.ints([1], [])], { axis: 0 }); // scalar
   const pos = g.op('Gather', [g.op('Shape', [inputIds]), g.ints([1], [])], { axis: 0 });
@@ -237,11 +249,7 @@ function standardAttention(
   const toHeads = (x: string) =>
     g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, nHeads, dHead])])], { perm: [0, 2, 1, 3] }); // [batch, n_heads, pos, d_head]
   return (normalized, layer) => {
-    const qkv = g.op('Add', [
-      g.op('MatMul', [normalized, w(`blocks.${layer}.attn.W_QKV`, [dModel, 3 * dModel])]),
-      w(`blocks.${layer}.attn.b_QKV`, [3 * dModel]),
-    ]); // [batch, pos, 3·d_model]
-    const [q, k, v] = g.opMulti('Split', [qkv, g.ints([dModel, dModel, dModel])], 3, { axis: 2 });
+    const [q, k, v] = projectQkv(g, w, config, normalized, layer);
     const keys = g.op('Concat', [`past.${layer}.key`, toHeads(k!)], { axis: 2 }); // [batch, n_heads, total, d_head]
     const values = g.op('Concat', [`past.${layer}.value`, toHeads(v!)], { axis: 2 });
     if (kvCache) {
@@ -253,9 +261,85 @@ function standardAttention(
       attentionScale,
     ]); // [batch, n_heads, pos, total]
     const probabilities = g.op('Softmax', [g.op('Where', [visible, scores, maskedScore])], { axis: -1 });
-    return g.op('Reshape', [
-      g.op('Transpose', [g.op('MatMul', [probabilities, values])], { perm: [0, 2, 1, 3] }),
-      g.ints([0, 0, dModel]),
-    ]); // [batch, pos, d_model]
+    return mergeHeads(g, config, g.op('MatMul', [probabilities, values]));
+  };
+}
+
+/** The QKV projection split into queries, keys and values, each [batch, pos, d_model]. */
+function projectQkv(g: GraphWriter, w: Weight, config: Gpt2Config, normalized: string, layer: number): string[] {
+  const { dModel } = config;
+  const qkv = g.op('Add', [
+    g.op('MatMul', [normalized, w(`blocks.${layer}.attn.W_QKV`, [dModel, 3 * dModel])]),
+    w(`blocks.${layer}.attn.b_QKV`, [3 * dModel]),
+  ]); // [batch, pos, 3·d_model]
+  return g.opMulti('Split', [qkv, g.ints([dModel, dModel, dModel])], 3, { axis: 2 });
+}
+
+/** Heads back into the model width: [batch, n_heads, pos, d_head] → [batch, pos, d_model]. */
+function mergeHeads(g: GraphWriter, config: Gpt2Config, heads: string): string {
+  return g.op('Reshape', [g.op('Transpose', [heads], { perm: [0, 2, 1, 3] }), g.ints([0, 0, config.dModel])]);
+}
+
+/**
+ * Attention over a fixed-capacity cache (see Gpt2GraphOptions.attention 'static'): the scores against the cached
+ * slots (Q·K with the keys already transposed, so nothing is copied) and against this step's own keys are masked,
+ * joined for one softmax, and split again to weigh the cached and the new values. Only the new keys and values
+ * leave the graph; the session writes them into its cache.
+ */
+function staticCacheAttention(
+  g: GraphWriter,
+  w: Weight,
+  config: Gpt2Config,
+  inputIds: string,
+  attentionMask: string,
+  kvCache: boolean,
+): AttentionLayer {
+  const { nHeads, dHead } = config;
+  const scalar = (tensor: string, axis: number) =>
+    g.op('Gather', [g.op('Shape', [tensor]), g.ints([axis], [])], { axis: 0 });
+  const vector = (value: string) => g.op('Unsqueeze', [value, g.ints([0])]); // scalar → [1]
+  const total = scalar(attentionMask, 1); // capacity + pos
+  const pos = scalar(inputIds, 1);
+  const capacity = g.op('Sub', [total, pos]);
+  const maskBool = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), g.ints([1, 2])]); // [batch, 1, 1, total]
+  const slotVisible = g.op('Slice', [maskBool, g.ints([0]), vector(capacity), g.ints([3])]); // [batch, 1, 1, capacity]
+  const newNotPadding = g.op('Slice', [maskBool, vector(capacity), vector(total), g.ints([3])]); // [batch, 1, 1, pos]
+  const square = g.op('Concat', [vector(pos), vector(pos)], { axis: 0 });
+  const causal = g.op('Cast', [g.op('Trilu', [g.op('Expand', [g.float(1), square]), g.ints([0], [])], { upper: 0 })], {
+    to: 9,
+  }); // [pos, pos]: query i sees new key j ≤ i
+  const newVisible = g.op('And', [causal, newNotPadding]); // [batch, 1, pos, pos]
+  const splitSizes = g.op('Concat', [vector(capacity), vector(pos)], { axis: 0 });
+  const maskedScore = g.float(float32Min);
+  const attentionScale = g.float(1 / Math.sqrt(dHead));
+  const toHeads = (x: string) =>
+    g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, nHeads, dHead])])], { perm: [0, 2, 1, 3] }); // [batch, n_heads, pos, d_head]
+  return (normalized, layer) => {
+    const [q, k, v] = projectQkv(g, w, config, normalized, layer);
+    const queries = toHeads(q!);
+    const newKeys = toHeads(k!);
+    const newValues = toHeads(v!);
+    if (kvCache) {
+      g.output(newKeys, `new.${layer}.key`, 'float32', ['batch', nHeads, 'pos', dHead]);
+      g.output(newValues, `new.${layer}.value`, 'float32', ['batch', nHeads, 'pos', dHead]);
+    }
+    const slotScores = g.op('Mul', [g.op('MatMul', [queries, `cache.${layer}.key`]), attentionScale]); // [batch, n_heads, pos, capacity]
+    const newScores = g.op('Mul', [
+      g.op('MatMul', [queries, g.op('Transpose', [newKeys], { perm: [0, 1, 3, 2] })]),
+      attentionScale,
+    ]); // [batch, n_heads, pos, pos]
+    const scores = g.op(
+      'Concat',
+      [g.op('Where', [slotVisible, slotScores, maskedScore]), g.op('Where', [newVisible, newScores, maskedScore])],
+      { axis: -1 },
+    );
+    const [slotWeights, newWeights] = g.opMulti('Split', [g.op('Softmax', [scores], { axis: -1 }), splitSizes], 2, {
+      axis: -1,
+    });
+    const mixed = g.op('Add', [
+      g.op('MatMul', [slotWeights!, `cache.${layer}.value`]),
+      g.op('MatMul', [newWeights!, newValues]),
+    ]); // [batch, n_heads, pos, d_head]
+    return mergeHeads(g, config, mixed);
   };
 }

@@ -25,7 +25,16 @@ export function gpt2WorkingBytes(
   return batch * (length * perPosition + kvCache);
 }
 
-/** Graph options where `attention` may be left out: fused on CPU and CUDA, standard ops on WebGPU. */
+/**
+ * Decoding on the CPU uses the static cache (measured: a batch-16 GPT-2-medium step copies no cache, see
+ * docs/benchmarks.md); single forwards and CUDA use onnxruntime's fused attention; WebGPU, which lacks it, standard ops.
+ */
+function defaultAttention(device: DeviceReport, kvCache: boolean): Gpt2GraphOptions['attention'] {
+  if (device.used === 'webgpu') return 'standard';
+  return device.used === 'cpu' && kvCache ? 'static' : 'fused';
+}
+
+/** Graph options where `attention` may be left out (see defaultAttention). */
 export type Gpt2SessionOptions = Omit<Gpt2GraphOptions, 'attention'> & Partial<Pick<Gpt2GraphOptions, 'attention'>>;
 
 export async function openGpt2Session(
@@ -35,7 +44,7 @@ export async function openGpt2Session(
 ): Promise<OpenedGpt2> {
   const options: Gpt2GraphOptions = {
     ...requested,
-    attention: requested.attention ?? (run.device.used === 'webgpu' ? 'standard' : 'fused'),
+    attention: requested.attention ?? defaultAttention(run.device, requested.kvCache),
   };
   const hookWidth = options.hooks.reduce(
     (sum, hook) => sum + (hook.includes('mlp.hook_p') ? model.config.dMlp : model.config.dModel),
@@ -49,6 +58,6 @@ export async function openGpt2Session(
   const graph = prepareCachedGraph(model.fingerprint(), options, model.weights, (weight) =>
     buildGpt2Graph(model.config, weight, options),
   );
-  const session = await Gpt2Session.open(graph.modelPath, model.config, run.device, run.threads);
+  const session = await Gpt2Session.open(graph.modelPath, model.config, run.device, run.threads, run.length);
   return { session, graph };
 }

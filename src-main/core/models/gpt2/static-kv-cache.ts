@@ -1,0 +1,111 @@
+// The fixed-capacity KV cache of the 'static' attention graph, owned by the session and updated in place: each step
+// feeds the whole buffers (no copy: onnxruntime reads the JS memory) and writes back only that step's new keys and
+// values, so decoding never copies the grown cache the way returning `present` tensors does.
+// Layout per layer: keys [batch, n_heads, d_head, capacity] (transposed, so Q·K reads them as they lie), values
+// [batch, n_heads, capacity, d_head]; batch is outermost, so a smaller batch uses a prefix of the same buffers.
+
+import { TensorClass, type Tensor } from '../../runtime/onnxruntime.ts';
+import type { Gpt2Config } from './config.ts';
+
+export class StaticKvCache {
+  readonly #config: Gpt2Config;
+  #batch = 0;
+  #capacity = 0;
+  #keys: Float32Array[] = [];
+  #values: Float32Array[] = [];
+
+  constructor(config: Gpt2Config, capacity: number) {
+    this.#config = config;
+    this.#capacity = Math.max(1, capacity);
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Makes room for `batch` rows of `length` positions, keeping the first `keep` positions of each row. */
+  reserve(batch: number, length: number, keep: number): void {
+    if (batch <= this.#batch && length <= this.#capacity) return;
+    const { nLayers, nHeads, dHead } = this.#config;
+    const capacity = Math.max(this.#capacity, length);
+    const rows = Math.max(this.#batch, batch);
+    const keys: Float32Array[] = [];
+    const values: Float32Array[] = [];
+    for (let layer = 0; layer < nLayers; layer++) {
+      const newKeys = new Float32Array(rows * nHeads * dHead * capacity);
+      const newValues = new Float32Array(rows * nHeads * capacity * dHead);
+      const oldKeys = this.#keys[layer];
+      const oldValues = this.#values[layer];
+      if (oldKeys && oldValues && keep > 0) {
+        for (let head = 0; head < this.#batch * nHeads; head++) {
+          for (let d = 0; d < dHead; d++) {
+            const from = (head * dHead + d) * this.#capacity;
+            newKeys.set(oldKeys.subarray(from, from + keep), (head * dHead + d) * capacity);
+          }
+          const from = head * this.#capacity * dHead;
+          newValues.set(oldValues.subarray(from, from + keep * dHead), head * capacity * dHead);
+        }
+      }
+      keys.push(newKeys);
+      values.push(newValues);
+    }
+    this.#keys = keys;
+    this.#values = values;
+    this.#batch = rows;
+    this.#capacity = capacity;
+  }
+
+  /** The cache inputs for a batch of `batch` rows. */
+  feeds(batch: number): Record<string, Tensor> {
+    const { nLayers, nHeads, dHead } = this.#config;
+    const size = batch * nHeads * dHead * this.#capacity;
+    const feeds: Record<string, Tensor> = {};
+    for (let layer = 0; layer < nLayers; layer++) {
+      feeds[`cache.${layer}.key`] = new TensorClass('float32', this.#keys[layer]!.subarray(0, size), [
+        batch,
+        nHeads,
+        dHead,
+        this.#capacity,
+      ]);
+      feeds[`cache.${layer}.value`] = new TensorClass('float32', this.#values[layer]!.subarray(0, size), [
+        batch,
+        nHeads,
+        this.#capacity,
+        dHead,
+      ]);
+    }
+    return feeds;
+  }
+
+  /** attention_mask [batch, capacity + pos] from the caller's [batch, past + pos]: slots past..capacity are empty. */
+  mask(attentionMask: BigInt64Array, batch: number, past: number, pos: number): BigInt64Array {
+    const width = this.#capacity + pos;
+    const mask = new BigInt64Array(batch * width);
+    for (let row = 0; row < batch; row++) {
+      const from = row * (past + pos);
+      mask.set(attentionMask.subarray(from, from + past), row * width);
+      mask.set(attentionMask.subarray(from + past, from + past + pos), row * width + this.#capacity);
+    }
+    return mask;
+  }
+
+  /** Stores this step's `new.{L}.key` / `.value` [batch, n_heads, pos, d_head] in slots past .. past + pos. */
+  write(outputs: Record<string, Tensor>, batch: number, past: number, pos: number): void {
+    const { nLayers, nHeads, dHead } = this.#config;
+    const capacity = this.#capacity;
+    for (let layer = 0; layer < nLayers; layer++) {
+      const newKeys = outputs[`new.${layer}.key`]!.data as Float32Array;
+      const newValues = outputs[`new.${layer}.value`]!.data as Float32Array;
+      const keys = this.#keys[layer]!;
+      const values = this.#values[layer]!;
+      for (let head = 0; head < batch * nHeads; head++) {
+        const source = head * pos * dHead;
+        values.set(newValues.subarray(source, source + pos * dHead), (head * capacity + past) * dHead);
+        for (let d = 0; d < dHead; d++) {
+          const row = (head * dHead + d) * capacity + past;
+          for (let j = 0; j < pos; j++) keys[row + j] = newKeys[source + j * dHead + d]!;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// The static-cache GPT-2 graph through Gpt2Session: decoding step by step from the session's in-place cache gives
+// the reference's last-position hooks and logits to 1e-5 on a left-padded batch, also when the cache must grow past
+// its capacity and when a smaller batch follows a larger one in the same buffers.
+
+import { describe, expect, it } from 'vitest';
+import { buildGpt2Graph } from '../../../src-main/core/models/gpt2/graph.ts';
+import { Gpt2Session, type KvCache } from '../../../src-main/core/models/gpt2/gpt2-session.ts';
+import { gpt2ReferenceForward } from '../../../src-main/core/models/gpt2/reference.ts';
+import { encodeModel } from '../../../src-main/core/onnx/graph-builder.ts';
+import { describeMismatch } from '../../support/check-tensor.ts';
+import { tinyGpt2Config, tinyGpt2Weights } from '../../support/tiny-gpt2.ts';
+
+const config = tinyGpt2Config();
+const weights = tinyGpt2Weights(config);
+const cpu = { requested: 'cpu' as const, used: 'cpu' as const, note: '' };
+const hook = 'blocks.1.mlp.hook_post';
+
+async function staticSession(capacity: number): Promise<Gpt2Session> {
+  const graph = buildGpt2Graph(config, (name, dims) => ({ name, type: 'float32', dims, data: weights.get(name)! }), {
+    hooks: [hook],
+    hookPositions: 'last',
+    logits: 'last',
+    kvCache: true,
+    interventions: false,
+    attention: 'static',
+  });
+  return Gpt2Session.open(encodeModel(graph), config, cpu, 1, capacity);
+}
+
+const bigints = (rows: number[][]) => BigInt64Array.from(rows.flat(), (value) => BigInt(value));
+
+/**
+ * Prefills `prompts` (left-padded rows with their masks), then feeds `continuation` one column per step; after every
+ * step the last-position outputs must equal a full reference forward over everything so far.
+ */
+async function decodeAndCheck(session: Gpt2Session, prompts: number[][], masks: number[][], continuation: number[][]) {
+  const ids = prompts.map((row) => [...row]);
+  const mask = masks.map((row) => [...row]);
+  let cache: KvCache | null = null;
+  for (let step = 0; step <= continuation[0]!.length; step++) {
+    if (step > 0)
+      ids.forEach((row, index) => {
+        row.push(continuation[index]![step - 1]!);
+        mask[index]!.push(1);
+      });
+    const positions = mask.map((row) => {
+      let real = 0;
+      return row.map((value) => Math.max(0, (real += value) - 1));
+    });
+    const pos = step === 0 ? ids[0]!.length : 1;
+    const from = ids[0]!.length - pos;
+    const out: Awaited<ReturnType<Gpt2Session['step']>> = await session.step({
+      batch: ids.length,
+      pos,
+      inputIds: bigints(ids.map((row) => row.slice(from))),
+      attentionMask: bigints(mask),
+      positionIds: bigints(positions.map((row) => row.slice(from))),
+      cache,
+    });
+    cache = out.cache;
+    expect(cache?.length).toBe(ids[0]!.length);
+    const reference = gpt2ReferenceForward(config, weights, {
+      inputIds: ids,
+      attentionMask: mask,
+      positionIds: positions,
+    });
+    const length = ids[0]!.length;
+    const last = (name: string, width: number) =>
+      Float32Array.from(
+        ids.flatMap((_, row) => [
+          ...reference.get(name)!.subarray((row * length + length - 1) * width, (row * length + length) * width),
+        ]),
+      );
+    expect(
+      describeMismatch(
+        `logits, step ${step}`,
+        out.outputs.logits!.data as Float32Array,
+        last('logits', config.dVocab),
+        1e-5,
+      ),
+    ).toBeNull();
+    expect(
+      describeMismatch(`${hook}, step ${step}`, out.outputs[hook]!.data as Float32Array, last(hook, config.dMlp), 1e-5),
+    ).toBeNull();
+  }
+}
+
+describe('static KV cache', () => {
+  it('decodes a left-padded batch step by step exactly as full forwards do', async () => {
+    const session = await staticSession(16);
+    await decodeAndCheck(
+      session,
+      [
+        [3, 17, 42, 8],
+        [0, 0, 11, 5],
+        [0, 9, 30, 2],
+      ],
+      [
+        [1, 1, 1, 1],
+        [0, 0, 1, 1],
+        [0, 1, 1, 1],
+      ],
+      [
+        [7, 1, 44, 13, 2],
+        [20, 20, 6, 0, 31],
+        [5, 48, 12, 9, 3],
+      ],
+    );
+    await session.release();
+  });
+
+  it('grows past its capacity, and serves a smaller batch from the same buffers', async () => {
+    const session = await staticSession(3); // the prompt alone needs 4 positions
+    await decodeAndCheck(
+      session,
+      [
+        [3, 17, 42, 8],
+        [0, 0, 11, 5],
+      ],
+      [
+        [1, 1, 1, 1],
+        [0, 0, 1, 1],
+      ],
+      [
+        [7, 1, 44, 13, 2, 6, 1],
+        [20, 20, 6, 0, 31, 4, 4],
+      ],
+    );
+    await decodeAndCheck(session, [[12, 3]], [[1, 1]], [[9, 9, 40]]);
+    await session.release();
+  });
+});
