@@ -82,7 +82,12 @@ if (values.mode === 'compare') {
       device: 'cpu',
       threads,
     },
-    { signal: new AbortController().signal, progress: () => undefined, frame: () => undefined },
+    {
+      signal: new AbortController().signal,
+      progress: () => undefined,
+      // tokens/s of the generation alone (from the sessions' first step), as the job reports it after every batch
+      frame: (frame) => (result.generationTokensPerSecond = frame.tokensPerSecond),
+    },
   );
   const seconds = (performance.now() - started) / 1000;
   result.compareSeconds = seconds;

@@ -176,19 +176,22 @@ def main():
             for handle in handles:
                 handle.remove()
     if args.mode == "compare":
-        result.update(compare(cfg, args.folder, model, args.prompts))
+        result.update(compare(cfg, args.folder, model, args.prompts, result["loadToFirstTokenMs"] / 1000))
     result["peakRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(result))
 
 
-def compare(cfg, folder, base, prompt_count):
+def compare(cfg, folder, base, prompt_count, base_load_seconds):
     """The compare job written with PyTorch: both models greedily continue each prompt (batch 16, left padding, KV
-    cache); a forward hook adds the last position's MLP activations of every pass to float64 running sums."""
+    cache); a forward hook adds the last position's MLP activations of every pass to float64 running sums.
+    compareSeconds counts loading both models, as ToxScope's does; generationSeconds only the generation."""
+    load_started = time.perf_counter()
     dpo = Gpt2(cfg)
     dpo.load(LazySafetensors(os.path.join(folder, "model.safetensors")))
     dpo.eval()
     generator = torch.Generator().manual_seed(1)
     prompts = [torch.randint(0, cfg["vocab_size"], (int(torch.randint(8, 33, (1,), generator=generator)),), generator=generator).tolist() for _ in range(prompt_count)]
+    dpo_load_seconds = time.perf_counter() - load_started
     start = time.perf_counter()
     with torch.no_grad():
         for model in (base, dpo):
@@ -209,7 +212,13 @@ def compare(cfg, folder, base, prompt_count):
             for handle in handles:
                 handle.remove()
     seconds = time.perf_counter() - start
-    return {"compareSeconds": seconds, "compareTokensPerSecond": 2 * prompt_count * 20 / seconds}
+    total = base_load_seconds + dpo_load_seconds + seconds
+    return {
+        "compareSeconds": total,
+        "compareTokensPerSecond": 2 * prompt_count * 20 / total,
+        "generationSeconds": seconds,
+        "generationTokensPerSecond": 2 * prompt_count * 20 / seconds,
+    }
 
 
 if __name__ == "__main__":
