@@ -96,6 +96,9 @@ describe('analyst pages on the demo pair', () => {
     await page.getByLabel('Prompts to use (at most)').fill('24');
     await page.getByLabel('New tokens per prompt').fill('10');
     await page.getByRole('button', { name: 'Run compare' }).click();
+    // Looking at another page while it runs loses nothing.
+    await nav('Results').click();
+    await nav('Compare').click();
     await page.getByTestId('compare-done').waitFor({ timeout: 120_000 });
     await page.getByRole('link', { name: /Explore all 2,048 neurons/ }).waitFor({ timeout: 30_000 });
     for (const [chart, colour] of [

@@ -13,6 +13,7 @@ import {
   type DetoxReview,
 } from './detox-review.ts';
 import { jobs, type JobState } from './jobs.svelte.ts';
+import { settings as appSettings } from './settings.svelte.ts';
 
 /** Autosave waits this long after a change, so a burst of clicks is one write. */
 const saveDelayMs = 250;
@@ -87,7 +88,7 @@ class DetoxReviewState {
       text: options.source.text,
       settings: options.settings,
       batch: 1, // one sentence at a time: progress and cancel per sentence
-      device: 'auto',
+      device: appSettings.device,
     };
     const run = await jobs.start('detox:run', request);
     if (!run) return;
@@ -122,7 +123,7 @@ class DetoxReviewState {
       text: sentence.text,
       settings,
       batch: 1,
-      device: 'auto',
+      device: appSettings.device,
     });
     if (!run) return;
     this.reruns = { ...this.reruns, [id]: run };

@@ -16,6 +16,8 @@ class ResultsState {
   error = $state<AppError | null>(null);
   /** The compare run the explorer, the lab and the compare figures show. */
   current = $state.raw<CompareBundle | null>(null);
+  /** When the user last chose a run in Results (ms since epoch), so Compare shows it instead of an older run. */
+  chosenAt = $state(0);
   /** Flat neuron indices (layer · d_mlp + neuron) picked in the explorer. */
   readonly selection = new SvelteSet<number>();
 
@@ -32,8 +34,8 @@ class ResultsState {
     } else this.error = listed.error;
   }
 
-  /** Opens a run; a compare run becomes the current one. */
-  async open(path: string): Promise<ResultBundle | null> {
+  /** Opens a run; a compare run becomes the current one. `chosen`: the user picked it in Results. */
+  async open(path: string, chosen = false): Promise<ResultBundle | null> {
     const opened = await jobs.run('results:open', { path });
     if (!opened.ok) {
       this.error = opened.error;
@@ -43,6 +45,7 @@ class ResultsState {
     if (opened.value.kind === 'compare') {
       if (this.current?.entry.path !== path) this.selection.clear();
       this.current = opened.value;
+      if (chosen) this.chosenAt = Date.now();
     }
     return opened.value;
   }
