@@ -1,7 +1,8 @@
 // What every chart.js figure here shares: theme colours read from CSS variables, axes and legend styled from them,
-// and the mount/unmount attachment that creates a chart on its canvas and destroys it with the canvas.
+// the mount/unmount attachment that creates a chart on its canvas and destroys it with the canvas, and PNG export.
 
 import type { Chart } from 'chart.js';
+import { download } from './download.ts';
 
 export function cssColour(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -32,4 +33,17 @@ export function chartAttachment<C extends Chart>(
       keep(null);
     };
   };
+}
+
+/** Saves a chart as PNG on the page's background colour (the canvas itself is transparent). */
+export function exportChartPng(chart: Chart | null, fileName: string): void {
+  if (!chart) return;
+  const canvas = document.createElement('canvas');
+  canvas.width = chart.canvas.width;
+  canvas.height = chart.canvas.height;
+  const context = canvas.getContext('2d')!;
+  context.fillStyle = cssColour('--bg');
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.drawImage(chart.canvas, 0, 0);
+  download(canvas.toDataURL('image/png'), fileName);
 }

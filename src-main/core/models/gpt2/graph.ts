@@ -246,8 +246,7 @@ function standardAttention(
   const visible = g.op('And', [causal, notPadding]); // [batch, 1, pos, total]
   const maskedScore = g.float(float32Min);
   const attentionScale = g.float(1 / Math.sqrt(dHead));
-  const toHeads = (x: string) =>
-    g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, nHeads, dHead])])], { perm: [0, 2, 1, 3] }); // [batch, n_heads, pos, d_head]
+  const toHeads = (x: string) => splitHeads(g, config, x);
   return (normalized, layer) => {
     const [q, k, v] = projectQkv(g, w, config, normalized, layer);
     const keys = g.op('Concat', [`past.${layer}.key`, toHeads(k!)], { axis: 2 }); // [batch, n_heads, total, d_head]
@@ -273,6 +272,11 @@ function projectQkv(g: GraphWriter, w: Weight, config: Gpt2Config, normalized: s
     w(`blocks.${layer}.attn.b_QKV`, [3 * dModel]),
   ]); // [batch, pos, 3·d_model]
   return g.opMulti('Split', [qkv, g.ints([dModel, dModel, dModel])], 3, { axis: 2 });
+}
+
+/** Model width into heads: [batch, pos, d_model] → [batch, n_heads, pos, d_head]. */
+function splitHeads(g: GraphWriter, config: Gpt2Config, x: string): string {
+  return g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, config.nHeads, config.dHead])])], { perm: [0, 2, 1, 3] });
 }
 
 /** Heads back into the model width: [batch, n_heads, pos, d_head] → [batch, pos, d_model]. */
@@ -312,8 +316,7 @@ function staticCacheAttention(
   const splitSizes = g.op('Concat', [vector(capacity), vector(pos)], { axis: 0 });
   const maskedScore = g.float(float32Min);
   const attentionScale = g.float(1 / Math.sqrt(dHead));
-  const toHeads = (x: string) =>
-    g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, nHeads, dHead])])], { perm: [0, 2, 1, 3] }); // [batch, n_heads, pos, d_head]
+  const toHeads = (x: string) => splitHeads(g, config, x);
   return (normalized, layer) => {
     const [q, k, v] = projectQkv(g, w, config, normalized, layer);
     const queries = toHeads(q!);
