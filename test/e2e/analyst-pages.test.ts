@@ -129,7 +129,11 @@ describe('analyst pages on the demo pair', () => {
     expect(await detail.getByTestId('neuron-tokens-dpo').locator('.token').count()).toBe(baseTokens.length);
 
     // Another prompt, then pick neurons for patching: filter a group and layer, sort by reduction.
+    const neuronJobs = () => page.getByTestId('job').filter({ hasText: 'interp:neuron' }).count();
+    const jobsBefore = await neuronJobs();
     await detail.getByLabel('Prompt').fill('shut up you');
+    await page.waitForTimeout(500); // long enough for a job that typing would start to show in the panel
+    expect(await neuronJobs()).toBe(jobsBefore); // typing runs nothing
     await detail.getByRole('button', { name: 'Show activations' }).click();
     await expect
       .poll(async () => (await detail.getByTestId('neuron-tokens-base').locator('.token').allTextContents()).join(''))
