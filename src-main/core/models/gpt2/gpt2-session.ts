@@ -102,12 +102,7 @@ export class Gpt2Session {
     const staticCache = this.#staticCache;
     if (staticCache) {
       staticCache.reserve(input.batch, past + input.pos, past);
-      Object.assign(feeds, staticCache.feeds(input.batch));
-      feeds.attention_mask = new TensorClass(
-        'int64',
-        staticCache.mask(input.attentionMask, input.batch, past, input.pos),
-        [input.batch, staticCache.capacity + input.pos],
-      );
+      Object.assign(feeds, staticCache.feeds(input.attentionMask, input.batch, past, input.pos));
     }
     for (const name of this.#pastNames) {
       // Fused attention caches keys and values together (`past.{L}`); standard attention separately (`.key`/`.value`).

@@ -24,7 +24,8 @@ export interface Gpt2GraphOptions {
    * fixed-capacity cache the caller owns and updates in place (inputs `cache.{L}.key` [batch, n_heads, d_head,
    * capacity], keys stored transposed, and `cache.{L}.value` [batch, n_heads, capacity, d_head]; attention_mask is
    * [batch, capacity + pos], its first capacity columns saying which slots hold a visible token; outputs only this
-   * step's `new.{L}.key` / `.value` [batch, n_heads, pos, d_head]), so no step copies the whole cache. All match the
+   * step's `new.{L}.key` [batch, n_heads, d_head, pos] / `new.{L}.value` [batch, n_heads, pos, d_head]), so no step
+   * copies the whole cache. All match the
    * reference to 1e-5.
    */
   attention: 'fused' | 'standard' | 'static';
@@ -320,17 +321,14 @@ function staticCacheAttention(
   return (normalized, layer) => {
     const [q, k, v] = projectQkv(g, w, config, normalized, layer);
     const queries = toHeads(q!);
-    const newKeys = toHeads(k!);
+    const newKeysTransposed = g.op('Transpose', [toHeads(k!)], { perm: [0, 1, 3, 2] }); // [batch, n_heads, d_head, pos]
     const newValues = toHeads(v!);
     if (kvCache) {
-      g.output(newKeys, `new.${layer}.key`, 'float32', ['batch', nHeads, 'pos', dHead]);
+      g.output(newKeysTransposed, `new.${layer}.key`, 'float32', ['batch', nHeads, dHead, 'pos']);
       g.output(newValues, `new.${layer}.value`, 'float32', ['batch', nHeads, 'pos', dHead]);
     }
     const slotScores = g.op('Mul', [g.op('MatMul', [queries, `cache.${layer}.key`]), attentionScale]); // [batch, n_heads, pos, capacity]
-    const newScores = g.op('Mul', [
-      g.op('MatMul', [queries, g.op('Transpose', [newKeys], { perm: [0, 1, 3, 2] })]),
-      attentionScale,
-    ]); // [batch, n_heads, pos, pos]
+    const newScores = g.op('Mul', [g.op('MatMul', [queries, newKeysTransposed]), attentionScale]); // [batch, n_heads, pos, pos]
     const scores = g.op(
       'Concat',
       [g.op('Where', [slotVisible, slotScores, maskedScore]), g.op('Where', [newVisible, newScores, maskedScore])],

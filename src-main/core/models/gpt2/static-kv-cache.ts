@@ -55,41 +55,53 @@ export class StaticKvCache {
     this.#capacity = capacity;
   }
 
-  /** The cache inputs for a batch of `batch` rows. */
-  feeds(batch: number): Record<string, Tensor> {
+  /**
+   * The cache inputs and attention_mask [batch, slots + pos] for a step after `past` positions, from the caller's mask
+   * [batch, past + pos]. A first step (past 0) is fed no slots at all, so a prefill attends only to its own tokens.
+   */
+  feeds(attentionMask: BigInt64Array, batch: number, past: number, pos: number): Record<string, Tensor> {
     const { nLayers, nHeads, dHead } = this.#config;
-    const size = batch * nHeads * dHead * this.#capacity;
-    const feeds: Record<string, Tensor> = {};
+    const slots = past === 0 ? 0 : this.#capacity;
+    const size = batch * nHeads * dHead * slots;
+    const feeds: Record<string, Tensor> = {
+      attention_mask: new TensorClass('int64', this.#mask(attentionMask, batch, past, pos, slots), [
+        batch,
+        slots + pos,
+      ]),
+    };
     for (let layer = 0; layer < nLayers; layer++) {
       feeds[`cache.${layer}.key`] = new TensorClass('float32', this.#keys[layer]!.subarray(0, size), [
         batch,
         nHeads,
         dHead,
-        this.#capacity,
+        slots,
       ]);
       feeds[`cache.${layer}.value`] = new TensorClass('float32', this.#values[layer]!.subarray(0, size), [
         batch,
         nHeads,
-        this.#capacity,
+        slots,
         dHead,
       ]);
     }
     return feeds;
   }
 
-  /** attention_mask [batch, capacity + pos] from the caller's [batch, past + pos]: slots past..capacity are empty. */
-  mask(attentionMask: BigInt64Array, batch: number, past: number, pos: number): BigInt64Array {
-    const width = this.#capacity + pos;
+  /** Slots 0..past take the caller's first past columns; past..slots are empty; then the pos new columns. */
+  #mask(attentionMask: BigInt64Array, batch: number, past: number, pos: number, slots: number): BigInt64Array {
+    const width = slots + pos;
     const mask = new BigInt64Array(batch * width);
     for (let row = 0; row < batch; row++) {
       const from = row * (past + pos);
       mask.set(attentionMask.subarray(from, from + past), row * width);
-      mask.set(attentionMask.subarray(from + past, from + past + pos), row * width + this.#capacity);
+      mask.set(attentionMask.subarray(from + past, from + past + pos), row * width + slots);
     }
     return mask;
   }
 
-  /** Stores this step's `new.{L}.key` / `.value` [batch, n_heads, pos, d_head] in slots past .. past + pos. */
+  /**
+   * Stores this step's `new.{L}.key` [batch, n_heads, d_head, pos] (transposed, as the cache keeps keys) and
+   * `new.{L}.value` [batch, n_heads, pos, d_head] in slots past .. past + pos: a row copy per head and key dimension.
+   */
   write(outputs: Record<string, Tensor>, batch: number, past: number, pos: number): void {
     const { nLayers, nHeads, dHead } = this.#config;
     const capacity = this.#capacity;
@@ -102,8 +114,10 @@ export class StaticKvCache {
         const source = head * pos * dHead;
         values.set(newValues.subarray(source, source + pos * dHead), (head * capacity + past) * dHead);
         for (let d = 0; d < dHead; d++) {
-          const row = (head * dHead + d) * capacity + past;
-          for (let j = 0; j < pos; j++) keys[row + j] = newKeys[source + j * dHead + d]!;
+          const from = (head * dHead + d) * pos;
+          const to = (head * dHead + d) * capacity + past;
+          if (pos === 1) keys[to] = newKeys[from]!;
+          else keys.set(newKeys.subarray(from, from + pos), to);
         }
       }
     }
