@@ -90,11 +90,16 @@ class DetoxReviewState {
       batch: 1, // one sentence at a time: progress and cancel per sentence
       device: appSettings.device,
     };
-    const run = await jobs.start('detox:run', request);
-    if (!run) return;
-    this.run = run;
+    // The new review shows at once, so nothing on the page reports the previous run's status meanwhile.
     this.reruns = {};
     this.update(startReview(options));
+    const run = await jobs.start('detox:run', request);
+    if (!run) {
+      const message = jobs.startError?.message ?? 'The run did not start.';
+      if (this.review) this.update(setRun(this.review, { status: 'failed', message }));
+      return;
+    }
+    this.run = run;
     let processed = 0;
     this.#follow(run, (job) => {
       if (job !== this.run || !this.review) return;
