@@ -1,8 +1,7 @@
 // The results history and the neuron close-up on real runs of the demo pair: listing, opening (the per-neuron
-// table equals neurons.csv), renaming, exporting as a zip any unzip reads, deleting only bundles, an interrupted
+// table equals neurons.csv), renaming, exporting as a zip that reads back byte for byte, deleting only bundles, an interrupted
 // run offered for resume; and a neuron's activations equal those the activations job reports.
 
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import {
   renameResult,
 } from '../../../src-main/core/results/result-bundles.ts';
 import { openSafetensors } from '../../../src-main/core/weights/safetensors.ts';
+import { openZip } from '../../../src-main/core/weights/zip-archive.ts';
 import type { CompareFrame, CompareRequest } from '../../../src-main/shared/index.ts';
 import { useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
 import { testContext } from '../../support/job-context.ts';
@@ -77,16 +77,19 @@ describe('result bundles', () => {
     expect(listResults(resultsFolder)[0]!.name).toBe('Demo pair, 8 prompts');
   });
 
-  it('exports the bundle as a zip that unzip lists and extracts byte for byte', () => {
+  it('exports the bundle as a zip that reads back byte for byte', () => {
     const exported = exportResult(compareFolder);
     expect(exported.fileName).toBe('compare-demo.zip');
     const zipPath = join(mkdtempSync(join(os.tmpdir(), 'toxscope-zip-')), exported.fileName);
     writeFileSync(zipPath, Buffer.from(exported.base64, 'base64'));
-    const target = mkdtempSync(join(os.tmpdir(), 'toxscope-unzip-'));
-    execFileSync('python3', ['-m', 'zipfile', '-t', zipPath]);
-    execFileSync('python3', ['-m', 'zipfile', '-e', zipPath, target]);
+    const archive = openZip(zipPath);
+    expect([...archive.entries.keys()].sort()).toEqual(
+      ['generations.jsonl', 'label.json', 'manifest.json', 'neurons.csv', 'summary.json'].map(
+        (file) => `compare-demo/${file}`,
+      ),
+    );
     for (const file of ['neurons.csv', 'summary.json', 'generations.jsonl', 'manifest.json', 'label.json'])
-      expect(readFileSync(join(target, 'compare-demo', file))).toEqual(readFileSync(join(compareFolder, file)));
+      expect(archive.read(`compare-demo/${file}`)).toEqual(readFileSync(join(compareFolder, file)));
   });
 
   it('offers an interrupted compare for resume with its request, and refuses to open it', async () => {
