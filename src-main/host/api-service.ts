@@ -69,7 +69,7 @@ export function createApiService(host: EngineHost, appInfo: AppInfo, options: Ap
         'app:choose-path': async ({ kind }) => ok({ path: options.choosePath ? await options.choosePath(kind) : null }),
         'store:read': ({ key }) => attempt(() => ({ value: readUserStore(options.dataDir, key) })),
         'store:write': ({ key, value }) => {
-          const bytes = JSON.stringify(value)?.length ?? 0;
+          const bytes = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
           if (bytes > maxStoreBytes)
             return fail(
               appError(

@@ -8,7 +8,7 @@ import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiService } from '../host/api-service.ts';
-import { isRecord } from '../shared/index.ts';
+import { isRecord, maxStoreBytes } from '../shared/index.ts';
 import {
   contentSecurityPolicy,
   createToken,
@@ -127,7 +127,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     );
   });
 
-  const webSockets = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+  // Requests may carry a whole document to detox or a stored review (up to maxStoreBytes), plus the envelope.
+  const webSockets = new WebSocketServer({ noServer: true, maxPayload: maxStoreBytes + (1 << 20) });
   http.on('upgrade', (request, socket, head) => {
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
     const allowed =

@@ -43,8 +43,11 @@ export interface CompareSummary {
     clip: [number, number];
     mean: number;
     sd: number;
-    /** 40 bins over the clip range; countsByGroupV3 splits each bin's neurons by v3 group (the rest have Δ ≤ 0). */
-    histogram: { edges: number[]; counts: number[]; countsByGroupV3: Record<GroupV3, number[]> };
+    /**
+     * 40 bins over the clip range; countsByGroupV3 splits each bin's neurons by v3 group (the rest have Δ ≤ 0); it is
+     * absent from summaries written before it existed.
+     */
+    histogram: { edges: number[]; counts: number[]; countsByGroupV3?: Record<GroupV3, number[]> };
     byGroupV3: Record<GroupV3, { mean: number; sd: number; count: number }>;
   };
   correlations: { deltaActVsCos: number; deltaActVsMeanPre: number };

@@ -88,7 +88,7 @@ function isStoreReadRequest(value: unknown): value is { key: StoreKey } {
 }
 
 function isStoreWriteRequest(value: unknown): value is { key: StoreKey; value: unknown } {
-  return isRecord(value) && hasOnlyKeys(value, ['key', 'value']) && isStoreKey(value.key) && 'value' in value;
+  return isRecord(value) && hasOnlyKeys(value, ['key', 'value']) && isStoreKey(value.key) && value.value !== undefined;
 }
 
 export const invokeGuards: { [C in InvokeChannel]: Guard<InvokeRequest<C>> } = {

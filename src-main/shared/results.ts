@@ -19,6 +19,8 @@ export interface ResultEntry {
   complete: boolean;
   /** For an interrupted compare: the request that resumes it in the same folder (null if it was not recorded). */
   resume: CompareRequest | null;
+  /** A compare still writing to this folder (this app or another process): neither resumed nor deleted. */
+  running: boolean;
   /** One line for people, e.g. "demo:gpt2-base vs demo:gpt2-dpo · 40 prompts · net reduction 1.26". */
   description: string;
   sizeBytes: number;

@@ -138,6 +138,7 @@ describe('analyst pages on the demo pair', () => {
     await expect
       .poll(async () => (await detail.getByTestId('neuron-tokens-base').locator('.token').allTextContents()).join(''))
       .toBe('<|endoftext|>shut up you');
+    expect(await neuronJobs()).toBe(jobsBefore + 1); // one run, for Show, however the prompt was typed
     await page.getByLabel('Find a neuron').fill('');
     await page.getByLabel('Group').selectOption('TP-');
     await page.getByLabel('Sort by').selectOption('delta');

@@ -113,6 +113,20 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
   checkBatchFolders(inputFolder, outputFolder);
   const { documents, skipped } = listBatchInputs(inputFolder);
   const previous = readRecord(outputFolder);
+  // A folder with no batch record of ours must be new or empty: its summary.json, explain/ or anything else there
+  // would otherwise be overwritten or mixed with this batch's files.
+  if (!previous && existsSync(outputFolder) && readdirSync(outputFolder).length > 0)
+    raise(
+      'INPUT_INVALID',
+      `${outputFolder} already holds files (${readdirSync(outputFolder).slice(0, 5).join(', ')}) from something other than a detox batch.`,
+      'Choose an empty output folder or a new name; to resume a batch, choose the folder it was writing to.',
+    );
+  if (previous && !sameFolder(previous.inputFolder, inputFolder))
+    raise(
+      'INPUT_INVALID',
+      `${outputFolder} holds another batch (it was made from ${previous.inputFolder}), so this run cannot resume it.`,
+      'Choose an empty output folder, or the same input folder to resume.',
+    );
   const written = (name: string) => previous?.files[name]?.status === 'done' && existsSync(join(outputFolder, name));
   const foreign = documents.filter((name) => existsSync(join(outputFolder, name)) && !written(name));
   if (foreign.length > 0)

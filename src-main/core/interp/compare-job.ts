@@ -12,7 +12,7 @@ import { raise, type CompareFrame, type CompareRequest, type CompareResult } fro
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { csvLine } from '../files/csv.ts';
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
-import { openGpt2Session, type OpenedGpt2 } from '../models/gpt2/open-session.ts';
+import { assertSessionsFit, openGpt2Session, type OpenedGpt2 } from '../models/gpt2/open-session.ts';
 import type { LoadedModel } from '../models/load-model.ts';
 import { onnxruntimeVersion, resolveDevice } from '../runtime/onnxruntime.ts';
 import { sha256File } from '../weights/fingerprint.ts';
@@ -22,6 +22,7 @@ import { loadModelPair } from './compare-models.ts';
 import { neuronResults, summarise, type CompareInputs, type NeuronResults } from './derived-results.ts';
 import { staticNeuronQuantities } from './neuron-statistics.ts';
 import { loadProbe } from './probe.ts';
+import { assertNoLiveRun, RunClaim } from './run-marker.ts';
 import { countPrompts, readPrompts } from './prompts.ts';
 
 /** Bumped when the files compare writes change shape (also in manifest.json). */
@@ -144,6 +145,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
   const partialDir = join(request.out, '.partial');
   const statePath = join(partialDir, 'state.json');
   mkdirSync(partialDir, { recursive: true });
+  assertNoLiveRun(partialDir, request.out);
   let state: PartialState = { settingsHash, promptsDone: 0 };
   let sumsBase = emptySums(nLayers, dMlp);
   let sumsDpo = emptySums(nLayers, dMlp);
@@ -159,202 +161,212 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
     }
   }
   const resumedFrom = state.promptsDone;
-  // The request that resumes this run, for the results history (a run it interrupted can be resumed from there).
-  writeFileAtomic(join(partialDir, 'request.json'), JSON.stringify(request, null, 2) + '\n');
-  if (resumedFrom === 0)
-    for (const file of ['base.jsonl', 'dpo.jsonl']) rmSync(join(partialDir, file), { force: true });
-
-  const preStatic = staticNeuronQuantities(base, probe.unit, request.weightProcessing);
-  const dpoStatic = staticNeuronQuantities(dpo, probe.unit, request.weightProcessing);
-  const unitSum = probe.unit.reduce((sum, value) => sum + value, 0);
-  const centred = request.weightProcessing === 'center';
-  const inputsFromSums = (): CompareInputs => ({
-    nLayers,
-    dMlp,
-    meanPre: meansOf(sumsBase),
-    meanDpo: meansOf(sumsDpo),
-    pre: preStatic,
-    dpo: dpoStatic,
-    layerProjectionPre: layerProjection(sumsBase, unitSum, centred),
-    layerProjectionDpo: layerProjection(sumsDpo, unitSum, centred),
-    prompts: sumsBase.prompts,
-    positions: sumsBase.positions,
-    weightProcessing: request.weightProcessing,
-  });
-
-  const graphOptions = {
-    hooks: collectionHooks(nLayers),
-    hookPositions: 'last' as const,
-    logits: 'last' as const,
-    kvCache: true,
-    interventions: false,
-  };
-  const length = request.maxPromptTokens + 1 + request.maxNewTokens;
-  // Both sessions load side by side (onnxruntime builds a session off the JavaScript thread); if one fails, the
-  // other is released before the error is reported.
-  const opening = await Promise.allSettled(
-    [base, dpo].map((model) =>
-      openGpt2Session(model, graphOptions, { device, threads: request.threads, batch: request.batch, length }),
-    ),
-  );
-  const failure = opening.find((outcome) => outcome.status === 'rejected');
-  if (failure) {
-    for (const outcome of opening) if (outcome.status === 'fulfilled') await outcome.value.session.release();
-    throw failure.reason;
-  }
-  const [baseOpened, dpoOpened] = opening.map((outcome) => (outcome as PromiseFulfilledResult<OpenedGpt2>).value);
-  const sessions = { base: baseOpened!.session, dpo: dpoOpened!.session };
-  const padTokenId = base.config.eosTokenId ?? 0;
-  const tokenizer = base.tokenizer.tokenizer;
-  const runStarted = performance.now();
-  let tokensThisRun = 0;
+  // While it runs, the folder is claimed: a second run into it is refused and the results history shows it running.
+  const claim = new RunClaim(partialDir);
   try {
-    const runBatch = async (batch: { index: number; text: string }[]) => {
-      const ids = batch.map((prompt) => promptIds(base, prompt.text, request.maxPromptTokens, request.prependBos));
-      for (const [label, session, sums] of [
-        ['base', sessions.base, sumsBase],
-        ['dpo', sessions.dpo, sumsDpo],
-      ] as const) {
-        const generated = await collectBatch(session, ids, sums, {
-          maxNewTokens: request.maxNewTokens,
-          padTokenId,
-          unit: probe.unit,
-          signal: context.signal,
-        });
-        appendFileSync(
-          join(partialDir, `${label}.jsonl`),
-          generated
-            .map((tokens) => JSON.stringify(tokenizer.decode(tokens, { skipSpecialTokens: true })) + '\n')
-            .join(''),
-        );
-        tokensThisRun += batch.length * request.maxNewTokens;
-      }
-      state.promptsDone += batch.length;
-      saveSums(join(partialDir, 'base.safetensors'), sumsBase);
-      saveSums(join(partialDir, 'dpo.safetensors'), sumsDpo);
-      writeFileAtomic(statePath, JSON.stringify(state));
-      const seconds = (performance.now() - runStarted) / 1000;
-      const tokensPerSecond = tokensThisRun / seconds;
-      const remaining = total - state.promptsDone;
-      const secondsLeft = tokensPerSecond > 0 ? (remaining * 2 * request.maxNewTokens) / tokensPerSecond : null;
-      context.progress({
-        done: state.promptsDone,
-        total,
-        message: `${state.promptsDone} of ${total} prompts, ${tokensPerSecond.toFixed(1)} tokens/s${secondsLeft !== null && remaining > 0 ? `, about ${Math.ceil(secondsLeft)} s left` : ''}`,
-      });
-      const inputs = inputsFromSums();
-      context.frame({
-        promptsDone: state.promptsDone,
-        promptsTotal: total,
-        tokensPerSecond,
-        secondsLeft,
-        summary: summarise(inputs, neuronResults(inputs)),
-      });
-    };
+    return await generateAndWrite();
+  } finally {
+    claim.release();
+  }
 
-    let batch: { index: number; text: string }[] = [];
+  /** Everything after the claim: generation batch by batch, then the output files. */
+  async function generateAndWrite(): Promise<CompareResult> {
+    // The request that resumes this run, for the results history (a run it interrupted can be resumed from there).
+    writeFileAtomic(join(partialDir, 'request.json'), JSON.stringify(request, null, 2) + '\n');
+    if (resumedFrom === 0)
+      for (const file of ['base.jsonl', 'dpo.jsonl']) rmSync(join(partialDir, file), { force: true });
+
+    const preStatic = staticNeuronQuantities(base, probe.unit, request.weightProcessing);
+    const dpoStatic = staticNeuronQuantities(dpo, probe.unit, request.weightProcessing);
+    const unitSum = probe.unit.reduce((sum, value) => sum + value, 0);
+    const centred = request.weightProcessing === 'center';
+    const inputsFromSums = (): CompareInputs => ({
+      nLayers,
+      dMlp,
+      meanPre: meansOf(sumsBase),
+      meanDpo: meansOf(sumsDpo),
+      pre: preStatic,
+      dpo: dpoStatic,
+      layerProjectionPre: layerProjection(sumsBase, unitSum, centred),
+      layerProjectionDpo: layerProjection(sumsDpo, unitSum, centred),
+      prompts: sumsBase.prompts,
+      positions: sumsBase.positions,
+      weightProcessing: request.weightProcessing,
+    });
+
+    const graphOptions = {
+      hooks: collectionHooks(nLayers),
+      hookPositions: 'last' as const,
+      logits: 'last' as const,
+      kvCache: true,
+      interventions: false,
+    };
+    const length = request.maxPromptTokens + 1 + request.maxNewTokens;
+    // Both sessions load side by side (onnxruntime builds a session off the JavaScript thread) once they are known
+    // to fit together; if one fails, the other is released before the error is reported.
+    const run = { device, threads: request.threads, batch: request.batch, length };
+    assertSessionsFit([base, dpo], graphOptions, run);
+    const opening = await Promise.allSettled([base, dpo].map((model) => openGpt2Session(model, graphOptions, run)));
+    const failure = opening.find((outcome) => outcome.status === 'rejected');
+    if (failure) {
+      for (const outcome of opening) if (outcome.status === 'fulfilled') await outcome.value.session.release();
+      throw failure.reason;
+    }
+    const [baseOpened, dpoOpened] = opening.map((outcome) => (outcome as PromiseFulfilledResult<OpenedGpt2>).value);
+    const sessions = { base: baseOpened!.session, dpo: dpoOpened!.session };
+    const padTokenId = base.config.eosTokenId ?? 0;
+    const tokenizer = base.tokenizer.tokenizer;
+    const runStarted = performance.now();
+    let tokensThisRun = 0;
+    try {
+      const runBatch = async (batch: { index: number; text: string }[]) => {
+        const ids = batch.map((prompt) => promptIds(base, prompt.text, request.maxPromptTokens, request.prependBos));
+        for (const [label, session, sums] of [
+          ['base', sessions.base, sumsBase],
+          ['dpo', sessions.dpo, sumsDpo],
+        ] as const) {
+          const generated = await collectBatch(session, ids, sums, {
+            maxNewTokens: request.maxNewTokens,
+            padTokenId,
+            unit: probe.unit,
+            signal: context.signal,
+          });
+          appendFileSync(
+            join(partialDir, `${label}.jsonl`),
+            generated
+              .map((tokens) => JSON.stringify(tokenizer.decode(tokens, { skipSpecialTokens: true })) + '\n')
+              .join(''),
+          );
+          tokensThisRun += batch.length * request.maxNewTokens;
+        }
+        state.promptsDone += batch.length;
+        saveSums(join(partialDir, 'base.safetensors'), sumsBase);
+        saveSums(join(partialDir, 'dpo.safetensors'), sumsDpo);
+        writeFileAtomic(statePath, JSON.stringify(state));
+        claim.touch();
+        const seconds = (performance.now() - runStarted) / 1000;
+        const tokensPerSecond = tokensThisRun / seconds;
+        const remaining = total - state.promptsDone;
+        const secondsLeft = tokensPerSecond > 0 ? (remaining * 2 * request.maxNewTokens) / tokensPerSecond : null;
+        context.progress({
+          done: state.promptsDone,
+          total,
+          message: `${state.promptsDone} of ${total} prompts, ${tokensPerSecond.toFixed(1)} tokens/s${secondsLeft !== null && remaining > 0 ? `, about ${Math.ceil(secondsLeft)} s left` : ''}`,
+        });
+        const inputs = inputsFromSums();
+        context.frame({
+          promptsDone: state.promptsDone,
+          promptsTotal: total,
+          tokensPerSecond,
+          secondsLeft,
+          summary: summarise(inputs, neuronResults(inputs)),
+        });
+      };
+
+      let batch: { index: number; text: string }[] = [];
+      for await (const prompt of readPrompts(request.prompts, request.column)) {
+        if (prompt.index >= total) break;
+        if (prompt.index < state.promptsDone) continue;
+        throwIfCancelled(context.signal);
+        batch.push(prompt);
+        if (batch.length === request.batch) {
+          await runBatch(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await runBatch(batch);
+    } finally {
+      await sessions.base.release();
+      await sessions.dpo.release();
+    }
+
+    context.progress({
+      done: total,
+      total,
+      message: 'Writing neurons.csv, summary.json, generations.jsonl and manifest.json',
+    });
+    const inputs = inputsFromSums();
+    const results = neuronResults(inputs);
+    const summary = summarise(inputs, results);
+    writeNeuronsCsv(join(request.out, 'neurons.csv'), inputs, results);
+    writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+
+    // generations.jsonl: the prompts and both continuations, streamed side by side into a temporary file, then renamed.
+    const generationsPath = join(request.out, 'generations.jsonl');
+    const temporary = `${generationsPath}.${process.pid}.tmp`;
+    rmSync(temporary, { force: true });
+    const readers = ['base', 'dpo'].map((label) =>
+      createInterface({ input: createReadStream(join(partialDir, `${label}.jsonl`), 'utf8'), crlfDelay: Infinity })[
+        Symbol.asyncIterator
+      ](),
+    );
+    let pending: string[] = [];
     for await (const prompt of readPrompts(request.prompts, request.column)) {
       if (prompt.index >= total) break;
-      if (prompt.index < state.promptsDone) continue;
-      throwIfCancelled(context.signal);
-      batch.push(prompt);
-      if (batch.length === request.batch) {
-        await runBatch(batch);
-        batch = [];
+      const [baseLine, dpoLine] = await Promise.all(readers.map((reader) => reader.next()));
+      if (baseLine!.done || dpoLine!.done)
+        raise(
+          'INTERNAL',
+          'The saved continuations are shorter than the prompt set.',
+          'Delete the output folder and run again.',
+        );
+      pending.push(
+        JSON.stringify({
+          prompt: prompt.text,
+          base: JSON.parse(baseLine!.value) as string,
+          dpo: JSON.parse(dpoLine!.value) as string,
+        }) + '\n',
+      );
+      if (pending.length >= 1000) {
+        appendFileSync(temporary, pending.join(''));
+        pending = [];
       }
     }
-    if (batch.length > 0) await runBatch(batch);
-  } finally {
-    await sessions.base.release();
-    await sessions.dpo.release();
-  }
+    appendFileSync(temporary, pending.join(''));
+    await Promise.all(readers.map((reader) => reader.return?.()));
+    renameSync(temporary, generationsPath);
 
-  context.progress({
-    done: total,
-    total,
-    message: 'Writing neurons.csv, summary.json, generations.jsonl and manifest.json',
-  });
-  const inputs = inputsFromSums();
-  const results = neuronResults(inputs);
-  const summary = summarise(inputs, results);
-  writeNeuronsCsv(join(request.out, 'neurons.csv'), inputs, results);
-  writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-
-  // generations.jsonl: the prompts and both continuations, streamed side by side into a temporary file, then renamed.
-  const generationsPath = join(request.out, 'generations.jsonl');
-  const temporary = `${generationsPath}.${process.pid}.tmp`;
-  rmSync(temporary, { force: true });
-  const readers = ['base', 'dpo'].map((label) =>
-    createInterface({ input: createReadStream(join(partialDir, `${label}.jsonl`), 'utf8'), crlfDelay: Infinity })[
-      Symbol.asyncIterator
-    ](),
-  );
-  let pending: string[] = [];
-  for await (const prompt of readPrompts(request.prompts, request.column)) {
-    if (prompt.index >= total) break;
-    const [baseLine, dpoLine] = await Promise.all(readers.map((reader) => reader.next()));
-    if (baseLine!.done || dpoLine!.done)
-      raise(
-        'INTERNAL',
-        'The saved continuations are shorter than the prompt set.',
-        'Delete the output folder and run again.',
-      );
-    pending.push(
-      JSON.stringify({
-        prompt: prompt.text,
-        base: JSON.parse(baseLine!.value) as string,
-        dpo: JSON.parse(dpoLine!.value) as string,
-      }) + '\n',
+    const modelEntry = (model: LoadedModel) => ({
+      reference: model.resolved.reference,
+      folder: model.resolved.folder,
+      weightsFiles: model.stateDict.files,
+      sha256: model.fingerprint(),
+    });
+    writeFileAtomic(
+      join(request.out, 'manifest.json'),
+      JSON.stringify(
+        {
+          app: 'ToxScope',
+          appVersion,
+          formatVersion: compareFormatVersion,
+          command: 'compare',
+          createdAt: new Date().toISOString(),
+          models: { base: modelEntry(base), dpo: modelEntry(dpo) },
+          probe: { path: probe.path, format: probe.format, sha256: probe.sha256, norm: probe.norm },
+          prompts: { path: request.prompts, column: request.column ?? null, sha256: settings.prompts, count: total },
+          settings: {
+            maxNewTokens: request.maxNewTokens,
+            maxPromptTokens: request.maxPromptTokens,
+            batch: request.batch,
+            prependBos: request.prependBos,
+            weightProcessing: request.weightProcessing,
+            decoding: 'greedy, exactly max-new-tokens per prompt',
+            threads: request.threads ?? null,
+          },
+          device,
+          onnxruntime: onnxruntimeVersion(),
+          resumedFrom,
+          request,
+          timings: {
+            totalSeconds: (performance.now() - started) / 1000,
+            generationSeconds: (performance.now() - runStarted) / 1000,
+          },
+        },
+        null,
+        2,
+      ) + '\n',
     );
-    if (pending.length >= 1000) {
-      appendFileSync(temporary, pending.join(''));
-      pending = [];
-    }
+    rmSync(partialDir, { recursive: true, force: true });
+    return { out: request.out, device, summary, resumedFrom };
   }
-  appendFileSync(temporary, pending.join(''));
-  await Promise.all(readers.map((reader) => reader.return?.()));
-  renameSync(temporary, generationsPath);
-
-  const modelEntry = (model: LoadedModel) => ({
-    reference: model.resolved.reference,
-    folder: model.resolved.folder,
-    weightsFiles: model.stateDict.files,
-    sha256: model.fingerprint(),
-  });
-  writeFileAtomic(
-    join(request.out, 'manifest.json'),
-    JSON.stringify(
-      {
-        app: 'ToxScope',
-        appVersion,
-        formatVersion: compareFormatVersion,
-        command: 'compare',
-        createdAt: new Date().toISOString(),
-        models: { base: modelEntry(base), dpo: modelEntry(dpo) },
-        probe: { path: probe.path, format: probe.format, sha256: probe.sha256, norm: probe.norm },
-        prompts: { path: request.prompts, column: request.column ?? null, sha256: settings.prompts, count: total },
-        settings: {
-          maxNewTokens: request.maxNewTokens,
-          maxPromptTokens: request.maxPromptTokens,
-          batch: request.batch,
-          prependBos: request.prependBos,
-          weightProcessing: request.weightProcessing,
-          decoding: 'greedy, exactly max-new-tokens per prompt',
-          threads: request.threads ?? null,
-        },
-        device,
-        onnxruntime: onnxruntimeVersion(),
-        resumedFrom,
-        request,
-        timings: {
-          totalSeconds: (performance.now() - started) / 1000,
-          generationSeconds: (performance.now() - runStarted) / 1000,
-        },
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  rmSync(partialDir, { recursive: true, force: true });
-  return { out: request.out, device, summary, resumedFrom };
 };

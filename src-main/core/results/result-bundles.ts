@@ -1,9 +1,10 @@
 // The results history: the run folders that compare and intervene write under the results folder, listed newest
 // first, opened (summary and per-neuron table), renamed (a label beside the files; the folder keeps its path, so
-// `from=DIR` references and resumes stay valid), deleted (only folders that are ToxScope bundles) and exported as zip.
+// `from=DIR` references and resumes stay valid), deleted (only bundles in the results folder that no run is writing
+// to) and exported as zip.
 
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   raise,
   type CompareRequest,
@@ -15,7 +16,9 @@ import {
 } from '../../shared/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { writeZip } from '../files/zip-writer.ts';
+import { userDataDir } from '../app-paths.ts';
 import { readNeuronTable } from '../interp/compare-output.ts';
+import { liveRunMarker } from '../interp/run-marker.ts';
 
 const labelFile = 'label.json';
 
@@ -73,6 +76,7 @@ export function readResultEntry(path: string): ResultEntry | null {
       createdAt: manifest.createdAt ?? statSync(path).mtime.toISOString(),
       complete: true,
       resume: null,
+      running: false,
       description: models + numbers,
       sizeBytes: folderBytes(path),
     };
@@ -89,21 +93,25 @@ export function readResultEntry(path: string): ResultEntry | null {
       createdAt: manifest.createdAt ?? statSync(path).mtime.toISOString(),
       complete: true,
       resume: null,
+      running: false,
       description: `${shortSpec(summary?.intervention.spec ?? '?')} on ${manifest.model?.reference ?? '?'}${numbers}`,
       sizeBytes: folderBytes(path),
     };
   }
-  const state = readJson<{ promptsDone?: number }>(join(path, '.partial', 'state.json'));
-  if (state) {
+  const state = readJson<{ promptsDone?: unknown }>(join(path, '.partial', 'state.json'));
+  if (state && typeof state.promptsDone === 'number') {
     const request = readJson<CompareRequest>(join(path, '.partial', 'request.json'));
+    const running = liveRunMarker(join(path, '.partial')) !== null;
+    const models = request ? ` · ${request.base} vs ${request.dpo}` : '';
     return {
       path,
       kind: 'compare',
       name,
       createdAt: statSync(path).mtime.toISOString(),
       complete: false,
-      resume: request,
-      description: `interrupted after ${state.promptsDone ?? 0} prompts${request ? ` · ${request.base} vs ${request.dpo}` : ''}`,
+      resume: running ? null : request,
+      running,
+      description: `${running ? 'running' : 'interrupted'} after ${state.promptsDone} prompts${models}`,
       sizeBytes: folderBytes(path),
     };
   }
@@ -117,6 +125,12 @@ export function listResults(folder: string): ResultEntry[] {
     .map((entry) => readResultEntry(join(folder, entry.name)))
     .filter((entry): entry is ResultEntry => entry !== null)
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** The results folder runs started from the app write to; only bundles inside it can be renamed or deleted. */
+function insideResultsFolder(path: string): boolean {
+  const relativePath = relative(join(userDataDir(), 'results'), resolve(path));
+  return relativePath !== '' && !relativePath.startsWith('..') && !isAbsolute(relativePath);
 }
 
 function requireEntry(path: string): ResultEntry {
@@ -148,14 +162,28 @@ export function openResult(path: string): ResultBundle {
   return { kind: 'compare', entry, summary, request: manifest?.request ?? null, neurons: readNeuronTable(path) };
 }
 
+/** A bundle in the results folder that no run is writing to, or a refusal that says why not. */
+function requireChangeable(path: string, action: string): ResultEntry {
+  const entry = requireEntry(path);
+  if (!insideResultsFolder(path))
+    raise(
+      'INPUT_INVALID',
+      `${path} is outside ToxScope's results folder, so it is not ${action} from here.`,
+      'Manage folders you chose yourself in your file manager.',
+    );
+  if (entry.running)
+    raise('INPUT_INVALID', `A compare run is still writing to ${path}.`, 'Cancel it or wait for it to finish first.');
+  return entry;
+}
+
 export function renameResult(path: string, name: string): ResultEntry {
-  requireEntry(path);
+  requireChangeable(path, 'renamed');
   writeFileAtomic(join(path, labelFile), JSON.stringify({ name: name.trim() }) + '\n');
   return requireEntry(path);
 }
 
 export function deleteResult(path: string): { deleted: string } {
-  requireEntry(path);
+  requireChangeable(path, 'deleted');
   rmSync(path, { recursive: true, force: true });
   return { deleted: path };
 }
@@ -169,7 +197,7 @@ export function exportResult(path: string): ResultExport {
   const files = filesUnder(path)
     .filter((file) => !file.startsWith(`.partial${sep}`))
     .map((file) => ({
-      name: `${folderName}/${relative(path, join(path, file)).split(sep).join('/')}`,
+      name: `${folderName}/${file.split(sep).join('/')}`,
       data: readFileSync(join(path, file)),
       modified: statSync(join(path, file)).mtime,
     }));

@@ -90,7 +90,9 @@ class DetoxReviewState {
       batch: 1, // one sentence at a time: progress and cancel per sentence
       device: appSettings.device,
     };
-    // The new review shows at once, so nothing on the page reports the previous run's status meanwhile.
+    // The new review shows at once, so nothing on the page reports the previous run's status meanwhile; re-runs
+    // of the old review's sentences are cancelled.
+    for (const rerun of Object.values(this.reruns)) if (!rerun.finished) void jobs.cancel(rerun);
     this.reruns = {};
     this.update(startReview(options));
     const run = await jobs.start('detox:run', request);
@@ -133,7 +135,8 @@ class DetoxReviewState {
     if (!run) return;
     this.reruns = { ...this.reruns, [id]: run };
     this.#follow(run, (job) => {
-      if (job.status !== 'done' || !this.review) return;
+      // A new document (start) or a newer re-run of this sentence replaced this one: its result no longer applies.
+      if (job.status !== 'done' || !this.review || this.reruns[id] !== run) return;
       const combined = combineRerun(sentence.text, $state.snapshot(job.frames) as DetoxFrame[]);
       this.update(applyRerun(this.review, id, { ...combined, settings }));
     });

@@ -2,7 +2,6 @@
 // Components read it and call start/cancel; the job event stream from the engine updates it.
 
 import {
-  appError,
   backgroundJobs,
   fail,
   ok,
@@ -56,8 +55,8 @@ class JobList {
   /** An error from starting a job (the request was refused before it ran). */
   startError = $state<AppError | null>(null);
 
-  /** Callers of `run` waiting for a job to finish. */
-  #waiting = new Map<string, () => void>();
+  /** Callers waiting for a job to finish, by job id. */
+  #waiting = new Map<string, (() => void)[]>();
   /** Events that arrived before startJob's reply named their job (transports do not order the two). */
   #early = new Map<string, JobEvent[]>();
 
@@ -82,19 +81,36 @@ class JobList {
       job.finishedAt = Date.now();
     }
     if (job.finished) {
-      this.#waiting.get(job.jobId)?.();
+      for (const resolve of this.#waiting.get(job.jobId) ?? []) resolve();
       this.#waiting.delete(job.jobId);
     }
   }
 
+  /** Starts a job; on refusal the error is kept in `startError` for the page to show. */
   async start<N extends JobName>(job: N, request: JobRequest<N>): Promise<JobState | null> {
     this.startError = null;
+    const begun = await this.#begin(job, request);
+    if (begun instanceof JobState) return begun;
+    this.startError = begun;
+    return null;
+  }
+
+  /**
+   * Runs a job to its end: its result, or its error (a refusal to start included; `startError` is left alone). A
+   * background job is dropped from the list once it ends, so large results (a neuron table, a zip) are not kept.
+   */
+  async run<N extends JobName>(job: N, request: JobRequest<N>): Promise<Result<JobResult<N>>> {
+    const begun = await this.#begin(job, request);
+    if (!(begun instanceof JobState)) return fail(begun);
+    await this.settled(begun);
+    if (backgroundJobs.includes(job)) this.all = this.all.filter((state) => state !== begun);
+    return begun.error ? fail(begun.error) : ok(begun.result as JobResult<N>);
+  }
+
+  async #begin<N extends JobName>(job: N, request: JobRequest<N>): Promise<JobState | AppError> {
     // A plain copy: requests built from $state are proxies, which Electron's IPC cannot clone.
     const started = await api.startJob(job, $state.snapshot(request) as JobRequest<N>);
-    if (!started.ok) {
-      this.startError = started.error;
-      return null;
-    }
+    if (!started.ok) return started.error;
     const state = new JobState(started.value.jobId, job);
     this.all.unshift(state);
     for (const event of this.#early.get(state.jobId) ?? []) this.#apply(state, event);
@@ -102,18 +118,12 @@ class JobList {
     return state;
   }
 
-  /** Runs a job to its end: its result, or its error (a refusal to start included). */
-  async run<N extends JobName>(job: N, request: JobRequest<N>): Promise<Result<JobResult<N>>> {
-    const state = await this.start(job, request);
-    if (!state) return fail(this.startError ?? appError('INTERNAL', `${job} did not start.`, 'Try again.'));
-    await this.settled(state);
-    return state.error ? fail(state.error) : ok(state.result as JobResult<N>);
-  }
-
   /** Resolves when the job has finished (at once if it has). */
   settled(state: JobState): Promise<void> {
     if (state.finished) return Promise.resolve();
-    return new Promise<void>((resolve) => this.#waiting.set(state.jobId, resolve));
+    return new Promise<void>((resolve) =>
+      this.#waiting.set(state.jobId, [...(this.#waiting.get(state.jobId) ?? []), resolve]),
+    );
   }
 
   async cancel(job: JobState): Promise<void> {

@@ -107,12 +107,16 @@ describe('batch detox', () => {
     expect(readFileSync(join(input, 'b-plain.txt'), 'utf8')).toBe(inputs['b-plain.txt']);
   });
 
-  it('refuses an output folder holding a file of the same name that it did not write', async () => {
+  it('refuses an output folder holding files it did not write (a same-named document, the summary of another run)', async () => {
     const input = inputFolderWith(inputs);
     const output = inputFolderWith({ 'b-plain.txt': 'my own notes' });
     const error = await failure(detoxBatchJob(request(input, output), testContext<DetoxBatchFrame>().context));
-    expect(error?.message).toMatch(/already holds b-plain\.txt, which this batch did not write/);
+    expect(error?.message).toMatch(/already holds files \(b-plain\.txt\) from something other than a detox batch/);
     expect(readFileSync(join(output, 'b-plain.txt'), 'utf8')).toBe('my own notes');
+    const compareRun = inputFolderWith({ 'summary.json': '{"netReduction": 1}' });
+    const refused = await failure(detoxBatchJob(request(input, compareRun), testContext<DetoxBatchFrame>().context));
+    expect(refused?.message).toMatch(/already holds files \(summary\.json\)/);
+    expect(readFileSync(join(compareRun, 'summary.json'), 'utf8')).toBe('{"netReduction": 1}');
   });
 
   it('says what to do with a folder holding no .txt or .md file', async () => {

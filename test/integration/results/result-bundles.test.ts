@@ -2,7 +2,7 @@
 // table equals neurons.csv), renaming, exporting as a zip that reads back byte for byte, deleting only bundles, an interrupted
 // run offered for resume; and a neuron's activations equal those the activations job reports.
 
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,11 +19,11 @@ import {
 } from '../../../src-main/core/results/result-bundles.ts';
 import { openSafetensors } from '../../../src-main/core/weights/safetensors.ts';
 import { openZip } from '../../../src-main/core/weights/zip-archive.ts';
-import type { CompareFrame, CompareRequest } from '../../../src-main/shared/index.ts';
+import type { CompareFrame, CompareRequest, ResultEntry } from '../../../src-main/shared/index.ts';
 import { useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
 import { testContext } from '../../support/job-context.ts';
 
-const resultsFolder = mkdtempSync(join(os.tmpdir(), 'toxscope-results-'));
+const resultsFolder = join(useTemporaryDataDir(), 'results');
 const compareFolder = join(resultsFolder, 'compare-demo');
 const request: CompareRequest = {
   base: 'demo:gpt2-base',
@@ -41,7 +41,6 @@ const request: CompareRequest = {
 };
 
 beforeAll(async () => {
-  useTemporaryDataDir();
   await compareJob(request, testContext<CompareFrame>().context);
 });
 
@@ -110,6 +109,45 @@ describe('result bundles', () => {
     expect(entry).toMatchObject({ complete: false, resume: { ...request, out: interrupted, limit: 16 } });
     expect(entry.description).toMatch(/^interrupted after 4 prompts/);
     expect(() => openResult(interrupted)).toThrow(/interrupted compare run/);
+  });
+
+  it('shows a run that is still writing as running: no resume, no delete, and no second run into its folder', async () => {
+    const live = join(resultsFolder, 'compare-live');
+    let entryWhileRunning: ResultEntry | undefined;
+    let deleteRefusal: unknown = null;
+    await compareJob(
+      { ...request, out: live, limit: 8 },
+      testContext<CompareFrame>(() => {
+        if (entryWhileRunning) return;
+        entryWhileRunning = listResults(resultsFolder).find((entry) => entry.path === live);
+        try {
+          deleteResult(live);
+        } catch (error) {
+          deleteRefusal = error;
+        }
+      }).context,
+    );
+    expect(entryWhileRunning).toMatchObject({ complete: false, running: true, resume: null });
+    expect(entryWhileRunning!.description).toMatch(/^running after 4 prompts/);
+    expect(String(deleteRefusal)).toMatch(/still writing/);
+    expect(listResults(resultsFolder).find((entry) => entry.path === live)).toMatchObject({ complete: true });
+    // While a live marker is in a folder, a second compare into it is refused before it touches anything.
+    mkdirSync(join(live, '.partial'), { recursive: true });
+    writeFileSync(
+      join(live, '.partial', 'running.json'),
+      JSON.stringify({ pid: process.pid, token: 'another run', heartbeat: Date.now() }),
+    );
+    await expect(compareJob({ ...request, out: live }, testContext<CompareFrame>().context)).rejects.toThrow(
+      /Another compare run \(process \d+\) is writing to/,
+    );
+  });
+
+  it('renames and deletes only inside the results folder', () => {
+    const elsewhere = mkdtempSync(join(os.tmpdir(), 'toxscope-elsewhere-'));
+    cpSync(compareFolder, join(elsewhere, 'run'), { recursive: true });
+    expect(() => deleteResult(join(elsewhere, 'run'))).toThrow(/outside ToxScope's results folder/);
+    expect(() => renameResult(join(elsewhere, 'run'), 'x')).toThrow(/outside ToxScope's results folder/);
+    expect(existsSync(join(elsewhere, 'run', 'neurons.csv'))).toBe(true);
   });
 
   it('deletes a bundle and refuses to delete a folder that is not one', () => {

@@ -126,6 +126,10 @@ describe('loopback server', () => {
     expect(await session.invoke('store:read', { key: 'settings' })).toEqual({ ok: true, value: { value: settings } });
     session.dispose();
     await restarted.host.close();
+    // A review of a long document is several MB: it crosses the WebSocket in one message.
+    const large = { sentences: Array.from({ length: 20_000 }, (_, index) => `sentence ${index} ✓ `.repeat(10)) };
+    expect((await client.invoke('store:write', { key: 'detox-review', value: large })).ok).toBe(true);
+    expect(await client.invoke('store:read', { key: 'detox-review' })).toEqual({ ok: true, value: { value: large } });
     const refused = await client.invoke('store:write', { key: '../escape', value: 1 });
     expect(refused.error?.code).toBe('INPUT_INVALID');
     writeFileSync(join(dataDir, 'store', 'detox-review.json'), '{"half":');

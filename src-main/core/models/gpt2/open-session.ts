@@ -37,24 +37,37 @@ function defaultAttention(device: DeviceReport, kvCache: boolean): Gpt2GraphOpti
 /** Graph options where `attention` may be left out (see defaultAttention). */
 export type Gpt2SessionOptions = Omit<Gpt2GraphOptions, 'attention'> & Partial<Pick<Gpt2GraphOptions, 'attention'>>;
 
+export interface Gpt2Run {
+  device: DeviceReport;
+  threads?: number;
+  batch: number;
+  length: number;
+}
+
+/** Refuses, with numbers, models whose sessions would not fit in free memory together (before any is opened). */
+export function assertSessionsFit(models: LoadedGpt2Model[], options: Gpt2SessionOptions, run: Gpt2Run): void {
+  const working = models.reduce((sum, model) => {
+    const hookWidth = options.hooks.reduce(
+      (width, hook) => width + (hook.includes('mlp.hook_p') ? model.config.dMlp : model.config.dModel),
+      0,
+    );
+    return sum + gpt2WorkingBytes(model, run.batch, run.length, 4 * hookWidth);
+  }, 0);
+  const parameters = models.reduce((sum, model) => sum + model.parameters, 0);
+  const names = models.map((model) => model.resolved.reference).join(' and ');
+  assertFits(estimateMemory(parameters, working), `${names} (${(parameters / 1e6).toFixed(0)}M parameters)`);
+}
+
 export async function openGpt2Session(
   model: LoadedGpt2Model,
   requested: Gpt2SessionOptions,
-  run: { device: DeviceReport; threads?: number; batch: number; length: number },
+  run: Gpt2Run,
 ): Promise<OpenedGpt2> {
   const options: Gpt2GraphOptions = {
     ...requested,
     attention: requested.attention ?? defaultAttention(run.device, requested.kvCache),
   };
-  const hookWidth = options.hooks.reduce(
-    (sum, hook) => sum + (hook.includes('mlp.hook_p') ? model.config.dMlp : model.config.dModel),
-    0,
-  );
-  const working = gpt2WorkingBytes(model, run.batch, run.length, 4 * hookWidth);
-  assertFits(
-    estimateMemory(model.parameters, working),
-    `${model.resolved.reference} (${(model.parameters / 1e6).toFixed(0)}M parameters)`,
-  );
+  assertSessionsFit([model], options, run);
   const graph = prepareCachedGraph(model.fingerprint(), options, model.weights, (weight) =>
     buildGpt2Graph(model.config, weight, options),
   );

@@ -27,7 +27,11 @@ export class StaticKvCache {
   reserve(batch: number, length: number, keep: number): void {
     if (batch <= this.#batch && length <= this.#capacity) return;
     const { nLayers, nHeads, dHead } = this.#config;
-    const capacity = Math.max(this.#capacity, length);
+    // Grow by at least half again (up to the context), so an underestimated length does not copy every step.
+    const capacity =
+      length <= this.#capacity
+        ? this.#capacity
+        : Math.max(length, Math.min(this.#config.nCtx, Math.ceil(this.#capacity * 1.5)));
     const rows = Math.max(this.#batch, batch);
     const keys: Float32Array[] = [];
     const values: Float32Array[] = [];
