@@ -262,6 +262,8 @@ export interface DetoxRequest extends RunSettings {
   settings: DetoxSettingsPayload;
   /** Sentences rewritten together. */
   batch: number;
+  /** Sentences already done (a review continuing after a cancel): skipped, but counted in the progress. */
+  skipSentences?: string[];
 }
 
 /** One word of a segment, as the explanation reports it. */
@@ -699,6 +701,7 @@ function isDetoxRequest(value: unknown): value is DetoxRequest {
       'explain',
       'settings',
       'batch',
+      'skipSentences',
       'device',
       'threads',
     ])
@@ -715,6 +718,8 @@ function isDetoxRequest(value: unknown): value is DetoxRequest {
     isOptionalString(value.explain) &&
     isDetoxSettings(value.settings) &&
     isPositiveInteger(value.batch) &&
+    (value.skipSentences === undefined ||
+      isArrayOf((item): item is string => typeof item === 'string')(value.skipSentences)) &&
     isRunSettings(value)
   );
 }
@@ -783,7 +788,7 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'model:generate': `{${modelShape}, ${runShape}, prompt, maxNewTokens ≥ 1, sampling: null or {temperature > 0, topK ≥ 0, topP in (0, 1], seed ≥ 0}}`,
   'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, ${runShape}}`,
   'interp:probe-train': `{${modelShape}, data, textColumn, labelColumn, positiveLabel?, maxTokens, limit?, heldOutFraction in (0, 1), seed, batch, out: a .safetensors path, ${runShape}}`,
-  'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, ${runShape}}`,
+  'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, skipSentences?: strings, ${runShape}}`,
   'detox:batch': `{base, expert, antiExpert, inputFolder, outputFolder (not the input folder), settings (as detox:run), batch, ${runShape}}`,
   'model:catalogue': '{}',
   'app:doctor': '{}',

@@ -264,6 +264,16 @@ describe('detox editor', () => {
     expect(await page.getByTestId('detox-edit').first().getByTestId('edit-status').textContent()).toBe('Not reviewed');
     await button('Redo').click();
   });
+
+  it('continues the cancelled run with the remaining sentences, keeping the decisions made', async () => {
+    const before = Number(/after (\d+) of 240/.exec((await page.getByTestId('detox-done').textContent())!)?.[1]);
+    await button('Continue with the remaining sentences').click();
+    await waitUntilDone();
+    expect(await page.getByTestId('detox-done').textContent()).toMatch(/Detoxed 240 distinct sentences/);
+    expect(await page.getByTestId('detox-edit').first().getByTestId('edit-status').textContent()).toBe('Accepted');
+    expect(await page.getByTestId('detox-edit').count()).toBeGreaterThan(before / 2); // the new sentences' edits joined
+    await waitForAutosave();
+  });
 });
 
 describe('batch detox', () => {

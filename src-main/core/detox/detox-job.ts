@@ -148,7 +148,14 @@ export interface DetoxedDocument {
 export async function detoxDocument(
   engine: DetoxEngine,
   document: string,
-  options: { settings: DetoxSettings; batch: number; signal: AbortSignal; onFrame?: (frame: DetoxFrame) => void },
+  options: {
+    settings: DetoxSettings;
+    batch: number;
+    signal: AbortSignal;
+    onFrame?: (frame: DetoxFrame) => void;
+    /** Sentences already done elsewhere: not computed again, but counted as done in the frames' progress. */
+    skip?: readonly string[];
+  },
 ): Promise<DetoxedDocument> {
   const { tokenizer } = engine;
   const segments = splitSegments(
@@ -161,7 +168,10 @@ export async function detoxDocument(
     if (starts) starts.push(segment.start);
     else occurrences.set(segment.text, [segment.start]);
   }
-  const unique = [...occurrences.keys()];
+  const skip = new Set(options.skip ?? []);
+  const distinct = occurrences.size;
+  const unique = [...occurrences.keys()].filter((text) => !skip.has(text));
+  const skipped = distinct - unique.length;
   const done = new Map<string, Omit<DetoxSegment, 'start' | 'end'>>();
   const sessions = unique.length ? await engine.sessions() : null;
   let cancelled = false;
@@ -215,8 +225,8 @@ export async function detoxDocument(
         });
       });
       options.onFrame?.({
-        done: Math.min(unique.length, start + options.batch),
-        total: unique.length,
+        done: skipped + Math.min(unique.length, start + options.batch),
+        total: distinct,
         segments: frameSegments,
         models: engine.fingerprints,
       });
@@ -255,7 +265,7 @@ export async function detoxDocument(
         text: segment.rewrite,
       })),
   );
-  return { segments: segments.length, distinct: unique.length, finished: done.size, explained, output, cancelled };
+  return { segments: segments.length, distinct, finished: skipped + done.size, explained, output, cancelled };
 }
 
 export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (request, context) => {
@@ -270,6 +280,7 @@ export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (reque
       batch: request.batch,
       signal: context.signal,
       onFrame: (frame) => reportFrame(context, frame),
+      skip: request.skipSentences,
     });
   } finally {
     await engine.release();

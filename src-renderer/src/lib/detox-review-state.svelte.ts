@@ -95,6 +95,29 @@ class DetoxReviewState {
     for (const rerun of Object.values(this.reruns)) if (!rerun.finished) void jobs.cancel(rerun);
     this.reruns = {};
     this.update(startReview(options));
+    await this.#runDocument(request);
+  }
+
+  /**
+   * Detoxes the sentences a cancelled or failed run did not reach, with the review's own models and settings; the
+   * sentences already there, and every decision on them, stay as they are.
+   */
+  async continueRun(): Promise<void> {
+    const review = this.review;
+    if (!review || review.run.status === 'running' || review.run.status === 'done') return;
+    this.update(setRun(review, { status: 'running', message: null }));
+    await this.#runDocument({
+      ...review.models,
+      text: review.source.text,
+      settings: review.settings,
+      batch: 1,
+      device: appSettings.device,
+      skipSentences: review.sentences.map((sentence) => sentence.text),
+    });
+  }
+
+  /** Runs a detox job for the current review and folds its frames into it as they arrive. */
+  async #runDocument(request: DetoxRequest): Promise<void> {
     const run = await jobs.start('detox:run', request);
     if (!run) {
       const message = jobs.startError?.message ?? 'The run did not start.';

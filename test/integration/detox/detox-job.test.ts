@@ -87,6 +87,16 @@ describe('detox documents', () => {
     expect(result.models).toEqual(frames[0]!.models);
   });
 
+  it('skips the sentences a review already has, counting them as done in the progress', async () => {
+    const text = 'You idiot. Fine.\r\nYou idiot. Go.';
+    const { context, frames } = testContext<DetoxFrame>();
+    await detoxJob(request({ text, batch: 1, skipSentences: ['You idiot.', 'Fine.'] }), context);
+    expect(frames.flatMap((frame) => frame.segments.map((segment) => [segment.text, segment.occurrences]))).toEqual([
+      ['Go.', [29]],
+    ]);
+    expect(frames.map((frame) => [frame.done, frame.total])).toEqual([[3, 3]]);
+  });
+
   it('returns empty and whitespace-only documents unchanged without loading a sentence', async () => {
     expect((await detoxJob(request({ text: '' }), testContext<DetoxFrame>().context)).document).toBe('');
     expect((await detoxJob(request({ text: ' \n\t\r\n ' }), testContext<DetoxFrame>().context)).document).toBe(
