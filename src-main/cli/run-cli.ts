@@ -71,8 +71,9 @@ ${common}
       'intervene --model M --probe F --prompts F --intervention SPEC --out DIR   Toxicity, perplexity, F1 under one intervention.',
     usage: `Usage: toxscope intervene --model <model> [--weights F] --probe FILE --prompts FILE [--column NAME] --intervention SPEC
          [--ppl-text FILE] [--f1-data FILE] [--scorer <model>] [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 16] --out DIR
-  SPEC: none | ablate:top=N[,positive=DIR] | patch:csv=FILE | patch:groups=TP-+AN-,from=DIR | edit:alpha=A,beta=B[,from=DIR]
-        | subtract:alpha=A[,layer=L] | scale-keys:top=N,factor=F   (DIR = a compare output folder)
+  SPEC: none | ablate:top=N[,positive=DIR] | patch:csv=FILE | patch:groups=TP-+AN-,from=DIR
+        | patch:neurons=L19N770+L3N2,from=DIR | edit:alpha=A,beta=B[,from=DIR] | subtract:alpha=A[,layer=L]
+        | scale-keys:top=N,factor=F   (DIR = a compare output folder)
   Toxicity is the probe's logit on each continuation's mean residual, computed by the unmodified scorer
   (default: --model without --weights). Writes DIR/summary.json, generations.jsonl, manifest.json.
 ${common}
