@@ -397,17 +397,6 @@ export interface JobCatalogue {
   'results:export': { request: ResultPathRequest; frame: never; result: ResultExport };
 }
 
-/** Quick bookkeeping jobs the renderer runs for itself; the job panel does not list them. */
-export const backgroundJobs: readonly JobName[] = [
-  'model:catalogue',
-  'app:doctor',
-  'results:list',
-  'results:open',
-  'results:rename',
-  'results:delete',
-  'results:export',
-];
-
 export type JobName = keyof JobCatalogue;
 export type JobRequest<N extends JobName> = JobCatalogue[N]['request'];
 export type JobFrame<N extends JobName> = JobCatalogue[N]['frame'];

@@ -7,7 +7,7 @@ import type { Gpt2Interventions, Gpt2Session } from '../models/gpt2/gpt2-session
 import type { Probe } from './probe.ts';
 
 /** Left-pads a batch of id lists; returns flat ids, mask and position ids ([batch, width] each). */
-export function leftPad(rows: number[][], padTokenId: number) {
+function leftPad(rows: number[][], padTokenId: number) {
   const width = Math.max(...rows.map((row) => row.length));
   const inputIds = new BigInt64Array(rows.length * width);
   const attentionMask = new BigInt64Array(rows.length * width);
@@ -24,8 +24,26 @@ export function leftPad(rows: number[][], padTokenId: number) {
   return { width, inputIds, attentionMask, positionIds };
 }
 
-/** Mean over each row's real (left-padded) tokens of a hook's values [batch, width, d] → one vector per row. */
-export function meanOverRealTokens(values: Float32Array, rows: number[][], width: number): Float64Array[] {
+/**
+ * One forward pass over a left-padded batch of (non-empty) id lists, and the mean over each row's real tokens of a
+ * hook the session exposes at every position → one vector per row. Used by probe scoring and probe training.
+ */
+export async function meanHookOverTokens(
+  session: Gpt2Session,
+  rows: number[][],
+  hook: string,
+  padTokenId: number,
+): Promise<Float64Array[]> {
+  const { width, inputIds, attentionMask, positionIds } = leftPad(rows, padTokenId);
+  const { outputs } = await session.step({
+    batch: rows.length,
+    pos: width,
+    inputIds,
+    attentionMask,
+    positionIds,
+    cache: null,
+  });
+  const values = outputs[hook]!.data as Float32Array; // [batch, width, d]
   const d = values.length / (rows.length * width);
   return rows.map((ids, row) => {
     const mean = new Float64Array(d);
@@ -54,16 +72,7 @@ export async function probeLogits(
     const nonEmpty = batch.filter((ids) => ids.length > 0);
     const batchScores = new Map<number[], number>();
     if (nonEmpty.length > 0) {
-      const { width, inputIds, attentionMask, positionIds } = leftPad(nonEmpty, options.padTokenId);
-      const { outputs } = await session.step({
-        batch: nonEmpty.length,
-        pos: width,
-        inputIds,
-        attentionMask,
-        positionIds,
-        cache: null,
-      });
-      const means = meanOverRealTokens(outputs[hook]!.data as Float32Array, nonEmpty, width);
+      const means = await meanHookOverTokens(session, nonEmpty, hook, options.padTokenId);
       nonEmpty.forEach((ids, row) => {
         const mean = means[row]!;
         batchScores.set(ids, mean.reduce((sum, value, d) => sum + value * probe.vector[d]!, 0) + bias);

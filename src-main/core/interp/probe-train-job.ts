@@ -15,7 +15,7 @@ import { resolveDevice } from '../runtime/onnxruntime.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { writeSafetensors } from '../weights/safetensors.ts';
 import { fitLogisticRegression, predictLogit } from './logistic-regression.ts';
-import { leftPad, meanOverRealTokens } from './metrics.ts';
+import { meanHookOverTokens } from './metrics.ts';
 import type { ProbeMetadata } from './probe.ts';
 
 const positiveWords = new Set(['1', 'true', 'yes', 'toxic', 'hate', 'offensive']);
@@ -110,16 +110,7 @@ export const probeTrainJob: Job<ProbeTrainRequest, never, ProbeTrainResult> = as
         .slice(start, start + request.batch)
         .map((row) => tokenizer.encode(row.text).slice(0, request.maxTokens));
       const nonEmpty = batch.map((ids) => (ids.length > 0 ? ids : [eosTokenId ?? 0]));
-      const { width, inputIds, attentionMask, positionIds } = leftPad(nonEmpty, eosTokenId ?? 0);
-      const { outputs } = await session.step({
-        batch: nonEmpty.length,
-        pos: width,
-        inputIds,
-        attentionMask,
-        positionIds,
-        cache: null,
-      });
-      features.push(...meanOverRealTokens(outputs[hook]!.data as Float32Array, nonEmpty, width));
+      features.push(...(await meanHookOverTokens(session, nonEmpty, hook, eosTokenId ?? 0)));
       context.progress({
         done: Math.min(rows.length, start + request.batch),
         total: rows.length,

@@ -19,7 +19,7 @@ import {
   type TokenizeRequest,
 } from '../../shared/index.ts';
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
-import { resolveDevice } from '../runtime/onnxruntime.ts';
+import { resolveDevice, type Tensor } from '../runtime/onnxruntime.ts';
 import { writeSafetensors, type WritableTensor } from '../weights/safetensors.ts';
 import { generate } from './gpt2/generate.ts';
 import { openGpt2Session } from './gpt2/open-session.ts';
@@ -115,15 +115,20 @@ export async function gpt2Activations(
       positionIds: BigInt64Array.from({ length: pos }, (_, p) => BigInt(p)),
       cache: null,
     });
-    return names.map((name) => ({
-      name,
-      dtype: 'F32' as const,
-      shape: outputs[name]!.dims.slice(1),
-      data: outputs[name]!.data as Float32Array,
-    }));
+    return batchlessTensors(names, outputs);
   } finally {
     await session.release();
   }
+}
+
+/** The named outputs of a batch-1 run as float32 tensors to write, the batch dimension dropped. */
+function batchlessTensors(names: string[], outputs: Record<string, Tensor>): WritableTensor[] {
+  return names.map((name) => ({
+    name,
+    dtype: 'F32' as const,
+    shape: outputs[name]!.dims.slice(1),
+    data: outputs[name]!.data as Float32Array,
+  }));
 }
 
 /** BART: the encoder over the ids, then the teacher-forced decoder on them shifted right after decoder_start (as HF). */
@@ -151,13 +156,7 @@ async function bartActivations(
     const encoded = await session.encode([ids]);
     const shifted = [model.config.decoderStartTokenId, ...ids.slice(0, -1)];
     const { outputs } = await session.decode(encoded, BigInt64Array.from(shifted, BigInt), shifted.length, null);
-    const all = { ...encoded.outputs, ...outputs };
-    return names.map((name) => ({
-      name,
-      dtype: 'F32' as const,
-      shape: all[name]!.dims.slice(1),
-      data: all[name]!.data as Float32Array,
-    }));
+    return batchlessTensors(names, { ...encoded.outputs, ...outputs });
   } finally {
     await session.release();
   }

@@ -2,7 +2,6 @@
 // Components read it and call start/cancel; the job event stream from the engine updates it.
 
 import {
-  backgroundJobs,
   fail,
   ok,
   type AppError,
@@ -14,6 +13,17 @@ import {
   type Result,
 } from '../../../src-main/shared/index.ts';
 import { api } from './api.ts';
+
+/** Quick bookkeeping jobs the renderer runs for itself; the job panel does not list them. */
+const backgroundJobs: readonly JobName[] = [
+  'model:catalogue',
+  'app:doctor',
+  'results:list',
+  'results:open',
+  'results:rename',
+  'results:delete',
+  'results:export',
+];
 
 export type JobStatus = 'starting' | 'running' | 'done' | 'failed' | 'cancelled';
 

@@ -23,15 +23,10 @@ interface GoldenSentence {
 }
 const golden = JSON.parse(readFileSync(new URL('../../golden/marco-tiny.json', import.meta.url), 'utf8')) as {
   format_version: string;
-  settings: {
-    threshold: number;
-    alphaBase: number;
-    alphaExpert: number;
-    alphaAnti: number;
-    temperature: number;
-    repetitionPenalty: number;
-    maxLength: number;
-  };
+  settings: Pick<
+    DetoxSettings,
+    'threshold' | 'alphaBase' | 'alphaExpert' | 'alphaAnti' | 'temperature' | 'repetitionPenalty' | 'maxLength'
+  >;
   sentences: GoldenSentence[];
 };
 const cpu = { requested: 'cpu' as const, used: 'cpu' as const, note: '' };

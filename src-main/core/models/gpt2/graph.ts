@@ -235,14 +235,9 @@ function standardAttention(
 ): AttentionLayer {
   const { nHeads, dHead } = config;
   // Mask shared by all layers: key j is visible to query i when j ≤ past + i and j is not padding.
-  const total = g.op('Gather', [g.op('Shape', [attentionMask]), g.ints([1], [])], { axis: 0 }); // scalar
-  const pos = g.op('Gather', [g.op('Shape', [inputIds]), g.ints([1], [])], { axis: 0 });
-  const past = g.op('Sub', [total, pos]);
-  const squareShape = g.op('Concat', [g.op('Unsqueeze', [pos, g.ints([0])]), g.op('Unsqueeze', [total, g.ints([0])])], {
-    axis: 0,
-  });
-  const ones = g.op('Expand', [g.float(1), squareShape]); // [pos, total]
-  const causal = g.op('Cast', [g.op('Trilu', [ones, past], { upper: 0 })], { to: 9 }); // [pos, total] bool
+  const total = dimension(g, attentionMask, 1);
+  const pos = dimension(g, inputIds, 1);
+  const causal = lowerTriangle(g, pos, total, g.op('Sub', [total, pos])); // [pos, total]
   const notPadding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), g.ints([1, 2])]); // [batch, 1, 1, total]
   const visible = g.op('And', [causal, notPadding]); // [batch, 1, pos, total]
   const maskedScore = g.float(float32Min);
@@ -263,6 +258,19 @@ function standardAttention(
     const probabilities = g.op('Softmax', [g.op('Where', [visible, scores, maskedScore])], { axis: -1 });
     return mergeHeads(g, config, g.op('MatMul', [probabilities, values]));
   };
+}
+
+/** One dimension of a tensor's runtime shape, as an int64 scalar. */
+function dimension(g: GraphWriter, tensor: string, axis: number): string {
+  return g.op('Gather', [g.op('Shape', [tensor]), g.ints([axis], [])], { axis: 0 });
+}
+
+/** A boolean [rows, cols] mask, true where column j ≤ row i + diagonal (all int64 scalars). */
+function lowerTriangle(g: GraphWriter, rows: string, cols: string, diagonal: string): string {
+  const shape = g.op('Concat', [g.op('Unsqueeze', [rows, g.ints([0])]), g.op('Unsqueeze', [cols, g.ints([0])])], {
+    axis: 0,
+  });
+  return g.op('Cast', [g.op('Trilu', [g.op('Expand', [g.float(1), shape]), diagonal], { upper: 0 })], { to: 9 });
 }
 
 /** The QKV projection split into queries, keys and values, each [batch, pos, d_model]. */
@@ -300,19 +308,14 @@ function staticCacheAttention(
   kvCache: boolean,
 ): AttentionLayer {
   const { nHeads, dHead } = config;
-  const scalar = (tensor: string, axis: number) =>
-    g.op('Gather', [g.op('Shape', [tensor]), g.ints([axis], [])], { axis: 0 });
   const vector = (value: string) => g.op('Unsqueeze', [value, g.ints([0])]); // scalar → [1]
-  const total = scalar(attentionMask, 1); // capacity + pos
-  const pos = scalar(inputIds, 1);
+  const total = dimension(g, attentionMask, 1); // capacity + pos
+  const pos = dimension(g, inputIds, 1);
   const capacity = g.op('Sub', [total, pos]);
   const maskBool = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), g.ints([1, 2])]); // [batch, 1, 1, total]
   const slotVisible = g.op('Slice', [maskBool, g.ints([0]), vector(capacity), g.ints([3])]); // [batch, 1, 1, capacity]
   const newNotPadding = g.op('Slice', [maskBool, vector(capacity), vector(total), g.ints([3])]); // [batch, 1, 1, pos]
-  const square = g.op('Concat', [vector(pos), vector(pos)], { axis: 0 });
-  const causal = g.op('Cast', [g.op('Trilu', [g.op('Expand', [g.float(1), square]), g.ints([0], [])], { upper: 0 })], {
-    to: 9,
-  }); // [pos, pos]: query i sees new key j ≤ i
+  const causal = lowerTriangle(g, pos, pos, g.ints([0], [])); // [pos, pos]: query i sees new key j ≤ i
   const newVisible = g.op('And', [causal, newNotPadding]); // [batch, 1, pos, pos]
   const splitSizes = g.op('Concat', [vector(capacity), vector(pos)], { axis: 0 });
   const maskedScore = g.float(float32Min);

@@ -3,18 +3,14 @@
 
 import { decoderHookNames } from '../../../shared/index.ts';
 import type { Gpt2Config } from './config.ts';
+import type { Gpt2Interventions } from './gpt2-session.ts';
 
 export interface ReferenceInputs {
   inputIds: number[][]; // [batch][pos]
   attentionMask: number[][]; // [batch][pos], 1 = real token, 0 = padding (no past in the reference)
   positionIds: number[][]; // [batch][pos]
-  interventions?: {
-    mlpKeyScale: Float32Array; // [n_layers, d_mlp]
-    mlpPostScale: Float32Array; // [n_layers, d_mlp]
-    mlpPostGain: Float32Array; // [n_layers, d_mlp]
-    mlpPostOverrideMask: Float32Array; // [n_layers, d_mlp]
-    mlpPostOverrideValue: Float32Array; // [n_layers, d_mlp]
-    mlpOutAdd: Float32Array; // [n_layers, d_model]
+  /** The session's intervention tensors, with the positions given row by row. */
+  interventions?: Omit<Gpt2Interventions, 'positions'> & {
     interventionPositions: number[][]; // [batch][pos]
   };
 }
