@@ -17,7 +17,7 @@ import type { LoadedModel } from '../models/load-model.ts';
 import { onnxruntimeVersion, resolveDevice } from '../runtime/onnxruntime.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { openSafetensors, writeSafetensors } from '../weights/safetensors.ts';
-import { collectBatch, collectionHooks, emptySums, type ActivationSums } from './collect-activations.ts';
+import { collectBatch, collectionGraphOptions, emptySums, type ActivationSums } from './collect-activations.ts';
 import { loadModelPair } from './compare-models.ts';
 import { neuronResults, summarise, type CompareInputs, type NeuronResults } from './derived-results.ts';
 import { staticNeuronQuantities } from './neuron-statistics.ts';
@@ -27,6 +27,14 @@ import { countPrompts, readPrompts } from './prompts.ts';
 
 /** Bumped when the files compare writes change shape (also in manifest.json). */
 export const compareFormatVersion = 1;
+
+/**
+ * Prompts run in windows of this many batches. Each window is sorted by prompt length, so a batch left-pads its
+ * prompts to similar widths (on prompts of 8–32 tokens, batch 16, the prefill did ≈ 20% less work: see
+ * docs/benchmarks.md), and a window is the unit of checkpointing: its continuations are written in prompt order and
+ * the sums saved when it ends, so an interrupted run resumes at the start of its window.
+ */
+const batchesPerWindow = 4;
 
 export const neuronsCsvHeader = [
   'layer',
@@ -47,7 +55,39 @@ export const neuronsCsvHeader = [
 
 interface PartialState {
   settingsHash: string;
+  /** Prompts whose activations are in the saved sums: finished windows and the open window's finished batches. */
   promptsDone: number;
+  /** The window in progress, once one of its batches is done; absent between windows. */
+  window?: OpenWindow;
+}
+
+/** A window (see batchesPerWindow) interrupted part-way: what a resume needs to finish it with the same batches. */
+interface OpenWindow {
+  /** Index of its first prompt; base.jsonl and dpo.jsonl hold the continuations of every prompt before it. */
+  start: number;
+  /** Its batch size (a resume with another --batch still finishes this window with this one). */
+  batch: number;
+  batchesDone: number;
+  /** Each model's continuations (JSON lines) by row of the window; null for rows not run yet. */
+  base: (string | null)[];
+  dpo: (string | null)[];
+}
+
+/** Truncates a resumed run's continuation file to its first `count` lines (`count` 0 removes it). */
+function keepFirstLines(path: string, count: number): void {
+  if (count === 0) return rmSync(path, { force: true });
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  let end = 0;
+  for (let line = 0; line < count; line++) {
+    end = text.indexOf('\n', end) + 1;
+    if (end === 0)
+      raise(
+        'INPUT_INVALID',
+        `${path} holds fewer continuations than the interrupted run's state says it finished (${count}).`,
+        'The unfinished run cannot be resumed: delete the .partial folder inside the output folder and run again.',
+      );
+  }
+  if (end < text.length) writeFileAtomic(path, text.slice(0, end));
 }
 
 /** Tokenises a prompt as the analysis does: its first max-prompt-tokens tokens, after BOS when asked. */
@@ -173,8 +213,10 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
   async function generateAndWrite(): Promise<CompareResult> {
     // The request that resumes this run, for the results history (a run it interrupted can be resumed from there).
     writeFileAtomic(join(partialDir, 'request.json'), JSON.stringify(request, null, 2) + '\n');
-    if (resumedFrom === 0)
-      for (const file of ['base.jsonl', 'dpo.jsonl']) rmSync(join(partialDir, file), { force: true });
+    // The continuation files hold exactly the prompts before the first unfinished window (a crash between appending
+    // a window and saving the state can leave that window's lines behind).
+    const windowStart = state.window?.start ?? state.promptsDone;
+    for (const file of ['base.jsonl', 'dpo.jsonl']) keepFirstLines(join(partialDir, file), windowStart);
 
     const preStatic = staticNeuronQuantities(base, probe.unit, request.weightProcessing);
     const dpoStatic = staticNeuronQuantities(dpo, probe.unit, request.weightProcessing);
@@ -194,68 +236,41 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
       weightProcessing: request.weightProcessing,
     });
 
-    const graphOptions = {
-      hooks: collectionHooks(nLayers),
-      hookPositions: 'last' as const,
-      logits: 'last' as const,
-      kvCache: true,
-      interventions: false,
-    };
+    const graphOptions = { ...collectionGraphOptions(nLayers), interventions: false };
     const length = request.maxPromptTokens + 1 + request.maxNewTokens;
-    // Both sessions load side by side (onnxruntime builds a session off the JavaScript thread) once they are known
-    // to fit together; if one fails, the other is released before the error is reported.
+    // Both sessions open once they are known to fit together, one after the other (onnxruntime-node builds a
+    // session on the calling thread, so opening them "side by side" gained nothing); if the second fails, the first
+    // is released before the error is reported.
     const run = { device, threads: request.threads, batch: request.batch, length };
     assertSessionsFit([base, dpo], graphOptions, run);
-    const opening = await Promise.allSettled([base, dpo].map((model) => openGpt2Session(model, graphOptions, run)));
-    const failure = opening.find((outcome) => outcome.status === 'rejected');
-    if (failure) {
-      for (const outcome of opening) if (outcome.status === 'fulfilled') await outcome.value.session.release();
-      throw failure.reason;
+    const opened: OpenedGpt2[] = [];
+    try {
+      for (const model of [base, dpo]) opened.push(await openGpt2Session(model, graphOptions, run));
+    } catch (error) {
+      for (const { session } of opened) await session.release();
+      throw error;
     }
-    const [baseOpened, dpoOpened] = opening.map((outcome) => (outcome as PromiseFulfilledResult<OpenedGpt2>).value);
-    const sessions = { base: baseOpened!.session, dpo: dpoOpened!.session };
+    const sessions = { base: opened[0]!.session, dpo: opened[1]!.session };
     const padTokenId = base.config.eosTokenId ?? 0;
     const tokenizer = base.tokenizer.tokenizer;
     const runStarted = performance.now();
     let tokensThisRun = 0;
     try {
-      const runBatch = async (batch: { index: number; text: string }[]) => {
-        const ids = batch.map((prompt) => promptIds(base, prompt.text, request.maxPromptTokens, request.prependBos));
-        for (const [label, session, sums] of [
-          ['base', sessions.base, sumsBase],
-          ['dpo', sessions.dpo, sumsDpo],
-        ] as const) {
-          const generated = await collectBatch(session, ids, sums, {
-            maxNewTokens: request.maxNewTokens,
-            padTokenId,
-            unit: probe.unit,
-            signal: context.signal,
-          });
-          appendFileSync(
-            join(partialDir, `${label}.jsonl`),
-            generated
-              .map((tokens) => JSON.stringify(tokenizer.decode(tokens, { skipSpecialTokens: true })) + '\n')
-              .join(''),
-          );
-          tokensThisRun += batch.length * request.maxNewTokens;
-        }
-        state.promptsDone += batch.length;
-        saveSums(join(partialDir, 'base.safetensors'), sumsBase);
-        saveSums(join(partialDir, 'dpo.safetensors'), sumsDpo);
-        writeFileAtomic(statePath, JSON.stringify(state));
+      /** Progress and a partial-results frame after every batch. */
+      const report = (promptsDone: number) => {
         claim.touch();
         const seconds = (performance.now() - runStarted) / 1000;
         const tokensPerSecond = tokensThisRun / seconds;
-        const remaining = total - state.promptsDone;
+        const remaining = total - promptsDone;
         const secondsLeft = tokensPerSecond > 0 ? (remaining * 2 * request.maxNewTokens) / tokensPerSecond : null;
         context.progress({
-          done: state.promptsDone,
+          done: promptsDone,
           total,
-          message: `${state.promptsDone} of ${total} prompts, ${tokensPerSecond.toFixed(1)} tokens/s${secondsLeft !== null && remaining > 0 ? `, about ${Math.ceil(secondsLeft)} s left` : ''}`,
+          message: `${promptsDone} of ${total} prompts, ${tokensPerSecond.toFixed(1)} tokens/s${secondsLeft !== null && remaining > 0 ? `, about ${Math.ceil(secondsLeft)} s left` : ''}`,
         });
         const inputs = inputsFromSums();
         context.frame({
-          promptsDone: state.promptsDone,
+          promptsDone,
           promptsTotal: total,
           tokensPerSecond,
           secondsLeft,
@@ -263,18 +278,70 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
         });
       };
 
-      let batch: { index: number; text: string }[] = [];
+      const checkpoint = () => {
+        saveSums(join(partialDir, 'base.safetensors'), sumsBase);
+        saveSums(join(partialDir, 'dpo.safetensors'), sumsDpo);
+        writeFileAtomic(statePath, JSON.stringify(state));
+      };
+
+      /**
+       * One window of prompts (see batchesPerWindow), or the rest of an interrupted one: batches of prompts of
+       * similar length, a checkpoint after each, then the window's continuations in prompt order.
+       */
+      const runWindow = async (prompts: { index: number; text: string }[], resumed: OpenWindow | null) => {
+        const open: OpenWindow = resumed ?? {
+          start: prompts[0]!.index,
+          batch: request.batch,
+          batchesDone: 0,
+          base: prompts.map(() => null),
+          dpo: prompts.map(() => null),
+        };
+        const ids = prompts.map((prompt) => promptIds(base, prompt.text, request.maxPromptTokens, request.prependBos));
+        const byLength = ids.map((_, row) => row).sort((a, b) => ids[a]!.length - ids[b]!.length || a - b);
+        for (let start = open.batchesDone * open.batch; start < byLength.length; start += open.batch) {
+          const rows = byLength.slice(start, start + open.batch);
+          for (const [label, session, sums] of [
+            ['base', sessions.base, sumsBase],
+            ['dpo', sessions.dpo, sumsDpo],
+          ] as const) {
+            const generated = await collectBatch(
+              session,
+              rows.map((row) => ids[row]!),
+              sums,
+              { maxNewTokens: request.maxNewTokens, padTokenId, unit: probe.unit, signal: context.signal },
+            );
+            generated.forEach((tokens, k) => {
+              open[label][rows[k]!] = JSON.stringify(tokenizer.decode(tokens, { skipSpecialTokens: true })) + '\n';
+            });
+            tokensThisRun += rows.length * request.maxNewTokens;
+          }
+          open.batchesDone += 1;
+          state.promptsDone += rows.length;
+          state.window = open;
+          checkpoint();
+          report(state.promptsDone);
+        }
+        for (const label of ['base', 'dpo'] as const)
+          appendFileSync(join(partialDir, `${label}.jsonl`), open[label].join(''));
+        delete state.window;
+        writeFileAtomic(statePath, JSON.stringify(state));
+      };
+
+      // Windows are cut from the first unfinished one on; an interrupted window is finished with its own batch size.
+      let resumed = state.window ?? null;
+      let window: { index: number; text: string }[] = [];
       for await (const prompt of readPrompts(request.prompts, request.column)) {
         if (prompt.index >= total) break;
-        if (prompt.index < state.promptsDone) continue;
+        if (prompt.index < windowStart) continue;
         throwIfCancelled(context.signal);
-        batch.push(prompt);
-        if (batch.length === request.batch) {
-          await runBatch(batch);
-          batch = [];
+        window.push(prompt);
+        if (window.length === (resumed?.batch ?? request.batch) * batchesPerWindow) {
+          await runWindow(window, resumed);
+          resumed = null;
+          window = [];
         }
       }
-      if (batch.length > 0) await runBatch(batch);
+      if (window.length > 0) await runWindow(window, resumed);
     } finally {
       await sessions.base.release();
       await sessions.dpo.release();

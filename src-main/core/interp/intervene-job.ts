@@ -16,7 +16,7 @@ import { loadModel, type LoadedModel } from '../models/load-model.ts';
 import { onnxruntimeVersion, resolveDevice } from '../runtime/onnxruntime.ts';
 import type { DeviceReport } from '../../shared/index.ts';
 import { sha256File } from '../weights/fingerprint.ts';
-import { collectBatch, collectionHooks, emptySums } from './collect-activations.ts';
+import { collectBatch, collectionGraphOptions, emptySums } from './collect-activations.ts';
 import { promptIds } from './compare-job.ts';
 import { buildIntervention, parseInterventionSpec } from './intervention-spec.ts';
 import { perplexity, probeLogits, tokenF1 } from './metrics.ts';
@@ -42,7 +42,7 @@ async function continuations(
   const { model, request } = run;
   const { session } = await openGpt2Session(
     model,
-    { hooks: [], hookPositions: 'last', logits: 'last', kvCache: true, interventions: true },
+    { hooks: [], hookPositions: 'last', logits: 'next-token', kvCache: true, interventions: true },
     {
       device: run.device,
       threads: request.threads,
@@ -78,7 +78,7 @@ async function ownMeans(run: RunContext, prompts: number[][], unit: Float64Array
   const { nLayers, dMlp } = run.model.config;
   const { session } = await openGpt2Session(
     run.model,
-    { hooks: collectionHooks(nLayers), hookPositions: 'last', logits: 'last', kvCache: true, interventions: false },
+    { ...collectionGraphOptions(nLayers), interventions: false },
     {
       device: run.device,
       threads: run.request.threads,

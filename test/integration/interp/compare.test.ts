@@ -1,7 +1,7 @@
 // The compare job against the independent PyTorch reference (test/reference/compare_reference.py) on the tiny
 // fixtures, plus resume after cancel, reproducibility, planted effects and bad input.
 
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,25 @@ describe('compare runs', () => {
     expect(await failure(compareJob(request({ out }), cancelled.context))).toMatchObject({ code: 'CANCELLED' });
     const resumed = await compareJob(request({ out }), testContext<CompareFrame>().context);
     expect(resumed.resumedFrom).toBe(4);
+    expect(readFileSync(join(out, 'neurons.csv'), 'utf8')).toBe(readFileSync(join(whole.out, 'neurons.csv'), 'utf8'));
+    expect(readFileSync(join(out, 'generations.jsonl'), 'utf8')).toBe(
+      readFileSync(join(whole.out, 'generations.jsonl'), 'utf8'),
+    );
+  });
+
+  it('finishes an interrupted window with its own batches when resumed with another batch size', async () => {
+    const whole = await compareJob(request({ batch: 3 }), testContext<CompareFrame>().context);
+    const out = mkdtempSync(join(os.tmpdir(), 'toxscope-resume-batch-'));
+    const cancelled = testContext<CompareFrame>((frame, controller) => {
+      if (frame.promptsDone >= 3) controller.abort();
+    });
+    expect(await failure(compareJob(request({ out, batch: 3 }), cancelled.context))).toMatchObject({
+      code: 'CANCELLED',
+    });
+    // A crash after a window's lines were appended but before the state was saved leaves lines behind: planted here.
+    appendFileSync(join(out, '.partial', 'base.jsonl'), '"left behind"\n');
+    const resumed = await compareJob(request({ out, batch: 5 }), testContext<CompareFrame>().context);
+    expect(resumed.resumedFrom).toBe(3);
     expect(readFileSync(join(out, 'neurons.csv'), 'utf8')).toBe(readFileSync(join(whole.out, 'neurons.csv'), 'utf8'));
     expect(readFileSync(join(out, 'generations.jsonl'), 'utf8')).toBe(
       readFileSync(join(whole.out, 'generations.jsonl'), 'utf8'),

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { collectBatch, collectionHooks, emptySums } from '../../../src-main/core/interp/collect-activations.ts';
+import { collectBatch, collectionGraphOptions, emptySums } from '../../../src-main/core/interp/collect-activations.ts';
 import { interveneJob } from '../../../src-main/core/interp/intervene-job.ts';
 import { perplexity } from '../../../src-main/core/interp/metrics.ts';
 import { noInterventions } from '../../../src-main/core/models/gpt2/gpt2-session.ts';
@@ -82,13 +82,7 @@ describe('interventions on the graph', () => {
   });
 
   it('patching every neuron to the model’s own means records exactly those means', async () => {
-    const options = {
-      hooks: collectionHooks(2),
-      hookPositions: 'last' as const,
-      logits: 'last' as const,
-      kvCache: true,
-      interventions: true,
-    };
+    const options = { ...collectionGraphOptions(2), interventions: true };
     const { session } = await openGpt2Session(model, options, { device: cpu, batch: 2, length: 30 });
     const clean = emptySums(2, 32);
     await collectBatch(session, prompts, clean, { maxNewTokens: 5, padTokenId: 50256, unit });

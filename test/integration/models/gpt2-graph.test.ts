@@ -138,6 +138,31 @@ describe.each(['fused', 'standard'] as const)('GPT-2 graph vs reference (%s atte
     await model.release();
   });
 
+  it('sums the last position over the batch and picks the greedy next token, as the per-row outputs say', async () => {
+    const perRow = await session({ hookPositions: 'last', logits: 'last' });
+    const summed = await session({ hookPositions: 'last-batch-sum', logits: 'next-token' });
+    const rows = await runSession(perRow, feeds(twoSequences));
+    const sums = await runSession(summed, feeds(twoSequences));
+    for (const [name, width] of [
+      ['blocks.1.mlp.hook_post', config.dMlp],
+      ['blocks.0.hook_mlp_out', config.dModel],
+    ] as const) {
+      const values = rows[name]!.data as Float32Array; // [2, width]
+      const expected = Float32Array.from({ length: width }, (_, index) => values[index]! + values[width + index]!);
+      expect(sums[name]!.dims).toEqual([width]);
+      expect(describeMismatch(name, sums[name]!.data as Float32Array, expected, 1e-5)).toBeNull();
+    }
+    const logits = rows.logits!.data as Float32Array; // [2, d_vocab]
+    const rowArgmax = (row: number) => {
+      const slice = logits.subarray(row * config.dVocab, (row + 1) * config.dVocab);
+      return slice.indexOf(Math.max(...slice));
+    };
+    expect(Array.from(sums.next_token!.data as BigInt64Array, Number)).toEqual([rowArgmax(0), rowArgmax(1)]);
+    expect(sums.logits).toBeUndefined();
+    await perRow.release();
+    await summed.release();
+  });
+
   it('continues from the KV cache exactly as a full forward does', async () => {
     const model = await session({ kvCache: true });
     const full: ReferenceInputs = {

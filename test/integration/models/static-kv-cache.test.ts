@@ -24,7 +24,12 @@ async function staticSession(capacity: number): Promise<Gpt2Session> {
     interventions: false,
     attention: 'static',
   });
-  return Gpt2Session.open(encodeModel(graph), config, cpu, 1, capacity);
+  return Gpt2Session.open(encodeModel(graph), config, {
+    device: cpu,
+    threads: 1,
+    cacheCapacity: capacity,
+    kvCache: true,
+  });
 }
 
 const bigints = (rows: number[][]) => BigInt64Array.from(rows.flat(), (value) => BigInt(value));

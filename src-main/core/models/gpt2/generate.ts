@@ -103,8 +103,13 @@ export async function generate(
     });
     cache = nextCache;
     const active = finished.map((done) => !done);
+    // A 'next-token' graph has already picked the greedy tokens; logits would only be copied out to repeat that.
+    const picked = outputs.next_token ? (outputs.next_token.data as BigInt64Array) : null;
+    if (picked && (options.sampling || options.repetitionPenalty))
+      throw new RangeError('sampling and the repetition penalty need a graph that outputs logits');
     const tokens = prompts.map((prompt, row) => {
       if (finished[row]) return options.padTokenId;
+      if (picked) return Number(picked[row]);
       const logits = logitsRow(outputs.logits!, row);
       if (options.repetitionPenalty)
         applyRepetitionPenalty(logits, [...prompt, ...generated[row]!], options.repetitionPenalty);

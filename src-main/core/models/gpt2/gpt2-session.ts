@@ -76,15 +76,21 @@ export class Gpt2Session {
     this.#staticCache = session.inputNames.includes('cache.0.key') ? new StaticKvCache(config, cacheCapacity) : null;
   }
 
-  /** `cacheCapacity`: positions a static cache holds before it must grow (prompt plus new tokens). */
+  /**
+   * `cacheCapacity`: positions a static cache holds before it must grow (prompt plus new tokens). A graph with a KV
+   * cache runs without onnxruntime's memory pattern (see SessionOptions.memoryPattern).
+   */
   static async open(
     model: Uint8Array | string,
     config: Gpt2Config,
-    device: DeviceReport,
-    threads?: number,
-    cacheCapacity = config.nCtx,
+    run: { device: DeviceReport; threads?: number; cacheCapacity?: number; kvCache: boolean },
   ): Promise<Gpt2Session> {
-    return new Gpt2Session(await createSession(model, { device, threads }), config, device, cacheCapacity);
+    const session = await createSession(model, {
+      device: run.device,
+      threads: run.threads,
+      memoryPattern: !run.kvCache,
+    });
+    return new Gpt2Session(session, config, run.device, run.cacheCapacity ?? config.nCtx);
   }
 
   get outputNames(): readonly string[] {

@@ -10,9 +10,16 @@ import type { Gpt2Config } from './config.ts';
 export interface Gpt2GraphOptions {
   /** Hook outputs to expose, by exact TransformerLens name (see decoderHookNames). */
   hooks: string[];
-  /** Hooks at every position, or only at the last (all a generation step needs). */
-  hookPositions: 'all' | 'last';
-  logits: 'all' | 'last' | 'none';
+  /**
+   * Hooks at every position [batch, pos, width], only at the last [batch, width] (all a generation step needs), or
+   * the last position summed over the batch [width] (all running sums need: one small output per hook per step).
+   */
+  hookPositions: 'all' | 'last' | 'last-batch-sum';
+  /**
+   * Logits at every position, at the last, none, or only the greedy choice at the last position: `next_token` int64
+   * [batch], the ArgMax of the last logits (ties go to the lowest id, as `argmax` in logits-processors.ts).
+   */
+  logits: 'all' | 'last' | 'none' | 'next-token';
   /** Expose present.{L}.key/value outputs for incremental decoding. */
   kvCache: boolean;
   /** Add the intervention inputs (see gpt2InterventionInputs). */
@@ -100,9 +107,13 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
   /** Emits a hook output when requested, at all positions or only the last. */
   const hook = (name: string, value: string, width: number) => {
     if (!wanted.has(name)) return;
-    if (options.hookPositions === 'last') {
-      g.output(g.op('Gather', [value, g.ints([-1], [])], { axis: 1 }), name, 'float32', ['batch', width]);
-    } else g.output(value, name, 'float32', ['batch', 'pos', width]);
+    if (options.hookPositions === 'all') {
+      g.output(value, name, 'float32', ['batch', 'pos', width]);
+      return;
+    }
+    const last = g.op('Gather', [value, g.ints([-1], [])], { axis: 1 }); // [batch, width]
+    if (options.hookPositions === 'last') g.output(last, name, 'float32', ['batch', width]);
+    else g.output(g.op('ReduceSum', [last, g.ints([0])], { keepdims: 0 }), name, 'float32', [width]);
   };
 
   const layerNorm = (x: string, prefix: string) =>
@@ -170,9 +181,11 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
   if (options.logits !== 'none') {
     // logits = normalized · W_Eᵀ (tied unembedding); Gemm's transB reads W_E in place instead of a transposed copy.
     const unembed = w('embed.W_E', [dVocab, dModel]);
-    if (options.logits === 'last') {
+    if (options.logits === 'last' || options.logits === 'next-token') {
       const last = g.op('Gather', [normalized, g.ints([-1], [])], { axis: 1 }); // [batch, d_model]
-      g.output(g.op('Gemm', [last, unembed], { transB: 1 }), 'logits', 'float32', ['batch', dVocab]);
+      const logits = g.op('Gemm', [last, unembed], { transB: 1 }); // [batch, d_vocab]
+      if (options.logits === 'last') g.output(logits, 'logits', 'float32', ['batch', dVocab]);
+      else g.output(g.op('ArgMax', [logits], { axis: 1, keepdims: 0 }), 'next_token', 'int64', ['batch']);
     } else {
       const flat = g.op('Reshape', [normalized, g.ints([-1, dModel])]);
       const logitsShape = g.op(

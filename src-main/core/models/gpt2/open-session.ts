@@ -71,6 +71,11 @@ export async function openGpt2Session(
   const graph = prepareCachedGraph(model.fingerprint(), options, model.weights, (weight) =>
     buildGpt2Graph(model.config, weight, options),
   );
-  const session = await Gpt2Session.open(graph.modelPath, model.config, run.device, run.threads, run.length);
+  const session = await Gpt2Session.open(graph.modelPath, model.config, {
+    device: run.device,
+    threads: run.threads,
+    cacheCapacity: run.length,
+    kvCache: options.kvCache,
+  });
   return { session, graph };
 }

@@ -104,24 +104,27 @@ export class StaticKvCache {
 
   /**
    * Stores this step's `new.{L}.key` [batch, n_heads, d_head, pos] (transposed, as the cache keeps keys) and
-   * `new.{L}.value` [batch, n_heads, pos, d_head] in slots past .. past + pos: a row copy per head and key dimension.
+   * `new.{L}.value` [batch, n_heads, pos, d_head] in slots past .. past + pos: per head, the values are one
+   * contiguous run and the keys one run of `pos` per key dimension. Plain loops, not `set(subarray(…))`: a decode
+   * step copies 2 × 64 floats per head, where creating two subarray views per head cost more than the copy.
    */
   write(outputs: Record<string, Tensor>, batch: number, past: number, pos: number): void {
     const { nLayers, nHeads, dHead } = this.#config;
     const capacity = this.#capacity;
+    const run = pos * dHead;
     for (let layer = 0; layer < nLayers; layer++) {
       const newKeys = outputs[`new.${layer}.key`]!.data as Float32Array;
       const newValues = outputs[`new.${layer}.value`]!.data as Float32Array;
       const keys = this.#keys[layer]!;
       const values = this.#values[layer]!;
       for (let head = 0; head < batch * nHeads; head++) {
-        const source = head * pos * dHead;
-        values.set(newValues.subarray(source, source + pos * dHead), (head * capacity + past) * dHead);
+        const source = head * run;
+        const target = (head * capacity + past) * dHead;
+        for (let index = 0; index < run; index++) values[target + index] = newValues[source + index]!;
         for (let d = 0; d < dHead; d++) {
           const from = (head * dHead + d) * pos;
           const to = (head * dHead + d) * capacity + past;
-          if (pos === 1) keys[to] = newKeys[from]!;
-          else keys.set(newKeys.subarray(from, from + pos), to);
+          for (let p = 0; p < pos; p++) keys[to + p] = newKeys[from + p]!;
         }
       }
     }
