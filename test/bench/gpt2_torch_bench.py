@@ -129,8 +129,13 @@ def main():
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--mode", choices=["load", "forward", "generate", "compare"], required=True)
     parser.add_argument("--prompts", type=int, default=32)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda: for a GPU check (PyTorch 2)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.device == "cuda":
+        if not hasattr(torch, "set_default_device") or not torch.cuda.is_available():
+            parser.error("--device cuda needs PyTorch 2 with CUDA and a GPU")
+        torch.set_default_device("cuda")  # modules and tensor factories on the GPU
     torch.manual_seed(0)
     cfg = json.load(open(os.path.join(args.folder, "config.json")))
     result = {"torch": torch.__version__, "threads": torch.get_num_threads()}
@@ -189,8 +194,8 @@ def compare(cfg, folder, base, prompt_count, base_load_seconds):
     dpo = Gpt2(cfg)
     dpo.load(LazySafetensors(os.path.join(folder, "model.safetensors")))
     dpo.eval()
-    generator = torch.Generator().manual_seed(1)
-    prompts = [torch.randint(0, cfg["vocab_size"], (int(torch.randint(8, 33, (1,), generator=generator)),), generator=generator).tolist() for _ in range(prompt_count)]
+    generator = torch.Generator(device="cpu").manual_seed(1)
+    prompts = [torch.randint(0, cfg["vocab_size"], (int(torch.randint(8, 33, (1,), generator=generator, device="cpu")),), generator=generator, device="cpu").tolist() for _ in range(prompt_count)]
     dpo_load_seconds = time.perf_counter() - load_started
     start = time.perf_counter()
     with torch.no_grad():
@@ -211,6 +216,8 @@ def compare(cfg, folder, base, prompt_count, base_load_seconds):
                     mask = torch.cat([mask, torch.ones_like(ids)], dim=1)
             for handle in handles:
                 handle.remove()
+    if torch.cuda.is_initialized():
+        torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     total = base_load_seconds + dpo_load_seconds + seconds
     return {

@@ -209,7 +209,11 @@ export function openSafetensors(path: string): SafetensorsFile {
     tensors,
     readFloat32(name) {
       const tensor = entry(name);
-      return toFloat32(readBytes(path, tensor.fileOffset, tensor.byteLength), tensor.dtype);
+      const bytes = readBytes(path, tensor.fileOffset, tensor.byteLength);
+      // The read has its own buffer, so aligned float32 bytes are viewed as they are instead of copied.
+      if (tensor.dtype === 'F32' && bytes.byteOffset % 4 === 0)
+        return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+      return toFloat32(bytes, tensor.dtype);
     },
     readFloat64(name) {
       const tensor = entry(name);

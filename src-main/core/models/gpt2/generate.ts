@@ -126,5 +126,6 @@ export async function generate(
     });
     if (finished.every(Boolean)) break;
   }
+  if (cache) session.releaseCache(cache);
   return { generated };
 }
