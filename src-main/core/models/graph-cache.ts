@@ -13,7 +13,7 @@ import { encodeSafetensors, type WritableTensor } from '../weights/safetensors.t
 import type { StateDictTensor } from '../weights/state-dict.ts';
 
 /** Bump when graph-building code changes what it writes, so stale cached graphs are rebuilt. */
-export const graphBuilderVersion = 2;
+export const graphBuilderVersion = 3;
 
 export interface CachedGraph {
   modelPath: string;

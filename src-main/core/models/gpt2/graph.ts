@@ -104,16 +104,25 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
     : null;
   const layerRow = (tensor: string, layer: number) => g.op('Gather', [tensor, g.ints([layer], [])], { axis: 0 });
 
-  /** Emits a hook output when requested, at all positions or only the last. */
+  /**
+   * Hook outputs (at all positions, the last, or the last summed over the batch) are written after the rest of the
+   * graph, the last requested first. onnxruntime orders a graph by walking back from its output nodes, newest node
+   * first; written this way, each hook runs right after its own layer, so no layer's activations are held until the
+   * end of the graph (measured on gpt2-medium with both MLP hooks of all 24 layers: a 16 × 32 prefill touched 630 MB
+   * of fresh memory with the hooks written in place, 380 MB like this, and took 1.1 s instead of 2.2 s).
+   */
+  const hookOutputs: (() => void)[] = [];
   const hook = (name: string, value: string, width: number) => {
     if (!wanted.has(name)) return;
-    if (options.hookPositions === 'all') {
-      g.output(value, name, 'float32', ['batch', 'pos', width]);
-      return;
-    }
-    const last = g.op('Gather', [value, g.ints([-1], [])], { axis: 1 }); // [batch, width]
-    if (options.hookPositions === 'last') g.output(last, name, 'float32', ['batch', width]);
-    else g.output(g.op('ReduceSum', [last, g.ints([0])], { keepdims: 0 }), name, 'float32', [width]);
+    hookOutputs.push(() => {
+      if (options.hookPositions === 'all') {
+        g.output(value, name, 'float32', ['batch', 'pos', width]);
+        return;
+      }
+      const last = g.op('Gather', [value, g.ints([-1], [])], { axis: 1 }); // [batch, width]
+      if (options.hookPositions === 'last') g.output(last, name, 'float32', ['batch', width]);
+      else g.output(g.op('ReduceSum', [last, g.ints([0])], { keepdims: 0 }), name, 'float32', [width]);
+    });
   };
 
   const layerNorm = (x: string, prefix: string) =>
@@ -200,6 +209,7 @@ export function buildGpt2Graph(config: Gpt2Config, weight: WeightInitializer, op
       ]);
     }
   }
+  for (const writeHook of hookOutputs.reverse()) writeHook();
   return g.graph('gpt2');
 }
 
