@@ -251,6 +251,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
       throw error;
     }
     const sessions = { base: opened[0]!.session, dpo: opened[1]!.session };
+    sessions.dpo.shareStaticCache(sessions.base); // the models take turns, batch by batch
     const padTokenId = base.config.eosTokenId ?? 0;
     const tokenizer = base.tokenizer.tokenizer;
     const runStarted = performance.now();

@@ -15,16 +15,21 @@ const weights = tinyGpt2Weights(config);
 const cpu = { requested: 'cpu' as const, used: 'cpu' as const, note: '' };
 const hook = 'blocks.1.mlp.hook_post';
 
-async function staticSession(capacity: number): Promise<Gpt2Session> {
-  const graph = buildGpt2Graph(config, (name, dims) => ({ name, type: 'float32', dims, data: weights.get(name)! }), {
-    hooks: [hook],
-    hookPositions: 'last',
-    logits: 'last',
-    kvCache: true,
-    interventions: false,
-    attention: 'static',
-  });
-  return Gpt2Session.open(encodeModel(graph), config, {
+async function staticSession(capacity: number, modelConfig = config): Promise<Gpt2Session> {
+  const modelWeights = modelConfig === config ? weights : tinyGpt2Weights(modelConfig);
+  const graph = buildGpt2Graph(
+    modelConfig,
+    (name, dims) => ({ name, type: 'float32', dims, data: modelWeights.get(name)! }),
+    {
+      hooks: [hook],
+      hookPositions: 'last',
+      logits: 'last',
+      kvCache: true,
+      interventions: false,
+      attention: 'static',
+    },
+  );
+  return Gpt2Session.open(encodeModel(graph), modelConfig, {
     device: cpu,
     threads: 1,
     cacheCapacity: capacity,
@@ -133,5 +138,31 @@ describe('static KV cache', () => {
     );
     await decodeAndCheck(session, [[12, 3]], [[1, 1]], [[9, 9, 40]]);
     await session.release();
+  });
+
+  it('serves two sessions that take turns from one shared cache', async () => {
+    const first = await staticSession(8);
+    const second = await staticSession(8);
+    second.shareStaticCache(first);
+    const prompts = [
+      [3, 17, 42, 8],
+      [0, 0, 11, 5],
+    ];
+    const masks = [
+      [1, 1, 1, 1],
+      [0, 0, 1, 1],
+    ];
+    await decodeAndCheck(first, prompts, masks, [
+      [7, 1, 44],
+      [20, 20, 6],
+    ]);
+    await decodeAndCheck(second, [[12, 3, 9]], [[1, 1, 1]], [[9, 40, 2, 2, 2, 2]]); // grows the shared cache
+    await decodeAndCheck(first, prompts, masks, [
+      [5, 5, 1],
+      [6, 2, 2],
+    ]);
+    const wider = await staticSession(8, tinyGpt2Config({ nHeads: 4 }));
+    expect(() => wider.shareStaticCache(first)).toThrow(/same layers, heads and head size/);
+    await Promise.all([first.release(), second.release(), wider.release()]);
   });
 });

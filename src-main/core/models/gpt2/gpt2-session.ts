@@ -63,8 +63,8 @@ export class Gpt2Session {
   readonly #hasInterventions: boolean;
   readonly #pastNames: string[];
   readonly #hasCache: boolean;
-  /** The 'static' attention graph's cache, owned here and updated in place; null for the other graphs. */
-  readonly #staticCache: StaticKvCache | null;
+  /** The 'static' attention graph's cache, updated in place (see shareStaticCache); null for the other graphs. */
+  #staticCache: StaticKvCache | null;
 
   private constructor(session: Session, config: Gpt2Config, device: DeviceReport, cacheCapacity: number) {
     this.#session = session;
@@ -157,6 +157,20 @@ export class Gpt2Session {
       cache = { tensors, length: first.dims[first.dims.length - 2]! };
     }
     return { outputs, cache };
+  }
+
+  /**
+   * Decodes in `other`'s static cache from now on instead of in its own: compare runs its two models one after the
+   * other, so one cache's memory serves both (a gpt2-medium cache at batch 16 is 167 MB, and first touches of fresh
+   * memory were a measurable part of a short run). Only for sessions that never run sequences at the same time: each
+   * prefill starts the cache afresh for its own session.
+   */
+  shareStaticCache(other: Gpt2Session): void {
+    if (!this.#staticCache || !other.#staticCache) return; // graphs without a static cache have nothing to share
+    const { nLayers, nHeads, dHead } = this.config;
+    if (other.config.nLayers !== nLayers || other.config.nHeads !== nHeads || other.config.dHead !== dHead)
+      throw new RangeError('a static cache can only be shared by models with the same layers, heads and head size');
+    this.#staticCache = other.#staticCache;
   }
 
   /**
