@@ -30,9 +30,9 @@ export const compareFormatVersion = 1;
 
 /**
  * Prompts run in windows of this many batches. Each window is sorted by prompt length, so a batch left-pads its
- * prompts to similar widths (on prompts of 8–32 tokens, batch 16, the prefill did ≈ 20% less work: see
- * docs/benchmarks.md), and a window is the unit of checkpointing: its continuations are written in prompt order and
- * the sums saved when it ends, so an interrupted run resumes at the start of its window.
+ * prompts to similar widths (on prompts of 8–32 tokens at batch 16 the prefills took ≈ 20% less time: see
+ * docs/benchmarks.md). Sums and state are saved after every batch; a window's continuations are appended in prompt
+ * order when it ends, and until then they are kept in the state, so a resumed run finishes the window it was in.
  */
 const batchesPerWindow = 4;
 
