@@ -4,7 +4,19 @@
 // sums are checkpointed after every batch and an interrupted run resumes in the same output folder.
 
 import { createHash } from 'node:crypto';
-import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  createReadStream,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { appVersion } from '../app-version.ts';
@@ -32,7 +44,8 @@ export const compareFormatVersion = 1;
  * Prompts run in windows of this many batches. Each window is sorted by prompt length, so a batch left-pads its
  * prompts to similar widths (on prompts of 8–32 tokens at batch 16 the prefills took ≈ 20% less time: see
  * docs/benchmarks.md). Sums and state are saved after every batch; a window's continuations are appended in prompt
- * order when it ends, and until then they are kept in the state, so a resumed run finishes the window it was in.
+ * order when it ends, and until then they are kept in the state, so a resumed run finishes the window it was in (at
+ * the --batch it is given now).
  */
 const batchesPerWindow = 4;
 
@@ -53,24 +66,44 @@ export const neuronsCsvHeader = [
   'group_v3',
 ];
 
+/** Bump when `.partial/` changes shape, so a run interrupted by another version starts over instead of misreading it. */
+const partialStateVersion = 2;
+
 interface PartialState {
   settingsHash: string;
-  /** Prompts whose activations are in the saved sums: finished windows and the open window's finished batches. */
+  /** Prompts whose activations are in the saved sums: finished windows and the open window's finished rows. */
   promptsDone: number;
+  /** Which sums files hold those activations (`base.N.safetensors`, `dpo.N.safetensors`); absent before the first. */
+  checkpoint?: number;
   /** The window in progress, once one of its batches is done; absent between windows. */
   window?: OpenWindow;
 }
 
-/** A window (see batchesPerWindow) interrupted part-way: what a resume needs to finish it with the same batches. */
+/** A window (see batchesPerWindow) interrupted part-way: what a resume needs to finish it. */
 interface OpenWindow {
   /** Index of its first prompt; base.jsonl and dpo.jsonl hold the continuations of every prompt before it. */
   start: number;
-  /** Its batch size (a resume with another --batch still finishes this window with this one). */
-  batch: number;
-  batchesDone: number;
+  /** Its prompts, whatever --batch a resume is given. */
+  size: number;
+  /** Its first rowsDone prompts in length order are done (a resume finishes the rest at the new --batch). */
+  rowsDone: number;
   /** Each model's continuations (JSON lines) by row of the window; null for rows not run yet. */
   base: (string | null)[];
   dpo: (string | null)[];
+}
+
+const sumsPath = (partialDir: string, label: 'base' | 'dpo', checkpoint: number) =>
+  join(partialDir, `${label}.${checkpoint}.safetensors`);
+
+/** Appends text to a file and flushes it to disk (the state saved after it must never promise lines that are lost). */
+function appendDurably(path: string, text: string): void {
+  const fd = openSync(path, 'a');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Truncates a resumed run's continuation file to its first `count` lines (`count` 0 removes it). */
@@ -171,6 +204,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
   // Everything that changes the numbers, so a resume only continues a run with the same inputs.
   const settings = {
     formatVersion: compareFormatVersion,
+    partialStateVersion,
     base: base.fingerprint(),
     dpo: dpo.fingerprint(),
     probe: probe.sha256,
@@ -191,10 +225,10 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
   let sumsDpo = emptySums(nLayers, dMlp);
   if (existsSync(statePath)) {
     const previous = JSON.parse(readFileSync(statePath, 'utf8')) as PartialState;
-    if (previous.settingsHash === settingsHash && previous.promptsDone > 0) {
+    if (previous.settingsHash === settingsHash && previous.promptsDone > 0 && previous.checkpoint) {
       state = previous;
-      sumsBase = loadSums(join(partialDir, 'base.safetensors'), nLayers, dMlp);
-      sumsDpo = loadSums(join(partialDir, 'dpo.safetensors'), nLayers, dMlp);
+      sumsBase = loadSums(sumsPath(partialDir, 'base', previous.checkpoint), nLayers, dMlp);
+      sumsDpo = loadSums(sumsPath(partialDir, 'dpo', previous.checkpoint), nLayers, dMlp);
     } else {
       rmSync(partialDir, { recursive: true, force: true }); // another run's leftovers: start over
       mkdirSync(partialDir, { recursive: true });
@@ -279,10 +313,19 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
         });
       };
 
+      /**
+       * Saves the sums as checkpoint N + 1, then the state that points to them, then drops checkpoint N: a crash at any
+       * point leaves a state whose sums match it.
+       */
       const checkpoint = () => {
-        saveSums(join(partialDir, 'base.safetensors'), sumsBase);
-        saveSums(join(partialDir, 'dpo.safetensors'), sumsDpo);
-        writeFileAtomic(statePath, JSON.stringify(state));
+        const previous = state.checkpoint;
+        const next = (previous ?? 0) + 1;
+        saveSums(sumsPath(partialDir, 'base', next), sumsBase);
+        saveSums(sumsPath(partialDir, 'dpo', next), sumsDpo);
+        writeFileAtomic(statePath, JSON.stringify({ ...state, checkpoint: next }));
+        state.checkpoint = next;
+        if (previous)
+          for (const label of ['base', 'dpo'] as const) rmSync(sumsPath(partialDir, label, previous), { force: true });
       };
 
       /**
@@ -292,15 +335,15 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
       const runWindow = async (prompts: { index: number; text: string }[], resumed: OpenWindow | null) => {
         const open: OpenWindow = resumed ?? {
           start: prompts[0]!.index,
-          batch: request.batch,
-          batchesDone: 0,
+          size: prompts.length,
+          rowsDone: 0,
           base: prompts.map(() => null),
           dpo: prompts.map(() => null),
         };
         const ids = prompts.map((prompt) => promptIds(base, prompt.text, request.maxPromptTokens, request.prependBos));
         const byLength = ids.map((_, row) => row).sort((a, b) => ids[a]!.length - ids[b]!.length || a - b);
-        for (let start = open.batchesDone * open.batch; start < byLength.length; start += open.batch) {
-          const rows = byLength.slice(start, start + open.batch);
+        for (let start = open.rowsDone; start < byLength.length; start += request.batch) {
+          const rows = byLength.slice(start, start + request.batch);
           for (const [label, session, sums] of [
             ['base', sessions.base, sumsBase],
             ['dpo', sessions.dpo, sumsDpo],
@@ -316,19 +359,25 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
             });
             tokensThisRun += rows.length * request.maxNewTokens;
           }
-          open.batchesDone += 1;
+          open.rowsDone += rows.length;
           state.promptsDone += rows.length;
           state.window = open;
           checkpoint();
           report(state.promptsDone);
         }
+        if ([...open.base, ...open.dpo].some((line) => line === null))
+          raise(
+            'INTERNAL',
+            'The interrupted window of prompts no longer sorts as it did (the tokenizer or the prompts changed).',
+            'Delete the .partial folder inside the output folder and run again.',
+          );
         for (const label of ['base', 'dpo'] as const)
-          appendFileSync(join(partialDir, `${label}.jsonl`), open[label].join(''));
+          appendDurably(join(partialDir, `${label}.jsonl`), open[label].join(''));
         delete state.window;
         writeFileAtomic(statePath, JSON.stringify(state));
       };
 
-      // Windows are cut from the first unfinished one on; an interrupted window is finished with its own batch size.
+      // Windows are cut from the first unfinished one on; an interrupted window keeps its own prompts.
       let resumed = state.window ?? null;
       let window: { index: number; text: string }[] = [];
       for await (const prompt of readPrompts(request.prompts, request.column)) {
@@ -336,7 +385,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
         if (prompt.index < windowStart) continue;
         throwIfCancelled(context.signal);
         window.push(prompt);
-        if (window.length === (resumed?.batch ?? request.batch) * batchesPerWindow) {
+        if (window.length === (resumed?.size ?? request.batch * batchesPerWindow)) {
           await runWindow(window, resumed);
           resumed = null;
           window = [];

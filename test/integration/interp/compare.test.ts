@@ -155,23 +155,35 @@ describe('compare runs', () => {
     );
   });
 
-  it('finishes an interrupted window with its own batches when resumed with another batch size', async () => {
-    const whole = await compareJob(request({ batch: 3 }), testContext<CompareFrame>().context);
+  it('resumes mid-window at another batch size, past what a crash leaves, with the same continuations and numbers', async () => {
+    // Batch 1 makes windows of four prompts: cancelling after six leaves the second window half done.
+    const whole = await compareJob(request({ batch: 1 }), testContext<CompareFrame>().context);
     const out = mkdtempSync(join(os.tmpdir(), 'toxscope-resume-batch-'));
     const cancelled = testContext<CompareFrame>((frame, controller) => {
-      if (frame.promptsDone >= 3) controller.abort();
+      if (frame.promptsDone >= 6) controller.abort();
     });
-    expect(await failure(compareJob(request({ out, batch: 3 }), cancelled.context))).toMatchObject({
+    expect(await failure(compareJob(request({ out, batch: 1 }), cancelled.context))).toMatchObject({
       code: 'CANCELLED',
     });
-    // A crash after a window's lines were appended but before the state was saved leaves lines behind: planted here.
-    appendFileSync(join(out, '.partial', 'base.jsonl'), '"left behind"\n');
-    const resumed = await compareJob(request({ out, batch: 5 }), testContext<CompareFrame>().context);
-    expect(resumed.resumedFrom).toBe(3);
-    expect(readFileSync(join(out, 'neurons.csv'), 'utf8')).toBe(readFileSync(join(whole.out, 'neurons.csv'), 'utf8'));
+    // What a crash can leave behind: a window's lines appended before its state was saved, and the sums of a
+    // checkpoint whose state was never written (here the wrong model's, so counting them would show).
+    const partial = join(out, '.partial');
+    const state = JSON.parse(readFileSync(join(partial, 'state.json'), 'utf8')) as { checkpoint: number };
+    appendFileSync(join(partial, 'base.jsonl'), '"left behind"\n');
+    copyFileSync(
+      join(partial, `dpo.${state.checkpoint}.safetensors`),
+      join(partial, `base.${state.checkpoint + 1}.safetensors`),
+    );
+    const resumed = await compareJob(request({ out, batch: 2 }), testContext<CompareFrame>().context);
+    expect(resumed.resumedFrom).toBe(6);
     expect(readFileSync(join(out, 'generations.jsonl'), 'utf8')).toBe(
       readFileSync(join(whole.out, 'generations.jsonl'), 'utf8'),
     );
+    expect(resumed.summary.positions).toBe(whole.summary.positions);
+    // Other batches add the same activations in another order: equal up to float rounding.
+    const [mine, theirs] = [readNeurons(out), readNeurons(whole.out)];
+    for (const column of ['mean_act_pre', 'mean_act_dpo', 'delta'])
+      expect(maxAbsDifference(mine.numbers(column), theirs.numbers(column)), column).toBeLessThan(1e-6);
   });
 
   it('gives identical files when run twice with the same inputs', async () => {

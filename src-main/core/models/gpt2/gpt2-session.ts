@@ -78,21 +78,20 @@ export class Gpt2Session {
 
   /**
    * `cacheCapacity`: positions a static cache holds before it must grow (prompt plus new tokens). A graph with a KV
-   * cache runs without onnxruntime's memory pattern (see SessionOptions.memoryPattern). On WebGPU the `present.*`
-   * outputs of the standard graph stay in GPU memory and feed the next step as they are: measured on an H200, copying
-   * the whole cache to the CPU and back at every step made a gpt2-medium compare 2.5× slower than the CPU.
+   * cache runs without onnxruntime's memory pattern (see SessionOptions.memoryPattern). `cacheOnDevice` (the standard
+   * graph on a GPU) keeps its `present.*` outputs in GPU memory, to feed the next step as they are: measured on an
+   * H200, copying the whole cache to the CPU and back at every step made a gpt2-medium compare 2.5× slower than the CPU.
    */
   static async open(
     model: Uint8Array | string,
     config: Gpt2Config,
-    run: { device: DeviceReport; threads?: number; cacheCapacity?: number; kvCache: boolean },
+    run: { device: DeviceReport; threads?: number; cacheCapacity?: number; kvCache: boolean; cacheOnDevice?: boolean },
   ): Promise<Gpt2Session> {
-    const cacheOnDevice = run.kvCache && run.device.used === 'webgpu';
     const session = await createSession(model, {
       device: run.device,
       threads: run.threads,
       memoryPattern: !run.kvCache,
-      outputsOnDevice: cacheOnDevice
+      outputsOnDevice: run.cacheOnDevice
         ? Array.from({ length: config.nLayers }, (_, layer) => [
             `present.${layer}.key`,
             `present.${layer}.value`,

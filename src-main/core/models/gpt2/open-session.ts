@@ -76,6 +76,7 @@ export async function openGpt2Session(
     threads: run.threads,
     cacheCapacity: run.length,
     kvCache: options.kvCache,
+    cacheOnDevice: options.kvCache && options.attention === 'standard' && run.device.used === 'webgpu',
   });
   return { session, graph };
 }
