@@ -82,6 +82,10 @@ describe('models page', () => {
     await nav('Models').click();
     await expect.poll(() => page.getByTestId('own-model-row').count()).toBe(2);
     expect(await page.getByLabel('Runs ask for').inputValue()).toBe('cpu');
+    // Each row inspects its model on arrival and then grows; clicking before that can hit a row that is moving.
+    await expect
+      .poll(() => page.getByTestId('own-model-row').filter({ hasText: 'inspecting…' }).count(), { timeout: 30_000 })
+      .toBe(0);
     await page.getByRole('button', { name: `Remove acme/tiny-gpt2` }).click();
     await expect.poll(() => page.getByTestId('own-model-row').count()).toBe(1);
   });
