@@ -3,6 +3,9 @@
 /** none: the checkpoint's own W_out; center: TransformerLens' row-centred W_out (spec §3.4, the published numbers). */
 export type WeightProcessing = 'none' | 'center';
 
+/** Prompts are cut to their first 32 tokens before generation (spec dpo-neurons.md), in every front door. */
+export const defaultMaxPromptTokens = 32;
+
 /** v1 groups (activation-change based, §5.1): the four reduction groups, then their mirrors. */
 export const groupsV1 = ['TP-', 'TN+', 'AP+', 'AN-', 'TP+', 'TN-', 'AP-', 'AN+'] as const;
 export type GroupV1 = (typeof groupsV1)[number];

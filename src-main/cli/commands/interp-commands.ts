@@ -2,7 +2,7 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { presets, type PresetName, type WeightProcessing } from '../../shared/index.ts';
+import { defaultMaxPromptTokens, presets, type PresetName, type WeightProcessing } from '../../shared/index.ts';
 import { reportDevice, runJobFromCli } from '../job-runner.ts';
 import { deviceOption, fileOrDemo, finiteNumber, positiveInteger, required } from '../options.ts';
 import { UsageError } from '../usage-error.ts';
@@ -44,7 +44,7 @@ export async function compareCommand(args: string[], context: CommandContext): P
       prompts: resolve(required(values.prompts, '--prompts FILE', 'compare')),
       column: values.column,
       maxNewTokens: positiveInteger(values['max-new-tokens'], '--max-new-tokens', 20)!,
-      maxPromptTokens: positiveInteger(values['max-prompt-tokens'], '--max-prompt-tokens', 32)!,
+      maxPromptTokens: positiveInteger(values['max-prompt-tokens'], '--max-prompt-tokens', defaultMaxPromptTokens)!,
       limit: positiveInteger(values.limit, '--limit'),
       batch: positiveInteger(values.batch, '--batch', 16)!,
       weightProcessing: weightProcessing as WeightProcessing,
@@ -111,7 +111,7 @@ export async function interveneCommand(args: string[], context: CommandContext):
       f1Data: optionalPath(values['f1-data']),
       scorer: values.scorer,
       maxNewTokens: positiveInteger(values['max-new-tokens'], '--max-new-tokens', 20)!,
-      maxPromptTokens: positiveInteger(values['max-prompt-tokens'], '--max-prompt-tokens', 32)!,
+      maxPromptTokens: positiveInteger(values['max-prompt-tokens'], '--max-prompt-tokens', defaultMaxPromptTokens)!,
       limit: positiveInteger(values.limit, '--limit'),
       batch: positiveInteger(values.batch, '--batch', 16)!,
       prependBos: values['prepend-bos'],

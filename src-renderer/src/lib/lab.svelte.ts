@@ -1,7 +1,13 @@
 // The interventions lab's runs, kept outside the page so a run goes on (and its table stays) while the user looks
 // at other pages: conditions run one after another as intervene jobs, each saved as a result bundle.
 
-import type { AppError, DeviceChoice, InterveneResult, InterveneSummary } from '../../../src-main/shared/index.ts';
+import {
+  defaultMaxPromptTokens,
+  type AppError,
+  type DeviceChoice,
+  type InterveneResult,
+  type InterveneSummary,
+} from '../../../src-main/shared/index.ts';
 import { isWeightsFile, recoveredFraction, type LabCondition } from './interventions.ts';
 import { jobs, type JobState } from './jobs.svelte.ts';
 import { joinPath, timestampName } from './paths.ts';
@@ -87,7 +93,7 @@ class LabState {
         ...(plan.pplText.trim() ? { pplText: plan.pplText.trim() } : {}),
         ...(plan.f1Data.trim() ? { f1Data: plan.f1Data.trim() } : {}),
         maxNewTokens: plan.maxNewTokens,
-        maxPromptTokens: 32,
+        maxPromptTokens: defaultMaxPromptTokens,
         limit: plan.limit,
         batch: 8,
         prependBos: true,
