@@ -28,6 +28,19 @@ def words_of(text):
     return ["".join(BYTE_TO_UNICODE[b] for b in piece.encode("utf-8")) for piece in PRETOKENIZE.findall(text)]
 
 
+def merge_pair(symbols, a, b):
+    """The symbols with every adjacent (a, b) joined into one, left to right."""
+    merged, i = [], 0
+    while i < len(symbols):
+        if i + 1 < len(symbols) and symbols[i] == a and symbols[i + 1] == b:
+            merged.append(a + b)
+            i += 2
+        else:
+            merged.append(symbols[i])
+            i += 1
+    return merged
+
+
 def train_bpe(texts, vocab_size):
     """Merges learned greedily by pair frequency over the corpus's word counts, with incremental pair counts."""
     word_counts = Counter(w for text in texts for w in words_of(text))
@@ -53,14 +66,7 @@ def train_bpe(texts, vocab_size):
                 if pairs[(x, y)] <= 0:
                     del pairs[(x, y)]
                 where[(x, y)].discard(index)
-            merged, i = [], 0
-            while i < len(symbols):
-                if i + 1 < len(symbols) and symbols[i] == a and symbols[i + 1] == b:
-                    merged.append(a + b)
-                    i += 2
-                else:
-                    merged.append(symbols[i])
-                    i += 1
+            merged = merge_pair(symbols, a, b)
             words[index] = merged
             for x, y in zip(merged, merged[1:]):
                 pairs[(x, y)] += count
@@ -98,16 +104,7 @@ class Tokenizer:
             rank, i = min(ranked)
             if rank == 1e9:
                 break
-            a, b = symbols[i], symbols[i + 1]
-            merged, j = [], 0
-            while j < len(symbols):
-                if j + 1 < len(symbols) and symbols[j] == a and symbols[j + 1] == b:
-                    merged.append(a + b)
-                    j += 2
-                else:
-                    merged.append(symbols[j])
-                    j += 1
-            symbols = merged
+            symbols = merge_pair(symbols, symbols[i], symbols[i + 1])
         ids = [self.vocab[s] for s in symbols]
         self.cache[word] = ids
         return ids
