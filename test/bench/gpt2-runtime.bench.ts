@@ -198,22 +198,18 @@ export function benchCompare(threads: number, log: (line: string) => void): Benc
       theirs: pytorch(folder, threads, 'compare', ['--prompts', '32']),
     });
   }
-  const medianOf = (side: 'ours' | 'theirs', key: string): Measurement => ({
-    [key]: median(runs.map((run) => Number(run[side][key]))),
-  });
-  const ours: Measurement = {
-    ...medianOf('ours', 'compareTokensPerSecond'),
-    ...medianOf('ours', 'generationTokensPerSecond'),
-    ...medianOf('ours', 'compareSeconds'),
-    peakRssBytes: runs[0]!.ours.peakRssBytes!,
+  // Each side's numeric measurements as medians over the rounds (its first round's labels and memory kept).
+  const medians = (side: 'ours' | 'theirs'): Measurement => {
+    const first = runs[0]![side];
+    return Object.fromEntries(
+      Object.entries(first).map(([key, value]) => [
+        key,
+        typeof value === 'number' && key !== 'peakRssBytes' ? median(runs.map((run) => Number(run[side][key]))) : value,
+      ]),
+    );
   };
-  const theirs: Measurement = {
-    ...medianOf('theirs', 'compareTokensPerSecond'),
-    ...medianOf('theirs', 'generationTokensPerSecond'),
-    ...medianOf('theirs', 'compareSeconds'),
-    ...medianOf('theirs', 'generationSeconds'),
-    torch: runs[0]!.theirs.torch!,
-  };
+  const ours = medians('ours');
+  const theirs = medians('theirs');
   const ratios = runs
     .map((run) => (Number(run.ours.compareTokensPerSecond) / Number(run.theirs.compareTokensPerSecond)).toFixed(2))
     .join(', ');
