@@ -1,7 +1,7 @@
 // Loads a byte-level BPE tokenizer from a Hugging Face folder: `tokenizer.json`, or `vocab.json` + `merges.txt`
 // with special tokens from `tokenizer_config.json` / `special_tokens_map.json`. Bad or missing files get messages.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { raise } from '../../shared/index.ts';
 import { ByteLevelBpeTokenizer, type AddedToken, type SpecialTokenIds, type TokenizerSpec } from './byte-level-bpe.ts';
@@ -141,7 +141,39 @@ function fromVocabAndMerges(folder: string, config: Record<string, unknown>, mod
 }
 
 /** `modelType` is config.json's model_type (decides BART's <s> … </s> template for vocab+merges folders). */
+/** The files a folder's tokenizer can come from, read or not. */
+const tokenizerFileNames = [
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'tokenizer.json',
+  'vocab.json',
+  'merges.txt',
+];
+
+/**
+ * The last few tokenizers loaded, by folder, model type and the files' sizes and times: a compare of a base folder
+ * and its `dpo.pt` (or the same folder twice) reads and parses the 1.5 MB of GPT-2 files once, not per model.
+ */
+const recentTokenizers = new Map<string, LoadedTokenizer>();
+
 export function loadTokenizer(folder: string, modelType: string): LoadedTokenizer {
+  const key = JSON.stringify([
+    folder,
+    modelType,
+    tokenizerFileNames.map((name) => {
+      const stat = statSync(join(folder, name), { throwIfNoEntry: false });
+      return stat ? [stat.size, stat.mtimeMs] : null;
+    }),
+  ]);
+  const cached = recentTokenizers.get(key);
+  if (cached) return cached;
+  const loaded = readTokenizer(folder, modelType);
+  recentTokenizers.set(key, loaded);
+  if (recentTokenizers.size > 4) recentTokenizers.delete(recentTokenizers.keys().next().value!);
+  return loaded;
+}
+
+function readTokenizer(folder: string, modelType: string): LoadedTokenizer {
   const configPath = join(folder, 'tokenizer_config.json');
   const mapPath = join(folder, 'special_tokens_map.json');
   const config = {

@@ -1,6 +1,8 @@
 // GPT-2 tokenization against an independent implementation (js-tiktoken's r50k_base, GPT-2's encoding) on hundreds
 // of hard strings, through both Hugging Face file layouts.
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { getEncoding } from 'js-tiktoken';
 import { describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../../src-main/core/tokenizer/load-tokenizer.ts';
@@ -103,5 +105,13 @@ describe('GPT-2 tokenizer', () => {
 
   it('spells tokens as the vocabulary does', () => {
     expect(fromVocabMerges.tokens(fromVocabMerges.encode(' Hello world'))).toEqual(['ĠHello', 'Ġworld']);
+  });
+
+  it('reads a folder once while its files stay the same, and again when one changes', () => {
+    const folder = writeGpt2VocabMergesFolder();
+    const first = loadTokenizer(folder, 'gpt2');
+    expect(loadTokenizer(folder, 'gpt2')).toBe(first);
+    writeFileSync(join(folder, 'special_tokens_map.json'), JSON.stringify({ bos_token: '<|endoftext|>' }));
+    expect(loadTokenizer(folder, 'gpt2')).not.toBe(first);
   });
 });
