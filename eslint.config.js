@@ -1,6 +1,6 @@
 // ESLint: TypeScript and Svelte rules plus the layer rules that keep the process boundaries visible in the tree.
 // Layers: shared (pure contract) ← core (plain Node) ← host/server/cli (Node front doors) ← electron (Electron only);
-// the renderer sees only shared. onnxruntime-node and onnx-proto each have exactly one home.
+// the renderer sees only shared. onnxruntime-node, onnx-proto and tokenizers each have exactly one home.
 
 import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
@@ -17,6 +17,10 @@ const onnxruntimeBan = {
   message: 'Only src-main/core/runtime/onnxruntime.ts imports onnxruntime-node.',
 };
 const protobufBan = { name: 'onnx-proto', message: 'Only src-main/core/onnx/ imports the ONNX protobuf schema.' };
+const tokenizersBan = {
+  name: 'tokenizers',
+  message: 'Only src-main/core/tokenizer/hf-tokenizer.ts imports Hugging Face tokenizers; use the Tokenizer interface.',
+};
 const frontDoorBan = {
   regex: '(^|/)(host|server|cli|electron)/',
   message: 'core/ must not depend on a front door or the engine host.',
@@ -57,19 +61,25 @@ export default tseslint.config(
   // Layer rules.
   {
     files: ['src-main/shared/**'],
-    rules: { 'no-restricted-imports': restrict(electronBan, onnxruntimeBan, protobufBan, nodeBan, sharedOnly) },
+    rules: {
+      'no-restricted-imports': restrict(electronBan, onnxruntimeBan, protobufBan, tokenizersBan, nodeBan, sharedOnly),
+    },
   },
   {
     files: ['src-main/core/**'],
-    rules: { 'no-restricted-imports': restrict(electronBan, onnxruntimeBan, protobufBan, frontDoorBan) },
+    rules: { 'no-restricted-imports': restrict(electronBan, onnxruntimeBan, protobufBan, tokenizersBan, frontDoorBan) },
   },
   {
     files: ['src-main/core/runtime/onnxruntime.ts'],
-    rules: { 'no-restricted-imports': restrict(electronBan, protobufBan, frontDoorBan) },
+    rules: { 'no-restricted-imports': restrict(electronBan, protobufBan, tokenizersBan, frontDoorBan) },
   },
   {
     files: ['src-main/core/onnx/**'],
-    rules: { 'no-restricted-imports': restrict(electronBan, onnxruntimeBan, frontDoorBan) },
+    rules: { 'no-restricted-imports': restrict(electronBan, onnxruntimeBan, tokenizersBan, frontDoorBan) },
+  },
+  {
+    files: ['src-main/core/tokenizer/hf-tokenizer.ts'],
+    rules: { 'no-restricted-imports': restrict(electronBan, onnxruntimeBan, protobufBan, frontDoorBan) },
   },
   {
     files: ['src-main/core/**'],
@@ -85,11 +95,16 @@ export default tseslint.config(
   },
   {
     files: ['src-main/host/**', 'src-main/server/**', 'src-main/cli/**'],
-    rules: { 'no-restricted-imports': restrict(electronBan, onnxruntimeBan, protobufBan) },
+    rules: { 'no-restricted-imports': restrict(electronBan, onnxruntimeBan, protobufBan, tokenizersBan) },
   },
-  { files: ['src-main/electron/**'], rules: { 'no-restricted-imports': restrict(onnxruntimeBan, protobufBan) } },
+  {
+    files: ['src-main/electron/**'],
+    rules: { 'no-restricted-imports': restrict(onnxruntimeBan, protobufBan, tokenizersBan) },
+  },
   {
     files: ['src-renderer/**'],
-    rules: { 'no-restricted-imports': restrict(electronBan, onnxruntimeBan, protobufBan, nodeBan, mainBan) },
+    rules: {
+      'no-restricted-imports': restrict(electronBan, onnxruntimeBan, protobufBan, tokenizersBan, nodeBan, mainBan),
+    },
   },
 );

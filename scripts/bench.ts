@@ -6,7 +6,9 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchEngineHost, type BenchRow } from '../test/bench/engine-host.bench.ts';
 import { benchDetox } from '../test/bench/detox.bench.ts';
+import { benchDecoder } from '../test/bench/decoder-runtime.bench.ts';
 import { benchCompare, benchGpt2Runtime } from '../test/bench/gpt2-runtime.bench.ts';
+import { benchTokenizer } from '../test/bench/tokenizer.bench.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, threads: { type: 'string' } } });
 const threads = Number(values.threads ?? os.availableParallelism());
@@ -17,7 +19,8 @@ function machine(): string {
   return `${cpu}, ${os.availableParallelism()} logical cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}-${process.arch}, Node ${process.version}`;
 }
 
-const format = (value: number, unit: BenchRow['unit']) => `${value.toFixed(unit === 'ms' ? 1 : 0)} ${unit}`;
+const format = (value: number, unit: BenchRow['unit']) =>
+  `${value.toFixed(unit === 'ms' || unit === 's' ? 1 : 0)} ${unit}`;
 
 function table(rows: BenchRow[]): string {
   const lines = [
@@ -80,5 +83,19 @@ if (!values.only || values.only === 'detox') {
       rows,
       `${threads} threads on both sides, bart-base shapes (6+6 layers, d_model 768, vocab 50265), random fp32 weights, MAgr settings with τ = 1.0 (see detox.bench.ts)`,
     );
+}
+if (!values.only || values.only === 'tokenizer') {
+  const load = os.loadavg()[0]!.toFixed(1);
+  const rows = await benchTokenizer(log);
+  if (rows.length > 0)
+    writeSection(
+      'tokenizer',
+      rows,
+      `GPT-2's real vocabulary and merges, 2,000 texts of MaRCo's SBF/DynaHate/MAgr files, medians of 7 interleaved rounds (3 for one-at-a-time); load average ${load} at the start`,
+    );
+}
+if (!values.only || values.only === 'decoder') {
+  const result = benchDecoder(threads, log);
+  if (result) writeSection('decoder', result.rows, result.settings);
 }
 process.stdout.write('Wrote docs/benchmarks.md\n');

@@ -10,7 +10,7 @@ import { CsvParser } from '../src-main/core/files/csv.ts';
 import { infill } from '../src-main/core/detox/infiller.ts';
 import { maskSentences } from '../src-main/core/detox/masker.ts';
 import { presets, type PresetName } from '../src-main/shared/index.ts';
-import { splitSegments } from '../src-main/core/detox/segments.ts';
+import { splitSegmentsToFit } from '../src-main/core/detox/segments.ts';
 import { segmentWords } from '../src-main/core/detox/words.ts';
 import { BartSession } from '../src-main/core/models/bart/bart-session.ts';
 import { loadBartModel } from '../src-main/core/models/load-model.ts';
@@ -90,13 +90,13 @@ const tokenizer = base!.tokenizer.tokenizer;
 const batch = Number(values.batch);
 const rows: string[] = [];
 for (const dataset of values.datasets!.split(',') as PresetName[]) {
-  const fits = (text: string) =>
-    tokenizer.encode(text, { addSpecialTokens: false }).length <=
-    Math.min(base!.config.nCtx, presets[dataset].maxLength) - 2;
+  const limit = Math.min(base!.config.nCtx, presets[dataset].maxLength) - 2;
+  const fitsAll = async (texts: string[]) =>
+    (await tokenizer.encodeBatch(texts, { addSpecialTokens: false })).map((ids) => ids.length <= limit);
   // Each text's sentences (long ones split to fit the model), as the detox job rewrites them.
-  const texts = (await selection(dataset, split))
-    .slice(0, values.limit ? Number(values.limit) : undefined)
-    .flatMap((text) => splitSegments(text, fits).map((segment) => segment.text));
+  const texts: string[] = [];
+  for (const text of (await selection(dataset, split)).slice(0, values.limit ? Number(values.limit) : undefined))
+    texts.push(...(await splitSegmentsToFit(text, fitsAll)).map((segment) => segment.text));
   const settings = presets[dataset];
   const started = performance.now();
   let maskedSentences = 0;

@@ -10,6 +10,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return exitCodes.badInput;
     case 'MODEL_NOT_FOUND':
     case 'WEIGHTS_INVALID':
+    case 'OUT_OF_MEMORY': // refused before loading, with the estimate (cli.md, "Decoder LLMs")
       return exitCodes.invalidModel;
     case 'CANCELLED':
       return exitCodes.cancelled;

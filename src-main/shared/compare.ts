@@ -64,6 +64,16 @@ export interface CompareSummary {
     neuronSumBase: number;
     neuronSumDpo: number;
   }[];
-  /** max over layers and models of |Σ_i P_i + b_out·ŵ − L| (§4.1): should be float round-off. */
+  /** max over layers and models of |Σ_i P_i + b_out·ŵ − L| (§4.1): float round-off when neuronContribution is exact. */
   layerProjectionCheck: number;
+  /**
+   * What m·v·ŵ is: 'exact', the neuron's share of what the MLP adds to the residual stream (GPT-2, Llama, Mistral,
+   * Qwen2); 'before-post-feedforward-norm' for Gemma-2, whose post-feed-forward RMSNorm rescales the MLP output
+   * before it joins the residual stream, so m·v·ŵ is computed as the reference code computes it (value vector = the
+   * down_proj column, no norm) and layerProjectionCheck measures that norm, not round-off. Absent from summaries
+   * written before it existed (all 'exact').
+   */
+  neuronContribution?: NeuronContribution;
 }
+
+export type NeuronContribution = 'exact' | 'before-post-feedforward-norm';

@@ -12,11 +12,18 @@ export const blockHookSuffixes = [
   'hook_resid_post',
 ] as const;
 
-/** Every hook of an n-layer GPT-style model, plus the final norm and logits. */
-export function decoderHookNames(nLayers: number): string[] {
-  const names: string[] = [];
+/**
+ * Every hook of an n-layer decoder, plus the final norm and logits. Gated MLPs (Llama, Mistral, Qwen2, Gemma-2) add
+ * `mlp.hook_pre_linear` (the up projection beside the gate's `mlp.hook_pre`) and `hook_embed` (the embedding that
+ * enters block 0; GPT-2's residual also adds learned positions, so it has no single embedding hook here).
+ */
+export function decoderHookNames(nLayers: number, gatedMlp = false): string[] {
+  const names: string[] = gatedMlp ? ['hook_embed'] : [];
   for (let layer = 0; layer < nLayers; layer++)
-    for (const suffix of blockHookSuffixes) names.push(`blocks.${layer}.${suffix}`);
+    for (const suffix of blockHookSuffixes) {
+      names.push(`blocks.${layer}.${suffix}`);
+      if (gatedMlp && suffix === 'mlp.hook_pre') names.push(`blocks.${layer}.mlp.hook_pre_linear`);
+    }
   names.push('ln_final.hook_normalized', 'logits');
   return names;
 }

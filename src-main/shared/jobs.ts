@@ -72,19 +72,30 @@ export interface RunSettings {
   threads?: number;
 }
 
-/** `toxscope inspect` output (cli.md §1). */
+/** config.json model_types ToxScope loads: the causal language models, then BART. */
+export type ModelArchitecture = 'gpt2' | 'llama' | 'mistral' | 'qwen2' | 'gemma2' | 'bart';
+
+/** `toxscope inspect` output (cli.md §1, with the v2 decoder fields). */
 export interface ModelInspection {
-  architecture: 'gpt2' | 'bart';
+  architecture: ModelArchitecture;
   /** For BART: {encoder, decoder}. */
   nLayers: number | { encoder: number; decoder: number };
   dModel: number;
+  /** MLP neurons per layer (the intermediate size of a gated MLP). */
   dMlp: number;
+  /** Query heads. */
   nHeads: number;
+  /** Key/value heads (fewer than nHeads under grouped-query attention); decoders only. */
+  nKvHeads?: number;
+  /** Size of one attention head; decoders only. */
+  headDim?: number;
   dVocab: number;
   nCtx: number;
+  /** As Hugging Face's num_parameters(): tied matrices once, buffers never. */
   parameters: number;
   tokenizer: { kind: string; vocabSize: number };
-  weights: { format: string; files: string[]; sha256: string };
+  /** `dtype`: the stored element type of most tensors (float32, float16, bfloat16). */
+  weights: { format: string; files: string[]; sha256: string; dtype: string };
 }
 
 export interface TokenizeRequest extends ModelSelection {

@@ -92,18 +92,21 @@ export async function benchDetox(threads: number, log: (line: string) => void): 
   const workJson = {
     folders,
     settings,
-    sentences: masked.map((sentence) => {
-      const words = segmentWords(sentence.text);
-      return {
-        ids: tokenizer.encode(sentence.text),
-        masked: sentence.masked !== sentence.text ? tokenizer.encode(sentence.masked) : null,
-        variants: words.flatMap((word, index) => {
-          if (isPunctuationOnly(word.text)) return [];
-          const ids = tokenizer.encode(maskWords(sentence.text, words, [index]));
-          return [{ ids, position: ids.indexOf(maskId) }];
-        }),
-      };
-    }),
+    sentences: await Promise.all(
+      masked.map(async (sentence) => {
+        const words = segmentWords(sentence.text);
+        const variants = await tokenizer.encodeBatch(
+          words.flatMap((word, index) =>
+            isPunctuationOnly(word.text) ? [] : [maskWords(sentence.text, words, [index])],
+          ),
+        );
+        return {
+          ids: await tokenizer.encode(sentence.text),
+          masked: sentence.masked !== sentence.text ? await tokenizer.encode(sentence.masked) : null,
+          variants: variants.map((ids) => ({ ids, position: ids.indexOf(maskId) })),
+        };
+      }),
+    ),
   };
   writeFileSync(join(work, 'work.json'), JSON.stringify(workJson));
   const baseline = (variant: string, count: number) => {

@@ -11,7 +11,7 @@ import { workerUrl } from '../support/built-app.ts';
 export interface BenchRow {
   name: string;
   value: number;
-  unit: 'ms' | 'MiB' | 'GFLOP/s';
+  unit: 'ms' | 's' | 'MiB' | 'GFLOP/s';
   baseline: string;
   baselineValue: number | null;
   /** e.g. "2.10× faster", "0.71× the memory", "89% of the ceiling". */

@@ -9,9 +9,9 @@ import { parseArgs } from 'node:util';
 import { compareJob } from '../../src-main/core/interp/compare-job.ts';
 import { runGemmBenchmark } from '../../src-main/core/diagnostics/gemm-benchmark.ts';
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
-import { generate } from '../../src-main/core/models/gpt2/generate.ts';
-import type { Gpt2Session } from '../../src-main/core/models/gpt2/gpt2-session.ts';
-import { openGpt2Session } from '../../src-main/core/models/gpt2/open-session.ts';
+import { generate } from '../../src-main/core/models/decoder/generate.ts';
+import type { DecoderSession } from '../../src-main/core/models/decoder/decoder-session.ts';
+import { openDecoderSession } from '../../src-main/core/models/decoder/open-session.ts';
 import { loadModel } from '../../src-main/core/models/load-model.ts';
 import { onnxruntimeVersion } from '../../src-main/core/runtime/onnxruntime.ts';
 import { seededRandom } from '../support/random.ts';
@@ -41,7 +41,7 @@ async function medianMs(repeats: number, action: () => Promise<unknown>): Promis
   return median(times);
 }
 
-function forward(session: Gpt2Session, batch: number, length: number, vocab: number) {
+function forward(session: DecoderSession, batch: number, length: number, vocab: number) {
   return session.step({
     batch,
     pos: length,
@@ -58,9 +58,10 @@ if (values.mode === 'compare') {
   const count = Number(values.prompts ?? 32);
   const model = loadModel(values.folder!);
   const words = model.tokenizer.tokenizer;
-  const lines = Array.from({ length: count }, () =>
-    JSON.stringify({ prompt: words.decode(randomIds(8 + Math.floor(random() * 25), 50000)) }),
+  const prompts = await words.decodeBatch(
+    Array.from({ length: count }, () => randomIds(8 + Math.floor(random() * 25), 50000)),
   );
+  const lines = prompts.map((prompt) => JSON.stringify({ prompt }));
   writeFileSync(join(work, 'prompts.jsonl'), lines.join('\n') + '\n');
   writeFileSync(
     join(work, 'probe.json'),
@@ -106,7 +107,7 @@ if (values.mode === 'compare') {
   result.weightsBytes = model.weightsBytes;
   if (values.mode === 'load') {
     // Load to first token as `generate` does it: graph (cached or built), session, one forward.
-    const { session, graph } = await openGpt2Session(
+    const { session, graph } = await openDecoderSession(
       model,
       { hooks: [], hookPositions: 'last', logits: 'last', kvCache: true, interventions: false },
       { device, threads, batch: 1, length: 33 },
@@ -124,7 +125,7 @@ if (values.mode === 'compare') {
   } else if (values.mode === 'forward-none' || values.mode === 'forward-all') {
     {
       const logits = values.mode === 'forward-none' ? 'none' : 'all';
-      const { session } = await openGpt2Session(
+      const { session } = await openDecoderSession(
         model,
         { hooks: allPost, hookPositions: 'all', logits, kvCache: false, interventions: false },
         { device, threads, batch: 8, length: 128 },
@@ -134,7 +135,7 @@ if (values.mode === 'compare') {
       await session.release();
     }
   } else {
-    const { session } = await openGpt2Session(
+    const { session } = await openDecoderSession(
       model,
       { hooks: allPost, hookPositions: 'last', logits: 'last', kvCache: true, interventions: false },
       { device, threads, batch: 8, length: 40 },

@@ -55,7 +55,9 @@ describe('models page', () => {
     await path.fill(join(demoFolder(), 'gpt2-dpo'));
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     const own = page.getByTestId('own-model-row');
-    await expect.poll(() => own.textContent(), { timeout: 30_000 }).toMatch(/gpt2\s*4\s*128\s*[\d,]+\s*≈ \d+ MiB/);
+    await expect
+      .poll(() => own.textContent(), { timeout: 30_000 })
+      .toMatch(/gpt2\s*float32\s*4\s*128\s*[\d,]+\s*≈ \d+ MiB/);
 
     const cached = page.getByTestId('cache-model-row');
     await expect.poll(() => cached.textContent()).toMatch(/acme\/tiny-gpt2.*gpt2, \d+ MiB on disk/s);

@@ -8,5 +8,5 @@ import { writeGpt2VocabMergesFolder } from './gpt2-tokenizer-files.ts';
 const tokenizer = loadTokenizer(writeGpt2VocabMergesFolder(), 'gpt2').tokenizer;
 const ids: number[][] = [];
 for await (const prompt of readPrompts(new URL('../fixtures/compare/prompts.jsonl', import.meta.url).pathname))
-  ids.push(tokenizer.encode(prompt.text));
+  ids.push(await tokenizer.encode(prompt.text));
 writeFileSync(new URL('../fixtures/compare/prompt-ids.json', import.meta.url), JSON.stringify(ids) + '\n');

@@ -21,10 +21,10 @@ import type { Job, JobContext } from '../jobs/job.ts';
 import { BartSession } from '../models/bart/bart-session.ts';
 import { loadBartModel, type LoadedBartModel } from '../models/load-model.ts';
 import { resolveDevice } from '../runtime/onnxruntime.ts';
-import type { ByteLevelBpeTokenizer } from '../tokenizer/byte-level-bpe.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { infill } from './infiller.ts';
 import { maskSentences } from './masker.ts';
-import { replaceSegments, splitSegments, type Segment } from './segments.ts';
+import { replaceSegments, splitSegmentsToFit, type Segment } from './segments.ts';
 
 /** Length of the longest valid UTF-8 prefix (the offset of the first invalid byte). */
 export function validUtf8Prefix(bytes: Uint8Array): number {
@@ -91,7 +91,7 @@ export interface DetoxEngineOptions {
 
 /** The loaded trio; sessions open on the first document that has a sentence, and release() closes them. */
 export interface DetoxEngine {
-  tokenizer: ByteLevelBpeTokenizer;
+  tokenizer: Tokenizer;
   device: DeviceReport;
   fingerprints: DetoxModelFingerprints;
   /** Longest sentence in tokens (without <s> and </s>) that fits the encoder and leaves the rewrite room. */
@@ -158,9 +158,10 @@ export async function detoxDocument(
   },
 ): Promise<DetoxedDocument> {
   const { tokenizer } = engine;
-  const segments = splitSegments(
-    document,
-    (text) => tokenizer.encode(text, { addSpecialTokens: false }).length <= engine.sentenceTokenLimit,
+  const segments = await splitSegmentsToFit(document, async (texts) =>
+    (await tokenizer.encodeBatch(texts, { addSpecialTokens: false })).map(
+      (ids) => ids.length <= engine.sentenceTokenLimit,
+    ),
   );
   const occurrences = new Map<string, number[]>();
   for (const segment of segments) {

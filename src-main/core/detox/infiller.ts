@@ -7,11 +7,11 @@
 import { throwIfCancelled } from '../jobs/job.ts';
 import type { BartKvCache, BartSession } from '../models/bart/bart-session.ts';
 import { applyRepetitionPenalty, argmax, sampleToken, seededRandom } from '../runtime/logits-processors.ts';
-import type { ByteLevelBpeTokenizer } from '../tokenizer/byte-level-bpe.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { DetoxSettings } from '../../shared/index.ts';
 
 export interface InfillOptions {
-  tokenizer: ByteLevelBpeTokenizer;
+  tokenizer: Tokenizer;
   base: BartSession;
   expert: BartSession;
   anti: BartSession;
@@ -25,10 +25,11 @@ export async function infillIds(originals: string[], masked: string[], options: 
   const config = options.base.model.config;
   const { eosTokenId: eos, padTokenId: pad, bosTokenId: bos, decoderStartTokenId: start } = config;
   const batch = originals.length;
+  const [originalIds, maskedIds] = await Promise.all([tokenizer.encodeBatch(originals), tokenizer.encodeBatch(masked)]);
   const [encodedBase, encodedExpert, encodedAnti] = await Promise.all([
-    options.base.encode(originals.map((text) => tokenizer.encode(text))),
-    options.expert.encode(masked.map((text) => tokenizer.encode(text))),
-    options.anti.encode(masked.map((text) => tokenizer.encode(text))),
+    options.base.encode(originalIds),
+    options.expert.encode(maskedIds),
+    options.anti.encode(maskedIds),
   ]);
   const prefixes: number[][] = originals.map(() => [start, bos]);
   const finished = new Array<boolean>(batch).fill(false);
@@ -102,5 +103,5 @@ export function cleanUpText(text: string): string {
 
 export async function infill(originals: string[], masked: string[], options: InfillOptions): Promise<string[]> {
   const ids = await infillIds(originals, masked, options);
-  return ids.map((row) => cleanUpText(options.tokenizer.decode(row, { skipSpecialTokens: true })));
+  return (await options.tokenizer.decodeBatch(ids, { skipSpecialTokens: true })).map(cleanUpText);
 }

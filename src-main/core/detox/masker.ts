@@ -5,7 +5,7 @@
 
 import { throwIfCancelled } from '../jobs/job.ts';
 import type { BartSession } from '../models/bart/bart-session.ts';
-import type { ByteLevelBpeTokenizer } from '../tokenizer/byte-level-bpe.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { Divergence } from '../../shared/index.ts';
 import { isPunctuationOnly, segmentWords, type Word } from './words.ts';
 
@@ -79,7 +79,7 @@ export function candidateToWordIndex(
 }
 
 export interface MaskOptions {
-  tokenizer: ByteLevelBpeTokenizer;
+  tokenizer: Tokenizer;
   expert: BartSession;
   anti: BartSession;
   threshold: number;
@@ -103,15 +103,20 @@ export async function maskSentences(sentences: string[], options: MaskOptions): 
   const maskId = options.tokenizer.tokenToId(mask);
   if (maskId === undefined) throw new RangeError('the tokenizer has no <mask> token');
   const segmented = sentences.map((text) => segmentWords(text));
-  const rows: Row[] = [];
+  const candidates: { sentence: number; word: number; text: string }[] = [];
   segmented.forEach((words, sentence) => {
     words.forEach((word, index) => {
-      if (isPunctuationOnly(word.text)) return;
-      const ids = options.tokenizer.encode(maskWords(sentences[sentence]!, words, [index]));
-      // A literal "<mask>" in the text gives several mask positions: the divergence is their mean (§3.3 step 5).
-      ids.forEach((id, position) => {
-        if (id === maskId) rows.push({ sentence, word: index, ids, position });
-      });
+      if (!isPunctuationOnly(word.text))
+        candidates.push({ sentence, word: index, text: maskWords(sentences[sentence]!, words, [index]) });
+    });
+  });
+  const encoded = await options.tokenizer.encodeBatch(candidates.map((candidate) => candidate.text));
+  const rows: Row[] = [];
+  candidates.forEach(({ sentence, word }, candidate) => {
+    const ids = encoded[candidate]!;
+    // A literal "<mask>" in the text gives several mask positions: the divergence is their mean (§3.3 step 5).
+    ids.forEach((id, position) => {
+      if (id === maskId) rows.push({ sentence, word, ids, position });
     });
   });
 

@@ -34,6 +34,26 @@ function splitLong(segment: Segment, fits: Fits): Segment[] {
     if (fits(segment.text.slice(0, middle))) low = middle;
     else high = middle - 1;
   }
+  const [head, tail] = cutSegment(segment, low);
+  return [head, ...splitLong(tail, fits)];
+}
+
+/** splitLong with an async test (a tokenizer's token count). */
+async function splitLongAsync(segment: Segment, fits: (text: string) => Promise<boolean>): Promise<Segment[]> {
+  if (await fits(segment.text)) return [segment];
+  let low = 1;
+  let high = segment.text.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (await fits(segment.text.slice(0, middle))) low = middle;
+    else high = middle - 1;
+  }
+  const [head, tail] = cutSegment(segment, low);
+  return [head, ...(await splitLongAsync(tail, fits))];
+}
+
+/** Cuts a segment whose longest fitting prefix has `low` characters: head (trimmed) and the rest. */
+function cutSegment(segment: Segment, low: number): [Segment, Segment] {
   const window = segment.text.slice(0, low);
   let cut = Math.max(window.lastIndexOf(', '), window.lastIndexOf('; '), window.lastIndexOf(': ')) + 1;
   if (cut <= 0) cut = window.lastIndexOf(' ');
@@ -41,7 +61,7 @@ function splitLong(segment: Segment, fits: Fits): Segment[] {
   const head = segment.text.slice(0, cut).trimEnd();
   const tailStart = segment.text.length - segment.text.slice(cut).trimStart().length;
   const tail = { start: segment.start + tailStart, end: segment.end, text: segment.text.slice(tailStart) };
-  return [{ start: segment.start, end: segment.start + head.length, text: head }, ...splitLong(tail, fits)];
+  return [{ start: segment.start, end: segment.start + head.length, text: head }, tail];
 }
 
 function splitLine(line: string, offset: number, fits: Fits): Segment[] {
@@ -73,6 +93,29 @@ export function splitSegments(document: string, fits: Fits = fitsCharacters(400)
     }
     offset += line.length;
   }
+  return segments;
+}
+
+/** Whether each of several texts is short enough, in one call (one tokenizer batch for a whole document). */
+export type FitsAll = (texts: string[]) => Promise<boolean[]>;
+
+/**
+ * splitSegments with an async test: the document's distinct sentences are measured a thousand per call, and only the
+ * ones that do not fit are cut (each candidate cut measured on its own). Gives what splitSegments gives with the same
+ * test; a 5 MB document of repeated sentences costs a few calls, not one per sentence nor one huge batch.
+ */
+export async function splitSegmentsToFit(document: string, fitsAll: FitsAll): Promise<Segment[]> {
+  const sentences = splitSegments(document, () => true);
+  const distinct = [...new Set(sentences.map((sentence) => sentence.text))];
+  const fitting = new Map<string, boolean>();
+  for (let start = 0; start < distinct.length; start += 1000) {
+    const texts = distinct.slice(start, start + 1000);
+    (await fitsAll(texts)).forEach((fits, index) => fitting.set(texts[index]!, fits));
+  }
+  const fits = async (text: string) => (await fitsAll([text]))[0]!;
+  const segments: Segment[] = [];
+  for (const sentence of sentences)
+    segments.push(...(fitting.get(sentence.text) ? [sentence] : await splitLongAsync(sentence, fits)));
   return segments;
 }
 

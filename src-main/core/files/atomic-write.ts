@@ -5,14 +5,20 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSyn
 import { dirname } from 'node:path';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  writeFileAtomicStreamed(path, (write) => write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
+}
+
+/** The same, for a file written piece by piece (`produce` calls `write` in order), never held whole in memory. */
+export function writeFileAtomicStreamed(path: string, produce: (write: (bytes: Uint8Array) => void) => void): void {
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
     const fd = openSync(temporary, 'w');
     try {
-      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      produce((bytes) => {
+        let written = 0;
+        while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      });
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -2,8 +2,8 @@
 // dpo-neurons.md §4.2): at each of the max-new-tokens forward passes, the last position's mlp.hook_post of every layer
 // and its MLP output projected on ŵ. Memory is O(neurons), never O(prompts × tokens × neurons).
 
-import type { Gpt2Interventions, Gpt2Session } from '../models/gpt2/gpt2-session.ts';
-import { generate } from '../models/gpt2/generate.ts';
+import type { DecoderInterventions, DecoderSession } from '../models/decoder/decoder-session.ts';
+import { generate } from '../models/decoder/generate.ts';
 
 export interface ActivationSums {
   nLayers: number;
@@ -53,7 +53,7 @@ export interface CollectOptions {
   padTokenId: number;
   /** ŵ [d_model]. */
   unit: Float64Array;
-  interventions?: Gpt2Interventions;
+  interventions?: DecoderInterventions;
   signal?: AbortSignal;
 }
 
@@ -63,7 +63,7 @@ export interface CollectOptions {
  * generated ids per prompt.
  */
 export async function collectBatch(
-  session: Gpt2Session,
+  session: DecoderSession,
   prompts: number[][],
   sums: ActivationSums,
   options: CollectOptions,

@@ -24,8 +24,8 @@ import { raise, type CompareFrame, type CompareRequest, type CompareResult } fro
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { csvLine } from '../files/csv.ts';
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
-import { assertSessionsFit, openGpt2Session, type OpenedGpt2 } from '../models/gpt2/open-session.ts';
-import type { LoadedModel } from '../models/load-model.ts';
+import { assertSessionsFit, openDecoderSession, type OpenedDecoder } from '../models/decoder/open-session.ts';
+import { bosTokenIdOf, type LoadedModel } from '../models/load-model.ts';
 import { onnxruntimeVersion, resolveDevice } from '../runtime/onnxruntime.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { openSafetensors, writeSafetensors } from '../weights/safetensors.ts';
@@ -123,13 +123,24 @@ function keepFirstLines(path: string, count: number): void {
   if (end < text.length) writeFileAtomic(path, text.slice(0, end));
 }
 
-/** Tokenises a prompt as the analysis does: its first max-prompt-tokens tokens, after BOS when asked. */
-export function promptIds(model: LoadedModel, text: string, maxPromptTokens: number, prependBos: boolean): number[] {
-  const ids = model.tokenizer.tokenizer.encode(text).slice(0, maxPromptTokens);
-  const bos = model.config.bosTokenId ?? model.tokenizer.tokenizer.spec.specialIds.bos;
-  if (prependBos && bos !== null) return [bos, ...ids];
-  if (ids.length === 0) return [model.config.eosTokenId ?? 0]; // an empty prompt still needs one token to continue from
-  return ids;
+/**
+ * Tokenises prompts as the analysis does, all in one tokenizer call: each one's first max-prompt-tokens tokens, after
+ * BOS when asked. As TransformerLens' to_tokens, the text is tokenized without the tokenizer's own special tokens, so
+ * a Llama, Mistral or Gemma prompt gets exactly one BOS (with prependBos) or none, never two.
+ */
+export async function promptIds(
+  model: LoadedModel,
+  texts: readonly string[],
+  maxPromptTokens: number,
+  prependBos: boolean,
+): Promise<number[][]> {
+  const bos = bosTokenIdOf(model);
+  return (await model.tokenizer.tokenizer.encodeBatch(texts, { addSpecialTokens: false })).map((encoded) => {
+    const ids = encoded.slice(0, maxPromptTokens);
+    if (prependBos && bos !== null) return [bos, ...ids];
+    if (ids.length === 0) return [model.config.eosTokenId ?? 0]; // an empty prompt still needs one token to continue from
+    return ids;
+  });
 }
 
 function meansOf(sums: ActivationSums): Float64Array {
@@ -268,6 +279,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
       prompts: sumsBase.prompts,
       positions: sumsBase.positions,
       weightProcessing: request.weightProcessing,
+      neuronContribution: base.config.sandwichNorms ? 'before-post-feedforward-norm' : 'exact',
     });
 
     const graphOptions = { ...collectionGraphOptions(nLayers), interventions: false };
@@ -277,9 +289,9 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
     // is released before the error is reported.
     const run = { device, threads: request.threads, batch: request.batch, length };
     assertSessionsFit([base, dpo], graphOptions, run);
-    const opened: OpenedGpt2[] = [];
+    const opened: OpenedDecoder[] = [];
     try {
-      for (const model of [base, dpo]) opened.push(await openGpt2Session(model, graphOptions, run));
+      for (const model of [base, dpo]) opened.push(await openDecoderSession(model, graphOptions, run));
     } catch (error) {
       for (const { session } of opened) await session.release();
       throw error;
@@ -340,7 +352,12 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
           base: prompts.map(() => null),
           dpo: prompts.map(() => null),
         };
-        const ids = prompts.map((prompt) => promptIds(base, prompt.text, request.maxPromptTokens, request.prependBos));
+        const ids = await promptIds(
+          base,
+          prompts.map((prompt) => prompt.text),
+          request.maxPromptTokens,
+          request.prependBos,
+        );
         const byLength = ids.map((_, row) => row).sort((a, b) => ids[a]!.length - ids[b]!.length || a - b);
         for (let start = open.rowsDone; start < byLength.length; start += request.batch) {
           const rows = byLength.slice(start, start + request.batch);
@@ -354,8 +371,8 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
               sums,
               { maxNewTokens: request.maxNewTokens, padTokenId, unit: probe.unit, signal: context.signal },
             );
-            generated.forEach((tokens, k) => {
-              open[label][rows[k]!] = JSON.stringify(tokenizer.decode(tokens, { skipSpecialTokens: true })) + '\n';
+            (await tokenizer.decodeBatch(generated, { skipSpecialTokens: true })).forEach((text, k) => {
+              open[label][rows[k]!] = JSON.stringify(text) + '\n';
             });
             tokensThisRun += rows.length * request.maxNewTokens;
           }

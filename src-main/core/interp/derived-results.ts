@@ -9,6 +9,7 @@ import {
   rankToxicNeurons,
   reductionGroupsV1,
   type CompareSummary,
+  type NeuronContribution,
   type GroupStatistics,
   type GroupV1,
   type GroupV3,
@@ -29,6 +30,7 @@ export interface CompareInputs {
   prompts: number;
   positions: number;
   weightProcessing: WeightProcessing;
+  neuronContribution: NeuronContribution;
 }
 
 export interface NeuronResults {
@@ -292,6 +294,7 @@ export function summarise(inputs: CompareInputs, results: NeuronResults, topN = 
     toxicNeuronShare: { topN, count: toxicCount, sumDelta: toxicSum, share: gross > 0 ? toxicSum / gross : 0 },
     layers,
     weightProcessing: inputs.weightProcessing,
+    neuronContribution: inputs.neuronContribution,
     neuronsReducing: reducing,
     chunks: { chunkSize, byGroup: chunks },
     cumulative: { ranks, values, peakRank, peakValue },

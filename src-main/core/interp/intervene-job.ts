@@ -9,9 +9,9 @@ import { appVersion } from '../app-version.ts';
 import { raise, type InterveneRequest, type InterveneResult, type InterveneSummary } from '../../shared/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
-import { generate } from '../models/gpt2/generate.ts';
-import type { Gpt2Interventions } from '../models/gpt2/gpt2-session.ts';
-import { openGpt2Session } from '../models/gpt2/open-session.ts';
+import { generate } from '../models/decoder/generate.ts';
+import type { DecoderInterventions } from '../models/decoder/decoder-session.ts';
+import { openDecoderSession } from '../models/decoder/open-session.ts';
 import { loadModel, type LoadedModel } from '../models/load-model.ts';
 import { onnxruntimeVersion, resolveDevice } from '../runtime/onnxruntime.ts';
 import type { DeviceReport } from '../../shared/index.ts';
@@ -36,11 +36,11 @@ interface RunContext {
 async function continuations(
   run: RunContext,
   prompts: number[][],
-  interventions: Gpt2Interventions,
+  interventions: DecoderInterventions,
   onBatch?: (done: number) => void,
 ): Promise<number[][]> {
   const { model, request } = run;
-  const { session } = await openGpt2Session(
+  const { session } = await openDecoderSession(
     model,
     { hooks: [], hookPositions: 'last', logits: 'next-token', kvCache: true, interventions: true },
     {
@@ -50,7 +50,7 @@ async function continuations(
       length: request.maxPromptTokens + 1 + request.maxNewTokens,
     },
   );
-  const eos = model.config.eosTokenId ?? model.tokenizer.tokenizer.spec.specialIds.eos;
+  const eos = model.config.eosTokenId ?? model.tokenizer.tokenizer.specialIds.eos;
   const results: number[][] = [];
   try {
     for (let start = 0; start < prompts.length; start += request.batch) {
@@ -76,7 +76,7 @@ async function continuations(
 /** The model's own mean activations over the prompts (for an edit without a compare output). */
 async function ownMeans(run: RunContext, prompts: number[][], unit: Float64Array): Promise<Float64Array> {
   const { nLayers, dMlp } = run.model.config;
-  const { session } = await openGpt2Session(
+  const { session } = await openDecoderSession(
     run.model,
     { ...collectionGraphOptions(nLayers), interventions: false },
     {
@@ -163,7 +163,7 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
     if (prompt.index >= total) break;
     texts.push(prompt.text);
   }
-  const ids = texts.map((text) => promptIds(model, text, request.maxPromptTokens, request.prependBos));
+  const ids = await promptIds(model, texts, request.maxPromptTokens, request.prependBos);
   const built = await buildIntervention(spec, model, probe, () => ownMeans(run, ids, probe.unit));
 
   context.progress({ done: 0, total, message: `Generating under: ${built.description}` });
@@ -174,7 +174,7 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
   context.progress({ done: total, total, message: 'Scoring toxicity with the unmodified scorer and the probe' });
   const hook = probeHook(probe, scorer);
   const scorerSession = (
-    await openGpt2Session(
+    await openDecoderSession(
       scorer,
       { hooks: [hook], hookPositions: 'all', logits: 'none', kvCache: false, interventions: false },
       { device, threads: request.threads, batch: request.batch, length: request.maxNewTokens },
@@ -197,8 +197,8 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
   if (request.pplText) {
     if (!existsSync(request.pplText))
       raise('INPUT_INVALID', `No text at ${request.pplText}.`, 'Pass a UTF-8 text file with --ppl-text.');
-    const pplIds = model.tokenizer.tokenizer.encode(readFileSync(request.pplText, 'utf8'));
-    const { session } = await openGpt2Session(
+    const pplIds = await model.tokenizer.tokenizer.encode(readFileSync(request.pplText, 'utf8'));
+    const { session } = await openDecoderSession(
       model,
       { hooks: [], hookPositions: 'all', logits: 'all', kvCache: false, interventions: true },
       { device, threads: request.threads, batch: 1, length: model.config.nCtx },
@@ -222,17 +222,20 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
   if (request.f1Data) {
     const rows = await readF1Data(request.f1Data);
     const tokenizer = model.tokenizer.tokenizer;
-    const f1Prompts = rows.map((row) => tokenizer.encode(row.prompt).slice(0, request.maxPromptTokens));
+    const f1Prompts = (await tokenizer.encodeBatch(rows.map((row) => row.prompt))).map((ids) =>
+      ids.slice(0, request.maxPromptTokens),
+    );
+    const golds = await tokenizer.encodeBatch(rows.map((row) => row.gold));
     const outputs = await continuations(
       run,
       f1Prompts.map((prompt) => (prompt.length ? prompt : [model.config.eosTokenId ?? 0])),
       built.tensors,
     );
     const eos = model.config.eosTokenId;
-    const values = rows.map((row, index) =>
+    const values = golds.map((gold, index) =>
       tokenF1(
         [...f1Prompts[index]!, ...outputs[index]!].filter((id) => id !== eos),
-        tokenizer.encode(row.gold).slice(0, 52),
+        gold.slice(0, 52),
       ),
     );
     f1 = values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
@@ -251,7 +254,7 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
     prompts: total,
     intervention: { spec: request.intervention, description: built.description, neurons: built.neurons },
   };
-  const tokenizer = model.tokenizer.tokenizer;
+  const continuationTexts = await model.tokenizer.tokenizer.decodeBatch(generated, { skipSpecialTokens: true });
   writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   writeFileAtomic(
     join(request.out, 'generations.jsonl'),
@@ -260,7 +263,7 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
         (prompt, index) =>
           JSON.stringify({
             prompt,
-            continuation: tokenizer.decode(generated[index]!, { skipSpecialTokens: true }),
+            continuation: continuationTexts[index],
             toxicity: scores[index],
           }) + '\n',
       )

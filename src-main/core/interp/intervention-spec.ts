@@ -17,7 +17,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { groupsV1, groupsV3, raise, rankToxicNeurons } from '../../shared/index.ts';
 import { parseCsv } from '../files/csv.ts';
-import { noInterventions, type Gpt2Interventions } from '../models/gpt2/gpt2-session.ts';
+import { noInterventions, type DecoderInterventions } from '../models/decoder/decoder-session.ts';
 import type { LoadedModel } from '../models/load-model.ts';
 import { readCompareNeurons } from './compare-output.ts';
 import { cosinesWith, staticNeuronQuantities, toxicEmbeddingDirection } from './neuron-statistics.ts';
@@ -145,7 +145,7 @@ export function parseInterventionSpec(spec: string): InterventionSpec {
 
 /** Neuron-level description of what an intervention touches, for summaries and the UI. */
 export interface BuiltIntervention {
-  tensors: Gpt2Interventions;
+  tensors: DecoderInterventions;
   neurons: number;
   description: string;
 }
@@ -267,7 +267,8 @@ export async function buildIntervention(
           `The compare output has ${meanPre.length} neurons, the model ${nLayers * dMlp}.`,
           'Use a compare output of this model.',
         );
-      const cos = cosinesWith(model, toxicEmbeddingDirection(model, spec.toxicWords, spec.nonToxicWords), 'none');
+      const direction = await toxicEmbeddingDirection(model, spec.toxicWords, spec.nonToxicWords);
+      const cos = cosinesWith(model, direction, 'none');
       // GPT-2: leave out the neurons with the top 20% mean activations (§6.4b step 3).
       const cutoff = [...meanPre].sort((a, b) => a - b)[Math.floor(0.8 * (meanPre.length - 1))]!;
       const groups: Record<'TP' | 'AN' | 'AP' | 'TN', number[]> = { TP: [], AN: [], AP: [], TN: [] };

@@ -3,7 +3,7 @@
 // and token F1 against gold continuations.
 
 import { throwIfCancelled } from '../jobs/job.ts';
-import type { Gpt2Interventions, Gpt2Session } from '../models/gpt2/gpt2-session.ts';
+import type { DecoderInterventions, DecoderSession } from '../models/decoder/decoder-session.ts';
 import type { Probe } from './probe.ts';
 
 /** Left-pads a batch of id lists; returns flat ids, mask and position ids ([batch, width] each). */
@@ -29,7 +29,7 @@ function leftPad(rows: number[][], padTokenId: number) {
  * hook the session exposes at every position → one vector per row. Used by probe scoring and probe training.
  */
 export async function meanHookOverTokens(
-  session: Gpt2Session,
+  session: DecoderSession,
   rows: number[][],
   hook: string,
   padTokenId: number,
@@ -58,7 +58,7 @@ export async function meanHookOverTokens(
  * scorer session (hooks: [hook], all positions). Empty texts score null.
  */
 export async function probeLogits(
-  session: Gpt2Session,
+  session: DecoderSession,
   texts: number[][],
   probe: Probe,
   hook: string,
@@ -85,11 +85,11 @@ export async function probeLogits(
 
 /** exp(mean negative log-likelihood) over non-overlapping windows of the context length (§7). */
 export async function perplexity(
-  session: Gpt2Session,
+  session: DecoderSession,
   ids: number[],
   options: {
     nCtx: number;
-    interventions?: Gpt2Interventions;
+    interventions?: DecoderInterventions;
     signal?: AbortSignal;
     onWindow?: (done: number, total: number) => void;
   },

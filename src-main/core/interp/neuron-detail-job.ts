@@ -1,5 +1,6 @@
 // One MLP neuron up close, in the base and the DPO model: the tokens its value vector promotes and suppresses
-// (the value vector times the unembedding, which GPT-2 ties to the token embedding) and its post-GELU activation at
+// (the value vector times the unembedding, which GPT-2 ties to the token embedding) and its activation (post-GELU;
+// act(gate)·up for gated MLPs) at
 // every token of a prompt.
 
 import {
@@ -11,15 +12,16 @@ import {
 } from '../../shared/index.ts';
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
 import type { LoadedModel } from '../models/load-model.ts';
-import { checkIds, gpt2Activations } from '../models/model-jobs.ts';
+import { checkIds, decoderActivations } from '../models/model-jobs.ts';
+import { readUnembedding, readValueVectors } from '../models/decoder/weights.ts';
 import { resolveDevice } from '../runtime/onnxruntime.ts';
 import { loadModelPair } from './compare-models.ts';
 import { promptIds } from './compare-job.ts';
 
-/** Logit change per unit activation for every token: W_E [d_vocab, d_model] · v [d_model]. */
+/** Logit change per unit activation for every token: W_U [d_vocab, d_model] · v [d_model]. */
 function directLogits(model: LoadedModel, value: Float32Array): Float64Array {
   const { dVocab, dModel } = model.config;
-  const embedding = model.weights.get('embed.W_E')!.read(); // [d_vocab, d_model]
+  const embedding = readUnembedding(model.weights, model.config); // [d_vocab, d_model]
   const logits = new Float64Array(dVocab);
   for (let token = 0; token < dVocab; token++) {
     let dot = 0;
@@ -29,9 +31,22 @@ function directLogits(model: LoadedModel, value: Float32Array): Float64Array {
   return logits;
 }
 
-function topTokens(model: LoadedModel, logits: Float64Array, count: number, direction: 1 | -1): TokenScore[] {
-  const order = Array.from(logits.keys()).sort((a, b) => direction * (logits[b]! - logits[a]!));
-  return order.slice(0, count).map((id) => ({ token: model.tokenizer.tokenizer.decode([id]), logit: logits[id]! }));
+/** Each token decoded on its own, as the explorer shows it (one tokenizer call for all). */
+function decodeEach(model: LoadedModel, ids: number[]): Promise<string[]> {
+  return model.tokenizer.tokenizer.decodeBatch(ids.map((id) => [id]));
+}
+
+async function topTokens(
+  model: LoadedModel,
+  logits: Float64Array,
+  count: number,
+  direction: 1 | -1,
+): Promise<TokenScore[]> {
+  const top = Array.from(logits.keys())
+    .sort((a, b) => direction * (logits[b]! - logits[a]!))
+    .slice(0, count);
+  const texts = await decodeEach(model, top);
+  return top.map((id, index) => ({ token: texts[index]!, logit: logits[id]! }));
 }
 
 async function modelDetail(
@@ -41,15 +56,15 @@ async function modelDetail(
   device: Awaited<ReturnType<typeof resolveDevice>>,
 ): Promise<NeuronModelDetail> {
   const { dModel, dMlp } = model.config;
-  const wOut = model.weights.get(`blocks.${request.layer}.mlp.W_out`)!.read(); // [d_mlp, d_model]
-  const value = wOut.subarray(request.neuron * dModel, (request.neuron + 1) * dModel);
+  const values = readValueVectors(model.weights, model.config, request.layer); // [d_mlp, d_model]
+  const value = values.subarray(request.neuron * dModel, (request.neuron + 1) * dModel);
   const logits = directLogits(model, value);
   const hook = `blocks.${request.layer}.mlp.hook_post`;
-  const [post] = await gpt2Activations(model, ids, [hook], device, undefined); // [pos, d_mlp]
+  const [post] = await decoderActivations(model, ids, [hook], device, undefined); // [pos, d_mlp]
   const data = post!.data as Float32Array;
   return {
-    promoted: topTokens(model, logits, request.topTokens, 1),
-    suppressed: topTokens(model, logits, request.topTokens, -1),
+    promoted: await topTokens(model, logits, request.topTokens, 1),
+    suppressed: await topTokens(model, logits, request.topTokens, -1),
     activations: ids.map((_, position) => data[position * dMlp + request.neuron]!),
     valueNorm: Math.hypot(...value),
   };
@@ -65,7 +80,7 @@ export const neuronDetailJob: Job<NeuronDetailRequest, never, NeuronDetail> = as
       `There is no neuron L${request.layer} N${request.neuron}: the model has layers 0..${nLayers - 1} and neurons 0..${dMlp - 1}.`,
       'Pick a neuron from the explorer table.',
     );
-  const ids = promptIds(base, request.prompt, base.config.nCtx - 1, request.prependBos);
+  const ids = (await promptIds(base, [request.prompt], base.config.nCtx - 1, request.prependBos))[0]!;
   checkIds(base, ids, 0);
   const device = await resolveDevice(request.device);
   throwIfCancelled(context.signal);
@@ -77,7 +92,7 @@ export const neuronDetailJob: Job<NeuronDetailRequest, never, NeuronDetail> = as
   return {
     layer: request.layer,
     neuron: request.neuron,
-    tokens: ids.map((id) => base.tokenizer.tokenizer.decode([id])),
+    tokens: await decodeEach(base, ids),
     base: baseDetail,
     dpo: dpoDetail,
   };

@@ -1,8 +1,10 @@
-// Static neuron quantities (spec dpo-neurons.md §3): each MLP neuron's value vector v (a row of W_out) projected on
+// Static neuron quantities (spec dpo-neurons.md §3): each MLP neuron's value vector v (a row of GPT-2's W_out, a
+// column of a gated MLP's down_proj) projected on
 // the unit probe, s = v·ŵ, and its cosine with the probe; the toxic-neuron ranking (§3.3); the toxic-embedding
 // direction (§2.3). `center` applies TransformerLens' row-centring of W_out (§3.4), needed to match published numbers.
 
 import { raise, type WeightProcessing } from '../../shared/index.ts';
+import { readMlpOutputBias, readUnembedding, readValueVectors } from '../models/decoder/weights.ts';
 import type { LoadedModel } from '../models/load-model.ts';
 
 export interface StaticNeuronQuantities {
@@ -29,8 +31,8 @@ export function staticNeuronQuantities(
   let unitSum = 0;
   for (const value of unit) unitSum += value;
   for (let layer = 0; layer < nLayers; layer++) {
-    const wOut = model.weights.get(`blocks.${layer}.mlp.W_out`)!.read(); // [d_mlp, d_model]
-    const bOut = model.weights.get(`blocks.${layer}.mlp.b_out`)!.read(); // [d_model]
+    const wOut = readValueVectors(model.weights, model.config, layer); // [d_mlp, d_model]
+    const bOut = readMlpOutputBias(model.weights, model.config, layer); // [d_model]
     for (let neuron = 0; neuron < dMlp; neuron++) {
       const row = neuron * dModel;
       let mean = 0;
@@ -62,29 +64,30 @@ export const defaultNonToxicWords = ['hello', 'thanks', 'friend', 'peace', 'welc
 
 /**
  * §2.3: mean embedding of toxic seed words minus that of non-toxic ones (each word tokenised without a leading space
- * and averaged over its sub-tokens), from the (tied) embedding W_E.
+ * and averaged over its sub-tokens), from the unembedding: GPT-2's tied W_E, lm_head.weight elsewhere (§2.3).
  */
-export function toxicEmbeddingDirection(
+export async function toxicEmbeddingDirection(
   model: LoadedModel,
   toxicWords = defaultToxicWords,
   nonToxicWords = defaultNonToxicWords,
-): Float64Array {
+): Promise<Float64Array> {
   const { dModel } = model.config;
-  const embedding = model.weights.get('embed.W_E')!.read(); // [d_vocab, d_model]
+  const embedding = readUnembedding(model.weights, model.config); // [d_vocab, d_model]
   const tokenizer = model.tokenizer.tokenizer;
-  const meanOfWords = (words: string[]) => {
+  const meanOfWords = async (words: string[]) => {
     const mean = new Float64Array(dModel);
-    for (const word of words) {
-      const ids = tokenizer.encode(word, { addSpecialTokens: false });
+    const encoded = await tokenizer.encodeBatch(words, { addSpecialTokens: false });
+    words.forEach((word, index) => {
+      const ids = encoded[index]!;
       if (ids.length === 0)
         raise('INPUT_INVALID', `The seed word "${word}" has no tokens.`, 'Use non-empty seed words.');
       for (const id of ids)
         for (let d = 0; d < dModel; d++) mean[d]! += embedding[id * dModel + d]! / ids.length / words.length;
-    }
+    });
     return mean;
   };
-  const toxic = meanOfWords(toxicWords);
-  const nonToxic = meanOfWords(nonToxicWords);
+  const toxic = await meanOfWords(toxicWords);
+  const nonToxic = await meanOfWords(nonToxicWords);
   return toxic.map((value, d) => value - nonToxic[d]!);
 }
 

@@ -1,5 +1,6 @@
 // `toxscope probe train` (spec dpo-neurons.md §2.1–2.2): features = the mean over real tokens (no padding) of the
-// model's last-layer residual (blocks.{L-1}.hook_resid_post); labels from a CSV; a seeded held-out split;
+// model's last-layer residual (GPT-2: blocks.{L-1}.hook_resid_post; other families: the last hidden state,
+// ln_final.hook_normalized); labels from a CSV; a seeded held-out split;
 // L2 logistic regression; the probe saved as safetensors with its metadata beside it.
 
 import { createHash } from 'node:crypto';
@@ -8,7 +9,7 @@ import { raise, type ProbeTrainRequest, type ProbeTrainResult } from '../../shar
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { CsvParser } from '../files/csv.ts';
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
-import { openGpt2Session } from '../models/gpt2/open-session.ts';
+import { openDecoderSession } from '../models/decoder/open-session.ts';
 import { loadModel } from '../models/load-model.ts';
 import { seededRandom } from '../runtime/logits-processors.ts';
 import { resolveDevice } from '../runtime/onnxruntime.ts';
@@ -94,9 +95,11 @@ export const probeTrainJob: Job<ProbeTrainRequest, never, ProbeTrainResult> = as
   const rows = await readLabelledRows(request);
   const model = loadModel(request.model, request.weights);
   const { nLayers, dModel, eosTokenId } = model.config;
-  const hook = `blocks.${nLayers - 1}.hook_resid_post`;
+  // GPT-2's probes (Lee et al.) read the last block's residual; the other families' (Yang et al. §2.2) read Hugging
+  // Face's last hidden state, i.e. after the final norm.
+  const hook = model.config.family === 'gpt2' ? `blocks.${nLayers - 1}.hook_resid_post` : 'ln_final.hook_normalized';
   const device = await resolveDevice(request.device);
-  const { session } = await openGpt2Session(
+  const { session } = await openDecoderSession(
     model,
     { hooks: [hook], hookPositions: 'all', logits: 'none', kvCache: false, interventions: false },
     { device, threads: request.threads, batch: request.batch, length: request.maxTokens },
@@ -106,9 +109,8 @@ export const probeTrainJob: Job<ProbeTrainRequest, never, ProbeTrainResult> = as
   try {
     for (let start = 0; start < rows.length; start += request.batch) {
       throwIfCancelled(context.signal);
-      const batch = rows
-        .slice(start, start + request.batch)
-        .map((row) => tokenizer.encode(row.text).slice(0, request.maxTokens));
+      const encoded = await tokenizer.encodeBatch(rows.slice(start, start + request.batch).map((row) => row.text));
+      const batch = encoded.map((ids) => ids.slice(0, request.maxTokens));
       const nonEmpty = batch.map((ids) => (ids.length > 0 ? ids : [eosTokenId ?? 0]));
       features.push(...(await meanHookOverTokens(session, nonEmpty, hook, eosTokenId ?? 0)));
       context.progress({

@@ -4,8 +4,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { raise } from '../../shared/index.ts';
 
-export const supportedArchitectures = ['gpt2', 'bart'] as const;
+export const supportedArchitectures = ['gpt2', 'llama', 'mistral', 'qwen2', 'gemma2', 'bart'] as const;
 export type Architecture = (typeof supportedArchitectures)[number];
+/** The causal language models (one decoder implementation, see decoder/config.ts). */
+export type DecoderArchitecture = Exclude<Architecture, 'bart'>;
+
+export function isDecoderArchitecture(architecture: Architecture): architecture is DecoderArchitecture {
+  return architecture !== 'bart';
+}
 
 export interface RawConfig {
   path: string;

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { userDataDir } from '../app-paths.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { dumpGraph, encodeModel, type GraphSpec, type InitializerSpec } from '../onnx/graph-builder.ts';
-import { encodeSafetensors, type WritableTensor } from '../weights/safetensors.ts';
+import { writeSafetensorsDeferred, type DeferredTensor } from '../weights/safetensors.ts';
 import type { StateDictTensor } from '../weights/state-dict.ts';
 
 /** Bump when graph-building code changes what it writes, so stale cached graphs are rebuilt. */
@@ -68,7 +68,7 @@ export function prepareCachedGraph(
   mkdirSync(folder, { recursive: true });
 
   const linkedNames = new Map<string, string | null>(); // source path → linked basename (null = could not link)
-  const converted: WritableTensor[] = [];
+  const converted: DeferredTensor[] = []; // read, converted and written one at a time after the build
   let convertedOffset = 0;
   const place = (name: string, dims: number[]): InitializerSpec => {
     const tensor = weights.get(name);
@@ -88,28 +88,26 @@ export function prepareCachedGraph(
           external: { location: linked, offset: location.offset, length: location.byteLength },
         };
     }
-    const data = tensor.read();
-    converted.push({ name, dtype: 'F32', shape: dims, data });
+    const byteLength = 4 * dims.reduce((product, dim) => product * dim, 1);
+    converted.push({ name, shape: dims, read: () => tensor.read() });
     const spec: InitializerSpec = {
       name,
       type: 'float32',
       dims,
-      external: { location: 'converted.safetensors', offset: convertedOffset, length: data.byteLength },
+      external: { location: 'converted.safetensors', offset: convertedOffset, length: byteLength },
     };
-    convertedOffset += data.byteLength;
+    convertedOffset += byteLength;
     return spec;
   };
 
   const graph = build(place);
   if (converted.length > 0) {
     // Offsets above count from the start of the data section; shift them past the safetensors header.
-    const bytes = encodeSafetensors(converted);
-    const dataStart = bytes.length - convertedOffset;
+    const dataStart = writeSafetensorsDeferred(join(folder, 'converted.safetensors'), converted);
     for (const initializer of graph.initializers ?? []) {
       if ('external' in initializer && initializer.external.location === 'converted.safetensors')
         initializer.external.offset += dataStart;
     }
-    writeFileAtomic(join(folder, 'converted.safetensors'), bytes);
   }
   const linkedFiles = [...linkedNames.values()].filter((name): name is string => name !== null);
   const weightsPlacement = converted.length === 0 ? 'linked' : linkedFiles.length === 0 ? 'converted' : 'mixed';

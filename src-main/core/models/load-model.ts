@@ -1,17 +1,16 @@
 // Loads a model reference (+ optional --weights file) into config, tokenizer and mapped weights, lazily: tensors
 // are read only when a graph or reference needs them. Every failure names the file and says what to do.
 
-import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { raise } from '../../shared/index.ts';
 import { loadTokenizer, type LoadedTokenizer } from '../tokenizer/load-tokenizer.ts';
 import { fingerprintFiles } from '../weights/fingerprint.ts';
 import { findFolderWeights, loadStateDictFile, type StateDict, type StateDictTensor } from '../weights/state-dict.ts';
-import { readModelConfig, type Architecture } from './architectures.ts';
+import { isDecoderArchitecture, readModelConfig, type DecoderArchitecture } from './architectures.ts';
 import { parseBartConfig, type BartConfig } from './bart/config.ts';
 import { mapBartWeights } from './bart/weights.ts';
-import { parseGpt2Config, type Gpt2Config } from './gpt2/config.ts';
-import { mapGpt2Weights } from './gpt2/weights.ts';
+import { parseDecoderConfig, type DecoderConfig } from './decoder/config.ts';
+import { mapDecoderWeights } from './decoder/weights.ts';
 import { resolveModelRef, type ResolvedModel } from './model-ref.ts';
 
 interface LoadedModelBase {
@@ -26,12 +25,13 @@ interface LoadedModelBase {
   tokenizerSha256: string;
   /** Bytes of all weight files. */
   weightsBytes: number;
+  /** Trainable parameters as Hugging Face's num_parameters() counts them: tied matrices once, buffers never. */
   parameters: number;
 }
 
-export interface LoadedGpt2Model extends LoadedModelBase {
-  architecture: 'gpt2';
-  config: Gpt2Config;
+export interface LoadedDecoderModel extends LoadedModelBase {
+  architecture: DecoderArchitecture;
+  config: DecoderConfig;
 }
 
 export interface LoadedBartModel extends LoadedModelBase {
@@ -39,18 +39,13 @@ export interface LoadedBartModel extends LoadedModelBase {
   config: BartConfig;
 }
 
-export type AnyLoadedModel = LoadedGpt2Model | LoadedBartModel;
+export type AnyLoadedModel = LoadedDecoderModel | LoadedBartModel;
 /** The decoder-only models the neuron analysis runs on. */
-export type LoadedModel = LoadedGpt2Model;
+export type LoadedModel = LoadedDecoderModel;
 
+/** Computed by the tokenizer loader from the files' vocabulary, merges and added tokens (same value as before). */
 function tokenizerSha256(loaded: LoadedTokenizer): string {
-  const spec = loaded.tokenizer.spec;
-  const hash = createHash('sha256');
-  for (const [token, id] of [...spec.vocab].sort((a, b) => a[1] - b[1])) hash.update(`${id}\t${token}\n`);
-  for (const [left, right] of spec.merges) hash.update(`${left} ${right}\n`);
-  for (const added of [...spec.addedTokens].sort((a, b) => a.id - b.id))
-    hash.update(`+${added.id}\t${added.content}\n`);
-  return hash.digest('hex');
+  return loaded.sha256;
 }
 
 /** Loads any supported architecture. */
@@ -68,7 +63,8 @@ export function loadAnyModel(reference: string, weightsFile?: string): AnyLoaded
   }
   const stateDict = loadStateDictFile(weightsPath);
   let fingerprint: string | null = null;
-  const common = (weights: Map<string, StateDictTensor>, dVocab: number): LoadedModelBase => {
+  /** `buffers`: canonical tensors that are not parameters (BART's final_logits_bias). */
+  const common = (weights: Map<string, StateDictTensor>, dVocab: number, buffers: string[] = []): LoadedModelBase => {
     if (tokenizer.tokenizer.vocabSize > dVocab) {
       raise(
         'WEIGHTS_INVALID',
@@ -84,42 +80,48 @@ export function loadAnyModel(reference: string, weightsFile?: string): AnyLoaded
       fingerprint: () => (fingerprint ??= fingerprintFiles(stateDict.files)),
       tokenizerSha256: tokenizerSha256(tokenizer),
       weightsBytes: stateDict.files.reduce((sum, file) => sum + statSync(file).size, 0),
-      parameters: [...weights.values()].reduce(
-        (sum, tensor) => sum + tensor.shape.reduce((product, dim) => product * dim, 1),
-        0,
-      ),
+      parameters: [...weights]
+        .filter(([name]) => !buffers.includes(name))
+        .reduce((sum, [, tensor]) => sum + tensor.shape.reduce((product, dim) => product * dim, 1), 0),
     };
   };
   if (raw.architecture === 'bart') {
     const config = parseBartConfig(raw);
-    return { architecture: 'bart', config, ...common(mapBartWeights(stateDict, config), config.dVocab) };
+    const weights = mapBartWeights(stateDict, config);
+    return { architecture: 'bart', config, ...common(weights, config.dVocab, ['final_logits_bias']) };
   }
-  const config = parseGpt2Config(raw);
-  return { architecture: 'gpt2', config, ...common(mapGpt2Weights(stateDict, config), config.dVocab) };
+  const config = parseDecoderConfig(raw);
+  return { architecture: raw.architecture, config, ...common(mapDecoderWeights(stateDict, config), config.dVocab) };
 }
 
-function expectArchitecture(model: AnyLoadedModel, architecture: Architecture, use: string): void {
-  if (model.architecture !== architecture) {
+/** Loads a causal language model: GPT-2, Llama, Mistral, Qwen2 or Gemma-2 (the DPO analysis and generation). */
+export function loadModel(reference: string, weightsFile?: string): LoadedDecoderModel {
+  const model = loadAnyModel(reference, weightsFile);
+  if (!isDecoderArchitecture(model.architecture))
     raise(
       'INPUT_INVALID',
-      `${model.resolved.reference} is a ${model.architecture} model; ${use} needs a ${architecture} model.`,
-      architecture === 'gpt2'
-        ? 'Pass a GPT-2 checkpoint (e.g. gpt2-medium or demo:gpt2-base).'
-        : 'Pass a BART checkpoint (e.g. facebook/bart-base or demo:bart-base).',
+      `${model.resolved.reference} is a ${model.architecture} model; this command needs a causal language model.`,
+      'Pass a GPT-2, Llama, Mistral, Qwen2 or Gemma-2 checkpoint (e.g. gpt2-medium or demo:gpt2-base).',
     );
-  }
-}
-
-/** Loads a GPT-2 model (the DPO analysis and generation). */
-export function loadModel(reference: string, weightsFile?: string): LoadedGpt2Model {
-  const model = loadAnyModel(reference, weightsFile);
-  expectArchitecture(model, 'gpt2', 'this command');
-  return model as LoadedGpt2Model;
+  return model as LoadedDecoderModel;
 }
 
 /** Loads a BART model (detox). */
 export function loadBartModel(reference: string, weightsFile?: string): LoadedBartModel {
   const model = loadAnyModel(reference, weightsFile);
-  expectArchitecture(model, 'bart', 'detox');
+  if (model.architecture !== 'bart')
+    raise(
+      'INPUT_INVALID',
+      `${model.resolved.reference} is a ${model.architecture} model; detox needs a bart model.`,
+      'Pass a BART checkpoint (e.g. facebook/bart-base or demo:bart-base).',
+    );
   return model as LoadedBartModel;
+}
+
+/**
+ * The BOS id a prompt starts with: the tokenizer's own, as TransformerLens' to_tokens and Hugging Face's tokenizer
+ * add it, else config.json's bos_token_id; null when the model has none (Qwen2).
+ */
+export function bosTokenIdOf(model: AnyLoadedModel): number | null {
+  return model.tokenizer.tokenizer.specialIds.bos ?? model.config.bosTokenId;
 }

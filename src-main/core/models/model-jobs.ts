@@ -21,36 +21,49 @@ import {
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
 import { resolveDevice, type Tensor } from '../runtime/onnxruntime.ts';
 import { writeSafetensors, type WritableTensor } from '../weights/safetensors.ts';
-import { generate } from './gpt2/generate.ts';
-import { openGpt2Session } from './gpt2/open-session.ts';
+import { storedDtype } from '../weights/state-dict.ts';
+import { generate } from './decoder/generate.ts';
+import { openDecoderSession } from './decoder/open-session.ts';
 import { loadTokenizer } from '../tokenizer/load-tokenizer.ts';
 import { readModelConfig } from './architectures.ts';
 import { BartSession } from './bart/bart-session.ts';
 import { bartHookNames } from './bart/graph.ts';
-import { loadAnyModel, loadModel, type AnyLoadedModel, type LoadedBartModel, type LoadedModel } from './load-model.ts';
+import {
+  bosTokenIdOf,
+  loadAnyModel,
+  loadModel,
+  type AnyLoadedModel,
+  type LoadedBartModel,
+  type LoadedModel,
+} from './load-model.ts';
 import { huggingFaceCacheDir, listCachedModels, resolveModelRef } from './model-ref.ts';
 
 export const inspectJob: Job<ModelSelection, never, ModelInspection> = async (request) => {
   const model = loadAnyModel(request.model, request.weights);
   const { tokenizer, stateDict } = model;
-  const shape =
+  const heads =
     model.architecture === 'bart'
-      ? {
-          nLayers: { encoder: model.config.encoderLayers, decoder: model.config.decoderLayers },
-          nHeads: model.config.encoderHeads,
-        }
-      : { nLayers: model.config.nLayers, nHeads: model.config.nHeads };
+      ? { nHeads: model.config.encoderHeads }
+      : { nHeads: model.config.nHeads, nKvHeads: model.config.nKvHeads, headDim: model.config.dHead };
   return {
     architecture: model.architecture,
-    nLayers: shape.nLayers,
+    nLayers:
+      model.architecture === 'bart'
+        ? { encoder: model.config.encoderLayers, decoder: model.config.decoderLayers }
+        : model.config.nLayers,
     dModel: model.config.dModel,
     dMlp: model.config.dMlp,
-    nHeads: shape.nHeads,
+    ...heads,
     dVocab: model.config.dVocab,
     nCtx: model.config.nCtx,
     parameters: model.parameters,
     tokenizer: { kind: tokenizer.format, vocabSize: tokenizer.tokenizer.vocabSize },
-    weights: { format: stateDict.format, files: stateDict.files, sha256: model.fingerprint() },
+    weights: {
+      format: stateDict.format,
+      files: stateDict.files,
+      sha256: model.fingerprint(),
+      dtype: storedDtype(stateDict),
+    },
   };
 };
 
@@ -58,12 +71,12 @@ export const inspectJob: Job<ModelSelection, never, ModelInspection> = async (re
 export const tokenizeJob: Job<TokenizeRequest, never, Tokenization> = async (request) => {
   const { folder } = resolveModelRef(request.model);
   const { tokenizer } = loadTokenizer(folder, readModelConfig(folder).architecture);
-  const ids = tokenizer.encode(request.text);
+  const ids = await tokenizer.encode(request.text);
   return { ids, tokens: tokenizer.tokens(ids) };
 };
 
 function bosTokenId(model: LoadedModel): number {
-  const id = model.config.bosTokenId ?? model.tokenizer.tokenizer.spec.specialIds.bos;
+  const id = bosTokenIdOf(model);
   return id ?? raise('INPUT_INVALID', `${model.resolved.reference} defines no BOS token.`, 'Leave out --prepend-bos.');
 }
 
@@ -86,7 +99,7 @@ export function checkIds(model: AnyLoadedModel, ids: number[], extraPositions: n
 }
 
 /** Runs one forward pass and returns the requested hooks ([pos, width], batch dropped) and logits. */
-export async function gpt2Activations(
+export async function decoderActivations(
   model: LoadedModel,
   ids: number[],
   names: string[],
@@ -94,7 +107,7 @@ export async function gpt2Activations(
   threads: number | undefined,
 ): Promise<WritableTensor[]> {
   const hooks = names.filter((name) => name !== 'logits');
-  const { session } = await openGpt2Session(
+  const { session } = await openDecoderSession(
     model,
     {
       hooks,
@@ -166,17 +179,19 @@ export const activationsJob: Job<ActivationsRequest, never, ActivationsResult> =
   context.progress({ done: 0, total: 3, message: 'Loading the model' });
   const model = loadAnyModel(request.model, request.weights);
   const tokenizer = model.tokenizer.tokenizer;
-  let ids = request.ids ?? tokenizer.encode(request.text ?? '');
-  const bos = model.config.bosTokenId ?? tokenizer.spec.specialIds.bos;
+  let ids = request.ids ?? (await tokenizer.encode(request.text ?? ''));
+  const bos = bosTokenIdOf(model);
   if (request.prependBos) {
     if (bos === null)
       raise('INPUT_INVALID', `${model.resolved.reference} defines no BOS token.`, 'Leave out --prepend-bos.');
-    ids = [bos, ...ids];
+    if (ids[0] !== bos) ids = [bos, ...ids]; // the tokenizer may have added it already (Llama, Mistral, Gemma)
   }
   if (ids.length === 0) raise('INPUT_INVALID', 'The text has no tokens.', 'Pass a non-empty --text, or --prepend-bos.');
   checkIds(model, ids, 0);
   const available =
-    model.architecture === 'bart' ? [...bartHookNames(model.config), 'logits'] : decoderHookNames(model.config.nLayers);
+    model.architecture === 'bart'
+      ? [...bartHookNames(model.config), 'logits']
+      : decoderHookNames(model.config.nLayers, model.config.mlp.kind === 'gated');
   const defaults =
     model.architecture === 'bart'
       ? ['encoder.blocks.*.mlp.hook_post', 'decoder.blocks.*.mlp.hook_post', 'logits']
@@ -186,7 +201,9 @@ export const activationsJob: Job<ActivationsRequest, never, ActivationsResult> =
     const forms =
       model.architecture === 'bart'
         ? `encoder.blocks.{0..${model.config.encoderLayers - 1}}.mlp.hook_post, decoder.blocks.{0..${model.config.decoderLayers - 1}}.mlp.hook_post, logits`
-        : `blocks.{0..${model.config.nLayers - 1}}.{hook_resid_pre, hook_attn_out, hook_resid_mid, mlp.hook_pre, mlp.hook_post, hook_mlp_out, hook_resid_post}, ln_final.hook_normalized, logits`;
+        : model.config.mlp.kind === 'gated'
+          ? `hook_embed, blocks.{0..${model.config.nLayers - 1}}.{hook_resid_pre, hook_attn_out, hook_resid_mid, mlp.hook_pre, mlp.hook_pre_linear, mlp.hook_post, hook_mlp_out, hook_resid_post}, ln_final.hook_normalized, logits`
+          : `blocks.{0..${model.config.nLayers - 1}}.{hook_resid_pre, hook_attn_out, hook_resid_mid, mlp.hook_pre, mlp.hook_post, hook_mlp_out, hook_resid_post}, ln_final.hook_normalized, logits`;
     raise(
       'INPUT_INVALID',
       `No hook matches ${unmatched.map((pattern) => `"${pattern}"`).join(', ')}.`,
@@ -199,7 +216,7 @@ export const activationsJob: Job<ActivationsRequest, never, ActivationsResult> =
   const tensors: WritableTensor[] =
     model.architecture === 'bart'
       ? await bartActivations(model, ids, names, device, request.threads)
-      : await gpt2Activations(model, ids, names, device, request.threads);
+      : await decoderActivations(model, ids, names, device, request.threads);
   tensors.push({ name: 'input_ids', dtype: 'I64', shape: [ids.length], data: BigInt64Array.from(ids, BigInt) });
   writeSafetensors(request.out, tensors, {
     producer: 'toxscope',
@@ -214,11 +231,11 @@ export const activationsJob: Job<ActivationsRequest, never, ActivationsResult> =
 export const generateJob: Job<GenerateRequest, GeneratedToken, GenerateResult> = async (request, context) => {
   const model = loadModel(request.model, request.weights);
   const tokenizer = model.tokenizer.tokenizer;
-  let promptIds = tokenizer.encode(request.prompt);
+  let promptIds = await tokenizer.encode(request.prompt);
   if (promptIds.length === 0) promptIds = [bosTokenId(model)]; // unconditional generation starts from BOS
   checkIds(model, promptIds, request.maxNewTokens);
   const device = await resolveDevice(request.device);
-  const { session } = await openGpt2Session(
+  const { session } = await openDecoderSession(
     model,
     { hooks: [], hookPositions: 'last', logits: 'last', kvCache: true, interventions: false },
     { device, threads: request.threads, batch: 1, length: promptIds.length + request.maxNewTokens },
@@ -226,30 +243,46 @@ export const generateJob: Job<GenerateRequest, GeneratedToken, GenerateResult> =
   try {
     const ids: number[] = [];
     let text = '';
-    const eosTokenId = model.config.eosTokenId ?? tokenizer.spec.specialIds.eos;
-    await generate(session, [promptIds], {
-      maxNewTokens: request.maxNewTokens,
-      sampling: request.sampling,
-      eosTokenId,
-      padTokenId: eosTokenId ?? 0,
-      useCache: true,
-      signal: context.signal,
-      onStep: ({ index, tokens }) => {
-        const token = tokens[0]!;
-        ids.push(token);
-        const decoded = tokenizer.decode(ids, { skipSpecialTokens: true });
-        // Stream only completed characters: a multi-byte character may span tokens.
-        const stable = decoded.endsWith('\ufffd') ? decoded.slice(0, decoded.lastIndexOf('\ufffd')) : decoded;
-        context.frame({ id: token, text: stable.slice(text.length) });
-        if (stable.length > text.length) text = stable;
-        context.progress({
-          done: index + 1,
-          total: request.maxNewTokens,
-          message: `${index + 1} of ${request.maxNewTokens} tokens`,
-        });
-      },
-    });
-    return { promptIds, ids, text: tokenizer.decode(ids, { skipSpecialTokens: true }), device };
+    const eosTokenId = model.config.eosTokenId ?? tokenizer.specialIds.eos;
+    // Decoding is async and onStep is not awaited: each step's frame is sent from one chain, in step order, and the
+    // job waits for the chain (which never rejects; its first error is kept) before it returns or fails.
+    let frames = Promise.resolve();
+    let frameError: unknown = null;
+    try {
+      await generate(session, [promptIds], {
+        maxNewTokens: request.maxNewTokens,
+        sampling: request.sampling,
+        eosTokenId,
+        padTokenId: eosTokenId ?? 0,
+        useCache: true,
+        signal: context.signal,
+        onStep: ({ index, tokens }) => {
+          const token = tokens[0]!;
+          ids.push(token);
+          const soFar = [...ids];
+          frames = frames
+            .then(async () => {
+              const decoded = await tokenizer.decode(soFar, { skipSpecialTokens: true });
+              // Stream only completed characters: a multi-byte character may span tokens.
+              const stable = decoded.endsWith('\ufffd') ? decoded.slice(0, decoded.lastIndexOf('\ufffd')) : decoded;
+              context.frame({ id: token, text: stable.slice(text.length) });
+              if (stable.length > text.length) text = stable;
+              context.progress({
+                done: index + 1,
+                total: request.maxNewTokens,
+                message: `${index + 1} of ${request.maxNewTokens} tokens`,
+              });
+            })
+            .catch((error: unknown) => {
+              frameError ??= error;
+            });
+        },
+      });
+    } finally {
+      await frames;
+    }
+    if (frameError !== null) throw frameError;
+    return { promptIds, ids, text: await tokenizer.decode(ids, { skipSpecialTokens: true }), device };
   } finally {
     await session.release();
   }

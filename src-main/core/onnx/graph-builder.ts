@@ -30,8 +30,15 @@ export interface NodeSpec {
   outputs: string[];
   name?: string;
   domain?: string;
-  attributes?: Record<string, number | number[] | string>;
+  attributes?: Record<string, AttributeValue>;
 }
+
+/**
+ * An attribute: integers and integer lists as INT/INTS, strings as STRING, other numbers as FLOAT. A float whose
+ * value happens to be whole (an epsilon of 1, a mask value of −10000) must be written `{ float: value }`, or it
+ * would be encoded as an INT that the operator rejects or misreads.
+ */
+export type AttributeValue = number | number[] | string | { float: number };
 
 /** A constant tensor: inline data, or float32 bytes that stay in a file beside the model (external data). */
 export type InitializerSpec =
@@ -61,9 +68,10 @@ function toValueInfo(info: ValueInfo): Onnx.IValueInfoProto {
   };
 }
 
-function toAttribute(name: string, value: number | number[] | string): Onnx.IAttributeProto {
+function toAttribute(name: string, value: AttributeValue): Onnx.IAttributeProto {
   const types = onnx.AttributeProto.AttributeType;
   if (typeof value === 'string') return { name, type: types.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === 'object' && !Array.isArray(value)) return { name, type: types.FLOAT, f: value.float };
   if (Array.isArray(value)) return { name, type: types.INTS, ints: value };
   if (Number.isInteger(value)) return { name, type: types.INT, i: value };
   return { name, type: types.FLOAT, f: value };

@@ -20,12 +20,18 @@ export function estimateMemory(parameters: number, workingBytes: number): Memory
   return { weightsBytes, workingBytes, totalBytes: weightsBytes + workingBytes, availableBytes: os.freemem() };
 }
 
+/** The largest model whose weights would fit beside this working memory, in words (e.g. "3.1 billion"). */
+function fittingParameters(estimate: MemoryEstimate): string {
+  const parameters = Math.max(0, estimate.availableBytes - estimate.workingBytes) / (weightsMemoryBytes(1e6) / 1e6);
+  return parameters >= 1e9 ? `${(parameters / 1e9).toFixed(1)} billion` : `${Math.floor(parameters / 1e6)} million`;
+}
+
 export function assertFits(estimate: MemoryEstimate, what: string): void {
   if (estimate.totalBytes > estimate.availableBytes) {
     raise(
       'OUT_OF_MEMORY',
       `${what} needs about ${gib(estimate.totalBytes)} (weights ${gib(estimate.weightsBytes)}, working ${gib(estimate.workingBytes)}), but only ${gib(estimate.availableBytes)} is free.`,
-      'Close other programs, lower --batch or the prompt length, or use a machine with more memory.',
+      `Models up to about ${fittingParameters(estimate)} parameters fit in the free memory here (float32 on the CPU). Use a smaller model, a GPU with enough memory (--device cuda or webgpu), or close other programs; lowering --batch or the prompt length shrinks only the working part.`,
     );
   }
 }

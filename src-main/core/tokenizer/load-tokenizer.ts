@@ -1,22 +1,48 @@
-// Loads a byte-level BPE tokenizer from a Hugging Face folder: `tokenizer.json`, or `vocab.json` + `merges.txt`
-// with special tokens from `tokenizer_config.json` / `special_tokens_map.json`. Bad or missing files get messages.
+// Loads a model folder's tokenizer through Hugging Face's `tokenizers`: `tokenizer.json` (any model the library
+// reads: byte-level BPE, SentencePiece-style BPE with byte fallback, WordPiece, Unigram), or `vocab.json` +
+// `merges.txt` converted to one in memory; special tokens from `tokenizer_config.json` / `special_tokens_map.json`.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { raise } from '../../shared/index.ts';
-import { ByteLevelBpeTokenizer, type AddedToken, type SpecialTokenIds, type TokenizerSpec } from './byte-level-bpe.ts';
+import { parseTokenizerJson, wrapTokenizer, type LibraryTokenizer } from './hf-tokenizer.ts';
+import type { Tokenizer } from './tokenizer.ts';
+import {
+  applyTokenizerConfig,
+  asTokenizerJson,
+  specialIdsOf,
+  summarizeTokenizerJson,
+  tokenIdIn,
+  vocabMergesToTokenizerJson,
+  type TokenizerConfig,
+  type TokenizerJson,
+} from './tokenizer-json.ts';
 
 export type TokenizerFormat = 'tokenizer.json' | 'vocab.json+merges.txt';
 
 export interface LoadedTokenizer {
-  tokenizer: ByteLevelBpeTokenizer;
+  tokenizer: Tokenizer;
   format: TokenizerFormat;
   files: string[];
+  /** sha256 of the vocabulary, merges and added tokens: equal for equal tokenizers in either file format. */
+  sha256: string;
 }
 
-function readJson(path: string): unknown {
+function readText(path: string): string {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    return raise(
+      'MODEL_NOT_FOUND',
+      `${path} cannot be read (${(error as Error).message}).`,
+      'Restore the tokenizer files from the original model folder.',
+    );
+  }
+}
+
+function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
   } catch (error) {
     return raise(
       'MODEL_NOT_FOUND',
@@ -26,121 +52,60 @@ function readJson(path: string): unknown {
   }
 }
 
-/** Models whose tokenizers wrap every encoding in <s> … </s>. */
-const bosEosModelTypes = new Set(['bart', 'roberta', 'mbart']);
-
-/** The common special-token names of GPT-2 and BART tokenizers, by role. */
-const specialRoles: Record<keyof SpecialTokenIds, string[]> = {
-  bos: ['<s>', '<|endoftext|>'],
-  eos: ['</s>', '<|endoftext|>'],
-  pad: ['<pad>'],
-  unk: ['<unk>', '<|endoftext|>'],
-  mask: ['<mask>'],
-};
-
-function tokenContent(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') {
-    return (value as { content: string }).content;
-  }
-  return null;
-}
-
-/** Special ids from tokenizer_config.json's named tokens when present, else the conventional names. */
-function specialIds(lookup: (token: string) => number | undefined, config: Record<string, unknown>): SpecialTokenIds {
-  const ids = {} as SpecialTokenIds;
-  for (const role of Object.keys(specialRoles) as (keyof SpecialTokenIds)[]) {
-    const configured = tokenContent(config[`${role}_token`]);
-    const candidates = configured ? [configured] : specialRoles[role];
-    ids[role] = candidates.map(lookup).find((id) => id !== undefined) ?? null;
-  }
-  return ids;
-}
-
-function fromTokenizerJson(path: string, config: Record<string, unknown>): TokenizerSpec {
-  const json = readJson(path) as {
-    model?: { type?: string; vocab?: Record<string, number>; merges?: (string | [string, string])[] };
-    added_tokens?: { id: number; content: string; special?: boolean; lstrip?: boolean; rstrip?: boolean }[];
-    pre_tokenizer?: { type?: string; add_prefix_space?: boolean } | null;
-    post_processor?: { type?: string } | null;
-  };
-  const model = json.model;
-  if (model?.type !== 'BPE' || typeof model.vocab !== 'object' || !Array.isArray(model.merges)) {
+function readJsonObject(path: string): Record<string, unknown> {
+  const value = parseJson(readText(path), path);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
     raise(
       'MODEL_NOT_FOUND',
-      `${path} is not a byte-level BPE tokenizer (model type ${JSON.stringify(model?.type)}).`,
-      'ToxScope supports GPT-2 and BART tokenizers (byte-level BPE).',
+      `${path} is not a JSON object.`,
+      'Restore the tokenizer files from the original model folder.',
     );
-  }
-  if (json.pre_tokenizer?.type !== 'ByteLevel') {
-    raise(
-      'MODEL_NOT_FOUND',
-      `${path} uses the ${JSON.stringify(json.pre_tokenizer?.type)} pre-tokenizer, not ByteLevel.`,
-      'ToxScope supports GPT-2 and BART tokenizers (byte-level BPE).',
-    );
-  }
-  if (json.pre_tokenizer.add_prefix_space) {
-    raise(
-      'MODEL_NOT_FOUND',
-      `${path} sets add_prefix_space, which ToxScope does not implement.`,
-      'Use the tokenizer files shipped with GPT-2 or BART.',
-    );
-  }
-  const vocab = new Map(Object.entries(model.vocab));
-  const merges = model.merges.map((merge): [string, string] => {
-    if (Array.isArray(merge)) return merge;
-    const space = merge.indexOf(' ');
-    return [merge.slice(0, space), merge.slice(space + 1)];
-  });
-  const addedTokens: AddedToken[] = (json.added_tokens ?? []).map((token) => ({
-    id: token.id,
-    content: token.content,
-    special: token.special ?? false,
-    lstrip: token.lstrip ?? false,
-    rstrip: token.rstrip ?? false,
-  }));
-  const lookup = (token: string) => addedTokens.find((added) => added.content === token)?.id ?? vocab.get(token);
-  const postProcessor = json.post_processor?.type;
-  const template =
-    postProcessor === 'RobertaProcessing' ||
-    postProcessor === 'BertProcessing' ||
-    postProcessor === 'TemplateProcessing'
-      ? 'bos-eos'
-      : 'none';
-  return { vocab, merges, addedTokens, specialIds: specialIds(lookup, config), template };
+  return value as Record<string, unknown>;
 }
 
-function fromVocabAndMerges(folder: string, config: Record<string, unknown>, modelType: string): TokenizerSpec {
-  const vocabJson = readJson(join(folder, 'vocab.json'));
-  if (typeof vocabJson !== 'object' || vocabJson === null)
-    raise('MODEL_NOT_FOUND', `${join(folder, 'vocab.json')} is not a JSON object.`, 'Restore the tokenizer files.');
-  const vocab = new Map(Object.entries(vocabJson as Record<string, number>));
-  const merges = readFileSync(join(folder, 'merges.txt'), 'utf8')
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#version'))
-    .map((line): [string, string] => {
-      const space = line.indexOf(' ');
-      return [line.slice(0, space), line.slice(space + 1)];
-    });
-  const lookup = (token: string) => vocab.get(token);
-  const ids = specialIds(lookup, config);
-  // The slow tokenizers treat their named special tokens as added tokens; BART's <mask> absorbs a space on its left.
-  const addedTokens: AddedToken[] = [];
-  for (const [role, id] of Object.entries(ids) as [keyof SpecialTokenIds, number | null][]) {
-    if (id === null || addedTokens.some((added) => added.id === id)) continue;
-    const content = [...vocab].find(([, vocabId]) => vocabId === id)![0];
-    addedTokens.push({ id, content, special: true, lstrip: role === 'mask', rstrip: false });
-  }
+/** special_tokens_map.json, then tokenizer_config.json over it (as transformers reads them). */
+function readTokenizerConfig(folder: string): TokenizerConfig {
+  const configPath = join(folder, 'tokenizer_config.json');
+  const mapPath = join(folder, 'special_tokens_map.json');
   return {
-    vocab,
-    merges,
-    addedTokens,
-    specialIds: ids,
-    template: bosEosModelTypes.has(modelType) ? 'bos-eos' : 'none',
+    ...(existsSync(mapPath) ? readJsonObject(mapPath) : {}),
+    ...(existsSync(configPath) ? readJsonObject(configPath) : {}),
   };
 }
 
-/** `modelType` is config.json's model_type (decides BART's <s> … </s> template for vocab+merges folders). */
+/** merges.txt's merges, "left right" as tokenizer.json spells them (the library reads that form fastest). */
+function readMerges(path: string): string[] {
+  return readText(path)
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#version'));
+}
+
+/**
+ * The library reads the JSON first (it checks every part of it), then ToxScope's summary of the contents. `text` is
+ * the file's own text when transformers would change nothing in it. `contents` is what the content hash covers.
+ */
+function build(
+  json: TokenizerJson,
+  text: string | null,
+  contents: TokenizerJson,
+  config: TokenizerConfig,
+  path: string,
+): { tokenizer: Tokenizer; sha256: string } {
+  let library: LibraryTokenizer;
+  try {
+    library = parseTokenizerJson(text ?? JSON.stringify(json));
+  } catch (error) {
+    return raise(
+      'MODEL_NOT_FOUND',
+      `${path} could not be loaded by Hugging Face tokenizers: ${(error as Error).message}`,
+      'Restore the tokenizer files from the original model folder, or re-save them with a recent transformers.',
+    );
+  }
+  const { vocabSize, sha256 } = summarizeTokenizerJson(contents);
+  const specialIds = specialIdsOf((token) => tokenIdIn(json, token), config);
+  return { tokenizer: wrapTokenizer(library, vocabSize, specialIds), sha256 };
+}
+
 /** The files a folder's tokenizer can come from, read or not. */
 const tokenizerFileNames = [
   'tokenizer_config.json',
@@ -152,10 +117,11 @@ const tokenizerFileNames = [
 
 /**
  * The last few tokenizers loaded, by folder, model type and the files' sizes and times: a compare of a base folder
- * and its `dpo.pt` (or the same folder twice) reads and parses the 1.5 MB of GPT-2 files once, not per model.
+ * and its `dpo.pt` (or the same folder twice) reads and parses the tokenizer files once, not per model.
  */
 const recentTokenizers = new Map<string, LoadedTokenizer>();
 
+/** `modelType` is config.json's model_type (decides BART's <s> … </s> template for vocab+merges folders). */
 export function loadTokenizer(folder: string, modelType: string): LoadedTokenizer {
   const key = JSON.stringify([
     folder,
@@ -174,25 +140,28 @@ export function loadTokenizer(folder: string, modelType: string): LoadedTokenize
 }
 
 function readTokenizer(folder: string, modelType: string): LoadedTokenizer {
-  const configPath = join(folder, 'tokenizer_config.json');
-  const mapPath = join(folder, 'special_tokens_map.json');
-  const config = {
-    ...(existsSync(mapPath) ? (readJson(mapPath) as Record<string, unknown>) : {}),
-    ...(existsSync(configPath) ? (readJson(configPath) as Record<string, unknown>) : {}),
-  };
-  const tokenizerJson = join(folder, 'tokenizer.json');
-  if (existsSync(tokenizerJson)) {
+  const config = readTokenizerConfig(folder);
+  const tokenizerJsonPath = join(folder, 'tokenizer.json');
+  if (existsSync(tokenizerJsonPath)) {
+    const text = readText(tokenizerJsonPath);
+    const json = asTokenizerJson(parseJson(text, tokenizerJsonPath), tokenizerJsonPath);
+    const configured = applyTokenizerConfig(json, config, tokenizerJsonPath);
     return {
-      tokenizer: new ByteLevelBpeTokenizer(fromTokenizerJson(tokenizerJson, config)),
+      ...build(configured, configured === json ? text : null, json, config, tokenizerJsonPath),
       format: 'tokenizer.json',
-      files: [tokenizerJson],
+      files: [tokenizerJsonPath],
     };
   }
-  if (existsSync(join(folder, 'vocab.json')) && existsSync(join(folder, 'merges.txt'))) {
+  const vocabPath = join(folder, 'vocab.json');
+  const mergesPath = join(folder, 'merges.txt');
+  if (existsSync(vocabPath) && existsSync(mergesPath)) {
+    // Ids that are not integers fail in the library, which names the entry.
+    const vocab = readJsonObject(vocabPath) as Record<string, number>;
+    const json = vocabMergesToTokenizerJson(vocab, readMerges(mergesPath), config, modelType);
     return {
-      tokenizer: new ByteLevelBpeTokenizer(fromVocabAndMerges(folder, config, modelType)),
+      ...build(json, null, json, config, vocabPath),
       format: 'vocab.json+merges.txt',
-      files: [join(folder, 'vocab.json'), join(folder, 'merges.txt')],
+      files: [vocabPath, mergesPath],
     };
   }
   return raise(

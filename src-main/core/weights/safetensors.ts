@@ -4,7 +4,7 @@
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { raise } from '../../shared/index.ts';
-import { writeFileAtomic } from '../files/atomic-write.ts';
+import { writeFileAtomic, writeFileAtomicStreamed } from '../files/atomic-write.ts';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -242,34 +242,80 @@ export type WritableTensor =
   | { name: string; dtype: 'I64'; shape: number[]; data: BigInt64Array };
 
 /** Serialises tensors to safetensors bytes (tensors in the given order, header padded to 8 bytes). */
-export function encodeSafetensors(tensors: WritableTensor[], metadata: Record<string, string> = {}): Buffer {
+/** The 8-byte length and the space-padded JSON header for tensors laid out back to back in this order. */
+function safetensorsHeader(
+  tensors: { name: string; dtype: string; shape: number[]; byteLength: number }[],
+  metadata: Record<string, string>,
+): Buffer {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const tensor of tensors) {
-    const expected = tensor.shape.reduce((product, dim) => product * dim, 1);
-    if (expected !== tensor.data.length) {
-      throw new RangeError(
-        `tensor ${tensor.name}: shape [${tensor.shape.join(', ')}] needs ${expected} values, got ${tensor.data.length}`,
-      );
-    }
     header[tensor.name] = {
       dtype: tensor.dtype,
       shape: tensor.shape,
-      data_offsets: [offset, offset + tensor.data.byteLength],
+      data_offsets: [offset, offset + tensor.byteLength],
     };
-    offset += tensor.data.byteLength;
+    offset += tensor.byteLength;
   }
   let headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const padding = (8 - (headerBytes.length % 8)) % 8;
   headerBytes = Buffer.concat([headerBytes, Buffer.alloc(padding, 0x20)]);
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(headerBytes.length));
-  return Buffer.concat([
-    length,
-    headerBytes,
-    ...tensors.map((tensor) => Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)),
-  ]);
+  return Buffer.concat([length, headerBytes]);
+}
+
+function checkValueCount(tensor: WritableTensor): void {
+  const expected = tensor.shape.reduce((product, dim) => product * dim, 1);
+  if (expected !== tensor.data.length) {
+    throw new RangeError(
+      `tensor ${tensor.name}: shape [${tensor.shape.join(', ')}] needs ${expected} values, got ${tensor.data.length}`,
+    );
+  }
+}
+
+const bytesOf = (data: WritableTensor['data']) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+
+export function encodeSafetensors(tensors: WritableTensor[], metadata: Record<string, string> = {}): Buffer {
+  tensors.forEach(checkValueCount);
+  const header = safetensorsHeader(
+    tensors.map((tensor) => ({ ...tensor, byteLength: tensor.data.byteLength })),
+    metadata,
+  );
+  return Buffer.concat([header, ...tensors.map((tensor) => bytesOf(tensor.data))]);
+}
+
+/** A float32 tensor whose values are produced only when it is written (e.g. converted from bf16 on the way). */
+export interface DeferredTensor {
+  name: string;
+  shape: number[];
+  read(): Float32Array;
+}
+
+/**
+ * Writes float32 tensors one at a time (peak memory: one tensor, not the file: a converted 1B-parameter model is
+ * 5 GB), atomically. Returns where the data section starts, so external-data offsets can be made absolute.
+ */
+export function writeSafetensorsDeferred(path: string, tensors: DeferredTensor[]): number {
+  const header = safetensorsHeader(
+    tensors.map((tensor) => ({
+      name: tensor.name,
+      dtype: 'F32',
+      shape: tensor.shape,
+      byteLength: 4 * tensor.shape.reduce((product, dim) => product * dim, 1),
+    })),
+    {},
+  );
+  writeFileAtomicStreamed(path, (write) => {
+    write(header);
+    for (const tensor of tensors) {
+      const data = tensor.read();
+      checkValueCount({ name: tensor.name, dtype: 'F32', shape: tensor.shape, data });
+      write(bytesOf(data));
+    }
+  });
+  return header.length;
 }
 
 export function writeSafetensors(path: string, tensors: WritableTensor[], metadata: Record<string, string> = {}): void {

@@ -105,7 +105,10 @@ function shardsFromIndex(indexPath: string): string[] {
       'Restore the index file from the checkpoint it belongs to.',
     );
   }
-  const shards = [...new Set(Object.values(weightMap).map(String))].map((shard) => join(dirname(indexPath), shard));
+  // In file order (model-00001-of-00004 … 00004), not in the order the index happens to name them first.
+  const shards = [...new Set(Object.values(weightMap).map(String))]
+    .sort()
+    .map((shard) => join(dirname(indexPath), shard));
   const missing = shards.filter((shard) => !existsSync(shard));
   if (missing.length > 0) {
     raise(
@@ -141,4 +144,17 @@ export function findFolderWeights(folder: string): string | null {
     'pytorch_model.bin.index.json',
   ];
   return candidates.map((name) => join(folder, name)).find((path) => existsSync(path)) ?? null;
+}
+
+const dtypeNames: Record<string, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64' };
+
+/** The element type most of a checkpoint's values are stored in, by Hugging Face's name (float32, bfloat16, …). */
+export function storedDtype(stateDict: StateDict): string {
+  const counts = new Map<string, number>();
+  for (const tensor of stateDict.tensors.values()) {
+    const name = dtypeNames[tensor.dtype] ?? tensor.dtype;
+    const size = tensor.shape.reduce((product, dim) => product * dim, 1);
+    counts.set(name, (counts.get(name) ?? 0) + size);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'float32';
 }

@@ -32,6 +32,8 @@ describe('toxscope model commands', () => {
       'dModel',
       'dMlp',
       'nHeads',
+      'nKvHeads',
+      'headDim',
       'dVocab',
       'nCtx',
       'parameters',

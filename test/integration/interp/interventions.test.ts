@@ -9,9 +9,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { collectBatch, collectionGraphOptions, emptySums } from '../../../src-main/core/interp/collect-activations.ts';
 import { interveneJob } from '../../../src-main/core/interp/intervene-job.ts';
 import { perplexity } from '../../../src-main/core/interp/metrics.ts';
-import { noInterventions } from '../../../src-main/core/models/gpt2/gpt2-session.ts';
-import { openGpt2Session } from '../../../src-main/core/models/gpt2/open-session.ts';
-import { gpt2ReferenceForward } from '../../../src-main/core/models/gpt2/reference.ts';
+import { noInterventions } from '../../../src-main/core/models/decoder/decoder-session.ts';
+import { openDecoderSession } from '../../../src-main/core/models/decoder/open-session.ts';
+import { decoderReferenceForward } from '../../../src-main/core/models/decoder/reference.ts';
 import { loadModel, type LoadedModel } from '../../../src-main/core/models/load-model.ts';
 import type { InterveneRequest } from '../../../src-main/shared/index.ts';
 import { dpoCheckpoint, tinyGpt2Folder, useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
@@ -36,7 +36,7 @@ beforeAll(() => {
 
 describe('interventions on the graph', () => {
   it('ablating a set of neurons removes exactly their writes m·v from the MLP output', async () => {
-    const { session } = await openGpt2Session(
+    const { session } = await openDecoderSession(
       model,
       {
         hooks: ['blocks.1.mlp.hook_post', 'blocks.1.hook_mlp_out'],
@@ -83,7 +83,7 @@ describe('interventions on the graph', () => {
 
   it('patching every neuron to the model’s own means records exactly those means', async () => {
     const options = { ...collectionGraphOptions(2), interventions: true };
-    const { session } = await openGpt2Session(model, options, { device: cpu, batch: 2, length: 30 });
+    const { session } = await openDecoderSession(model, options, { device: cpu, batch: 2, length: 30 });
     const clean = emptySums(2, 32);
     await collectBatch(session, prompts, clean, { maxNewTokens: 5, padTokenId: 50256, unit });
     const means = clean.post.map((value) => value / clean.positions);
@@ -103,7 +103,7 @@ describe('interventions on the graph', () => {
 
   it('measures perplexity exactly as the reference forward pass implies', async () => {
     const ids = [464, 6193, 1909, 318, 257, 1110, 13, 198, 40, 460];
-    const { session } = await openGpt2Session(
+    const { session } = await openDecoderSession(
       model,
       { hooks: [], hookPositions: 'all', logits: 'all', kvCache: false, interventions: true },
       { device: cpu, batch: 1, length: 64 },
@@ -116,7 +116,7 @@ describe('interventions on the graph', () => {
     for (let start = 0; start < ids.length; start += 4) {
       const window = ids.slice(start, start + 4);
       if (window.length < 2) continue;
-      const logits = gpt2ReferenceForward(model.config, weights, {
+      const logits = decoderReferenceForward(model.config, weights, {
         inputIds: [window],
         attentionMask: [window.map(() => 1)],
         positionIds: [window.map((_, p) => p)],

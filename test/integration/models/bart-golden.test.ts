@@ -27,11 +27,13 @@ beforeAll(() => {
 });
 
 describe('BART golden parity with PyTorch', () => {
-  it('tokenizes as <s> … </s> with the byte vocabulary', () => {
-    expect(model.tokenizer.tokenizer.encode('Hey you!')).toEqual(
+  it('tokenizes as <s> … </s> with the byte vocabulary', async () => {
+    expect(await model.tokenizer.tokenizer.encode('Hey you!')).toEqual(
       Array.from(golden.readInt64('row0.input_ids'), Number),
     );
-    expect(model.tokenizer.tokenizer.encode('ok')).toEqual(Array.from(golden.readInt64('row1.input_ids'), Number));
+    expect(await model.tokenizer.tokenizer.encode('ok')).toEqual(
+      Array.from(golden.readInt64('row1.input_ids'), Number),
+    );
   });
 
   it('matches the encoder, every MLP hook and the teacher-forced logits to 1e-4 (pytorch_model.bin, tied weights)', async () => {

@@ -4,8 +4,8 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../../src-main/core/models/load-model.ts';
-import { generate } from '../../../src-main/core/models/gpt2/generate.ts';
-import { openGpt2Session } from '../../../src-main/core/models/gpt2/open-session.ts';
+import { generate } from '../../../src-main/core/models/decoder/generate.ts';
+import { openDecoderSession } from '../../../src-main/core/models/decoder/open-session.ts';
 import { decoderHookNames } from '../../../src-main/shared/index.ts';
 import { describeMismatch } from '../../support/check-tensor.ts';
 import { dpoCheckpoint, gpt2Golden, tinyGpt2Folder, useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
@@ -19,7 +19,7 @@ beforeAll(() => {
 async function checkAgainstGolden(model: LoadedModel, label: 'base' | 'dpo') {
   const golden = gpt2Golden(label);
   const hooks = decoderHookNames(model.config.nLayers).filter((name) => name !== 'logits');
-  const { session } = await openGpt2Session(
+  const { session } = await openDecoderSession(
     model,
     { hooks, hookPositions: 'all', logits: 'all', kvCache: false, interventions: false },
     { device: cpu, batch: 1, length: 8 },
@@ -74,7 +74,7 @@ async function checkAgainstGolden(model: LoadedModel, label: 'base' | 'dpo') {
 }
 
 async function greedyTokens(model: LoadedModel, useCache: boolean, prompts: number[][]) {
-  const { session } = await openGpt2Session(
+  const { session } = await openDecoderSession(
     model,
     { hooks: [], hookPositions: 'last', logits: 'last', kvCache: useCache, interventions: false },
     { device: cpu, batch: prompts.length, length: 16 },
@@ -123,9 +123,9 @@ describe('GPT-2 golden parity with PyTorch', () => {
       kvCache: true,
       interventions: false,
     };
-    const first = await openGpt2Session(loadModel(folder), options, { device: cpu, batch: 1, length: 8 });
+    const first = await openDecoderSession(loadModel(folder), options, { device: cpu, batch: 1, length: 8 });
     await first.session.release();
-    const second = await openGpt2Session(loadModel(folder), options, { device: cpu, batch: 1, length: 8 });
+    const second = await openDecoderSession(loadModel(folder), options, { device: cpu, batch: 1, length: 8 });
     await second.session.release();
     expect([first.graph.hit, second.graph.hit]).toEqual([false, true]);
     expect(second.graph.weightsPlacement).toBe('linked');

@@ -37,11 +37,11 @@ describe('loading models', () => {
 
   it('refuses an unknown architecture and lists the supported ones', () => {
     const folder = tinyGpt2Folder('hub');
-    editConfig(folder, (config) => (config.model_type = 'llama'));
+    editConfig(folder, (config) => (config.model_type = 'mamba'));
     const error = failure(() => loadModel(folder));
     expect(error.code).toBe('WEIGHTS_INVALID');
-    expect(error.message).toMatch(/"llama" model/);
-    expect(error.hint).toMatch(/Supported architectures: gpt2/);
+    expect(error.message).toMatch(/"mamba" model/);
+    expect(error.hint).toMatch(/Supported architectures: gpt2, llama, mistral, qwen2, gemma2, bart/);
   });
 
   it('refuses a folder without tokenizer files and says which files are needed', () => {

@@ -1,23 +1,23 @@
-// The static-cache GPT-2 graph through Gpt2Session: decoding step by step from the session's in-place cache gives
+// The static-cache GPT-2 graph through DecoderSession: decoding step by step from the session's in-place cache gives
 // the reference's last-position hooks and logits to 1e-5 on a left-padded batch, also when the cache must grow past
 // its capacity and when a smaller batch follows a larger one in the same buffers.
 
 import { describe, expect, it } from 'vitest';
-import { buildGpt2Graph } from '../../../src-main/core/models/gpt2/graph.ts';
-import { Gpt2Session, type KvCache } from '../../../src-main/core/models/gpt2/gpt2-session.ts';
-import { gpt2ReferenceForward } from '../../../src-main/core/models/gpt2/reference.ts';
+import { buildDecoderGraph } from '../../../src-main/core/models/decoder/graph.ts';
+import { DecoderSession, type KvCache } from '../../../src-main/core/models/decoder/decoder-session.ts';
+import { decoderReferenceForward } from '../../../src-main/core/models/decoder/reference.ts';
 import { encodeModel } from '../../../src-main/core/onnx/graph-builder.ts';
 import { describeMismatch } from '../../support/check-tensor.ts';
-import { tinyGpt2Config, tinyGpt2Weights } from '../../support/tiny-gpt2.ts';
+import { tinyGpt2Config, tinyDecoderWeights } from '../../support/tiny-decoder.ts';
 
 const config = tinyGpt2Config();
-const weights = tinyGpt2Weights(config);
+const weights = tinyDecoderWeights(config);
 const cpu = { requested: 'cpu' as const, used: 'cpu' as const, note: '' };
 const hook = 'blocks.1.mlp.hook_post';
 
-async function staticSession(capacity: number, modelConfig = config): Promise<Gpt2Session> {
-  const modelWeights = modelConfig === config ? weights : tinyGpt2Weights(modelConfig);
-  const graph = buildGpt2Graph(
+async function staticSession(capacity: number, modelConfig = config): Promise<DecoderSession> {
+  const modelWeights = modelConfig === config ? weights : tinyDecoderWeights(modelConfig);
+  const graph = buildDecoderGraph(
     modelConfig,
     (name, dims) => ({ name, type: 'float32', dims, data: modelWeights.get(name)! }),
     {
@@ -29,7 +29,7 @@ async function staticSession(capacity: number, modelConfig = config): Promise<Gp
       attention: 'static',
     },
   );
-  return Gpt2Session.open(encodeModel(graph), modelConfig, {
+  return DecoderSession.open(encodeModel(graph), modelConfig, {
     device: cpu,
     threads: 1,
     cacheCapacity: capacity,
@@ -43,7 +43,12 @@ const bigints = (rows: number[][]) => BigInt64Array.from(rows.flat(), (value) =>
  * Prefills `prompts` (left-padded rows with their masks), then feeds `continuation` one column per step; after every
  * step the last-position outputs must equal a full reference forward over everything so far.
  */
-async function decodeAndCheck(session: Gpt2Session, prompts: number[][], masks: number[][], continuation: number[][]) {
+async function decodeAndCheck(
+  session: DecoderSession,
+  prompts: number[][],
+  masks: number[][],
+  continuation: number[][],
+) {
   const ids = prompts.map((row) => [...row]);
   const mask = masks.map((row) => [...row]);
   let cache: KvCache | null = null;
@@ -59,7 +64,7 @@ async function decodeAndCheck(session: Gpt2Session, prompts: number[][], masks: 
     });
     const pos = step === 0 ? ids[0]!.length : 1;
     const from = ids[0]!.length - pos;
-    const out: Awaited<ReturnType<Gpt2Session['step']>> = await session.step({
+    const out: Awaited<ReturnType<DecoderSession['step']>> = await session.step({
       batch: ids.length,
       pos,
       inputIds: bigints(ids.map((row) => row.slice(from))),
@@ -69,7 +74,7 @@ async function decodeAndCheck(session: Gpt2Session, prompts: number[][], masks: 
     });
     cache = out.cache;
     expect(cache?.length).toBe(ids[0]!.length);
-    const reference = gpt2ReferenceForward(config, weights, {
+    const reference = decoderReferenceForward(config, weights, {
       inputIds: ids,
       attentionMask: mask,
       positionIds: positions,

@@ -3,10 +3,10 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildGpt2Graph } from '../../../src-main/core/models/gpt2/graph.ts';
+import { buildDecoderGraph } from '../../../src-main/core/models/decoder/graph.ts';
 import { dumpGraph } from '../../../src-main/core/onnx/graph-builder.ts';
 import { describeFeeds, TensorClass } from '../../../src-main/core/runtime/onnxruntime.ts';
-import { tinyGpt2Config } from '../../support/tiny-gpt2.ts';
+import { tinyGpt2Config } from '../../support/tiny-decoder.ts';
 
 const goldenPath = new URL('../../golden/gpt2-graph-1layer.txt', import.meta.url);
 const header = '# format 1 — regenerate: UPDATE_GOLDENS=1 npx vitest run test/unit/core/gpt2-graph-dump.test.ts\n';
@@ -14,7 +14,7 @@ const header = '# format 1 — regenerate: UPDATE_GOLDENS=1 npx vitest run test/
 describe('GPT-2 graph dump', () => {
   it('is unchanged for a one-layer model with hooks, KV cache and interventions (fused attention)', () => {
     const config = tinyGpt2Config({ nLayers: 1 });
-    const graph = buildGpt2Graph(
+    const graph = buildDecoderGraph(
       config,
       (name, dims) => ({
         name,
@@ -38,14 +38,18 @@ describe('GPT-2 graph dump', () => {
 
   it('refuses options that would give a graph with no outputs', () => {
     expect(() =>
-      buildGpt2Graph(tinyGpt2Config(), () => ({ name: 'x', type: 'float32', dims: [1], data: new Float32Array(1) }), {
-        hooks: [],
-        hookPositions: 'all',
-        logits: 'none',
-        kvCache: false,
-        interventions: false,
-        attention: 'fused',
-      }),
+      buildDecoderGraph(
+        tinyGpt2Config(),
+        () => ({ name: 'x', type: 'float32', dims: [1], data: new Float32Array(1) }),
+        {
+          hooks: [],
+          hookPositions: 'all',
+          logits: 'none',
+          kvCache: false,
+          interventions: false,
+          attention: 'fused',
+        },
+      ),
     ).toThrow(/at least one output/);
   });
 });

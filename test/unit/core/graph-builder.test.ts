@@ -29,6 +29,24 @@ describe('graph builder', () => {
     expect(new TextDecoder().decode(attribute?.s ?? new Uint8Array())).toBe('tanh');
   });
 
+  it('writes a whole-valued float attribute as FLOAT when asked, and whole numbers otherwise as INT', () => {
+    const withFloats: GraphSpec = {
+      ...graph,
+      nodes: [
+        {
+          opType: 'LayerNormalization',
+          inputs: ['x', 'w'],
+          outputs: ['y'],
+          attributes: { epsilon: { float: 1 }, axis: -1 },
+        },
+      ],
+    };
+    const [epsilon, axis] = onnxProto.onnx.ModelProto.decode(encodeModel(withFloats)).graph?.node?.[0]?.attribute ?? [];
+    const types = onnxProto.onnx.AttributeProto.AttributeType;
+    expect([epsilon?.type, epsilon?.f]).toEqual([types.FLOAT, 1]);
+    expect([axis?.type, Number(axis?.i)]).toEqual([types.INT, -1]);
+  });
+
   it('dumps the graph as stable text, one line per value and node', () => {
     expect(dumpGraph(graph)).toBe(
       [

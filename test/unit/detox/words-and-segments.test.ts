@@ -3,7 +3,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { maskWords } from '../../../src-main/core/detox/masker.ts';
-import { fitsCharacters, replaceSegments, splitSegments } from '../../../src-main/core/detox/segments.ts';
+import {
+  fitsCharacters,
+  replaceSegments,
+  splitSegments,
+  splitSegmentsToFit,
+} from '../../../src-main/core/detox/segments.ts';
 import { isPunctuationOnly, segmentWords } from '../../../src-main/core/detox/words.ts';
 import { seededRandom } from '../../support/random.ts';
 
@@ -121,6 +126,19 @@ describe('document segments', () => {
     expect(segments.length).toBeGreaterThan(1);
     expect(segments.every((segment) => segment.text.length <= 120)).toBe(true);
     expect(segments.map((segment) => segment.text).join(' ')).toBe(sentence);
+  });
+
+  it('splits with an async, batched test exactly as with the same test run one text at a time', async () => {
+    const long = Array.from({ length: 60 }, (_, index) => `word${index}${index % 10 === 9 ? ',' : ''}`).join(' ');
+    const document = `# Title\n\n${long} Short one. ${long}!\n- item\n${long.slice(0, 200)}`;
+    const fits = fitsCharacters(120);
+    const calls: number[] = [];
+    const fitsAll = async (texts: string[]) => {
+      calls.push(texts.length);
+      return texts.map(fits);
+    };
+    expect(await splitSegmentsToFit(document, fitsAll)).toEqual(splitSegments(document, fits));
+    expect(calls[0]).toBe(5); // the distinct sentences, measured in one call
   });
 
   it('changes nothing outside the replaced segments, on random documents (property)', () => {

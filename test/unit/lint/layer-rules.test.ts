@@ -54,6 +54,14 @@ describe('layer rules', () => {
     ]);
   });
 
+  it('fail a Hugging Face tokenizers import outside the tokenizer module, and pass it there', async () => {
+    const code = "import { Tokenizer } from 'tokenizers';\nexport const t = Tokenizer;\n";
+    expect(await ruleMessages('src-main/core/detox/example.ts', code)).toEqual([
+      expect.stringMatching(/Only src-main\/core\/tokenizer\/hf-tokenizer.ts imports Hugging Face tokenizers/),
+    ]);
+    expect(await ruleMessages('src-main/core/tokenizer/hf-tokenizer.ts', code)).toEqual([]);
+  });
+
   it('pass the renderer importing the shared contract', async () => {
     const messages = await ruleMessages(
       'src-renderer/src/example.ts',

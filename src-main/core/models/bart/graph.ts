@@ -5,7 +5,7 @@
 
 import type { GraphSpec } from '../../onnx/graph-builder.ts';
 import { GraphWriter } from '../../onnx/graph-writer.ts';
-import type { WeightInitializer } from '../gpt2/graph.ts';
+import type { WeightInitializer } from '../decoder/graph.ts';
 import { bartPositionOffset, type BartConfig } from './config.ts';
 
 const float32Min = -3.4028234663852886e38;

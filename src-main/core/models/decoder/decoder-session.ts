@@ -1,0 +1,186 @@
+// Runs a built decoder graph: feeds inputs, the KV cache and intervention tensors by the graph's names, and returns
+// hooks, logits and the next cache. One session per graph variant, released by its owner.
+
+import { type DeviceReport } from '../../../shared/index.ts';
+import { createSession, runSession, TensorClass, type Session, type Tensor } from '../../runtime/onnxruntime.ts';
+import type { DecoderConfig } from './config.ts';
+import { StaticKvCache } from './static-kv-cache.ts';
+
+/**
+ * The KV cache after a step: `length` positions. For the fused and standard graphs, `tensors` are that step's
+ * `present.*` outputs, renamed to the `past.*` inputs they feed next ([2, batch, n_heads, total, d_head] fused,
+ * [batch, n_heads, total, d_head] per key/value standard). For the static graph `tensors` is empty: the positions
+ * live in the session's own buffers, so only the latest cache of a session's one running sequence batch is valid.
+ */
+export interface KvCache {
+  tensors: Record<string, Tensor>;
+  length: number;
+}
+
+/** Intervention values (see decoderInterventionInputs); `positions` says where override and add apply. */
+export interface DecoderInterventions {
+  mlpKeyScale: Float32Array; // [n_layers, d_mlp]
+  mlpPostScale: Float32Array; // [n_layers, d_mlp]
+  mlpPostGain: Float32Array; // [n_layers, d_mlp]
+  mlpPostOverrideMask: Float32Array; // [n_layers, d_mlp]
+  mlpPostOverrideValue: Float32Array; // [n_layers, d_mlp]
+  mlpOutAdd: Float32Array; // [n_layers, d_model]
+  positions: 'all' | 'last';
+}
+
+export function noInterventions(config: DecoderConfig): DecoderInterventions {
+  return {
+    mlpKeyScale: new Float32Array(config.nLayers * config.dMlp).fill(1),
+    mlpPostScale: new Float32Array(config.nLayers * config.dMlp).fill(1),
+    mlpPostGain: new Float32Array(config.nLayers * config.dMlp).fill(1),
+    mlpPostOverrideMask: new Float32Array(config.nLayers * config.dMlp),
+    mlpPostOverrideValue: new Float32Array(config.nLayers * config.dMlp),
+    mlpOutAdd: new Float32Array(config.nLayers * config.dModel),
+    positions: 'all',
+  };
+}
+
+export interface DecoderStepInput {
+  batch: number;
+  /** New positions this step. */
+  pos: number;
+  inputIds: BigInt64Array; // [batch, pos]
+  attentionMask: BigInt64Array; // [batch, past + pos]
+  positionIds: BigInt64Array; // [batch, pos]
+  cache: KvCache | null;
+  interventions?: DecoderInterventions;
+}
+
+export interface DecoderStepOutput {
+  outputs: Record<string, Tensor>;
+  cache: KvCache | null;
+}
+
+export class DecoderSession {
+  readonly config: DecoderConfig;
+  readonly device: DeviceReport;
+  readonly #session: Session;
+  readonly #hasInterventions: boolean;
+  readonly #pastNames: string[];
+  readonly #hasCache: boolean;
+  /** The 'static' attention graph's cache, updated in place (see shareStaticCache); null for the other graphs. */
+  #staticCache: StaticKvCache | null;
+
+  private constructor(session: Session, config: DecoderConfig, device: DeviceReport, cacheCapacity: number) {
+    this.#session = session;
+    this.config = config;
+    this.device = device;
+    this.#hasInterventions = session.inputNames.includes('mlp_post_scale');
+    this.#pastNames = session.inputNames.filter((name) => name.startsWith('past.'));
+    this.#hasCache = session.outputNames.some((name) => name.startsWith('present.') || name.startsWith('new.'));
+    this.#staticCache = session.inputNames.includes('cache.0.key') ? new StaticKvCache(config, cacheCapacity) : null;
+  }
+
+  /**
+   * `cacheCapacity`: positions a static cache holds before it must grow (prompt plus new tokens). A graph with a KV
+   * cache runs without onnxruntime's memory pattern (see SessionOptions.memoryPattern). `cacheOnDevice` (the standard
+   * graph on a GPU) keeps its `present.*` outputs in GPU memory, to feed the next step as they are: measured on an
+   * H200, copying the whole cache to the CPU and back at every step made a gpt2-medium compare 2.5× slower than the CPU.
+   */
+  static async open(
+    model: Uint8Array | string,
+    config: DecoderConfig,
+    run: { device: DeviceReport; threads?: number; cacheCapacity?: number; kvCache: boolean; cacheOnDevice?: boolean },
+  ): Promise<DecoderSession> {
+    const session = await createSession(model, {
+      device: run.device,
+      threads: run.threads,
+      memoryPattern: !run.kvCache,
+      outputsOnDevice: run.cacheOnDevice
+        ? Array.from({ length: config.nLayers }, (_, layer) => [
+            `present.${layer}.key`,
+            `present.${layer}.value`,
+          ]).flat()
+        : [],
+    });
+    return new DecoderSession(session, config, run.device, run.cacheCapacity ?? config.nCtx);
+  }
+
+  get outputNames(): readonly string[] {
+    return this.#session.outputNames;
+  }
+
+  async step(input: DecoderStepInput): Promise<DecoderStepOutput> {
+    const { nLayers, nHeads, nKvHeads, dHead, dMlp, dModel } = this.config;
+    const past = input.cache?.length ?? 0;
+    const feeds: Record<string, Tensor> = {
+      input_ids: new TensorClass('int64', input.inputIds, [input.batch, input.pos]),
+      attention_mask: new TensorClass('int64', input.attentionMask, [input.batch, past + input.pos]),
+      position_ids: new TensorClass('int64', input.positionIds, [input.batch, input.pos]),
+    };
+    const staticCache = this.#staticCache;
+    if (staticCache) {
+      staticCache.reserve(input.batch, past + input.pos, past);
+      Object.assign(feeds, staticCache.feeds(input.attentionMask, input.batch, past, input.pos));
+    }
+    for (const name of this.#pastNames) {
+      // Fused attention caches keys and values together (`past.{L}`); standard attention separately (`.key`/`.value`).
+      const emptyDims =
+        name.endsWith('.key') || name.endsWith('.value')
+          ? [input.batch, nKvHeads, 0, dHead]
+          : [2, input.batch, nHeads, 0, dHead];
+      feeds[name] = input.cache?.tensors[name] ?? new TensorClass('float32', new Float32Array(0), emptyDims);
+    }
+    if (this.#hasInterventions) {
+      const interventions = input.interventions ?? noInterventions(this.config);
+      const positions = new Float32Array(input.batch * input.pos);
+      for (let row = 0; row < input.batch; row++) {
+        for (let p = 0; p < input.pos; p++)
+          positions[row * input.pos + p] = interventions.positions === 'all' || p === input.pos - 1 ? 1 : 0;
+      }
+      feeds.mlp_key_scale = new TensorClass('float32', interventions.mlpKeyScale, [nLayers, dMlp]);
+      feeds.mlp_post_scale = new TensorClass('float32', interventions.mlpPostScale, [nLayers, dMlp]);
+      feeds.mlp_post_gain = new TensorClass('float32', interventions.mlpPostGain, [nLayers, dMlp]);
+      feeds.mlp_post_override_mask = new TensorClass('float32', interventions.mlpPostOverrideMask, [nLayers, dMlp]);
+      feeds.mlp_post_override_value = new TensorClass('float32', interventions.mlpPostOverrideValue, [nLayers, dMlp]);
+      feeds.mlp_out_add = new TensorClass('float32', interventions.mlpOutAdd, [nLayers, dModel]);
+      feeds.intervention_positions = new TensorClass('float32', positions, [input.batch, input.pos]);
+    }
+    const outputs = await runSession(this.#session, feeds);
+    // A cache kept in GPU memory is consumed by the step it fed (see releaseCache).
+    if (input.cache) this.releaseCache(input.cache);
+    let cache: KvCache | null = null;
+    if (staticCache && this.#hasCache) {
+      staticCache.write(outputs, input.batch, past, input.pos);
+      cache = { tensors: {}, length: past + input.pos }; // the positions live in the session's static cache
+    } else if (this.#hasCache) {
+      // present.* of this step are next step's past.*: handed over as they are, no copy in JS.
+      const tensors: Record<string, Tensor> = {};
+      for (const name of this.#pastNames) tensors[name] = outputs[name.replace(/^past\./, 'present.')]!;
+      const first = tensors[this.#pastNames[0]!]!;
+      cache = { tensors, length: first.dims[first.dims.length - 2]! };
+    }
+    return { outputs, cache };
+  }
+
+  /**
+   * Decodes in `other`'s static cache from now on instead of in its own: compare runs its two models one after the
+   * other, so one cache's memory serves both (a gpt2-medium cache at batch 16 is 167 MB, and first touches of fresh
+   * memory were a measurable part of a short run). Only for sessions that never run sequences at the same time: each
+   * prefill starts the cache afresh for its own session.
+   */
+  shareStaticCache(other: DecoderSession): void {
+    if (!this.#staticCache || !other.#staticCache) return; // graphs without a static cache have nothing to share
+    const { nLayers, nKvHeads, dHead } = this.config;
+    if (other.config.nLayers !== nLayers || other.config.nKvHeads !== nKvHeads || other.config.dHead !== dHead)
+      throw new RangeError('a static cache can only be shared by models with the same layers, heads and head size');
+    this.#staticCache = other.#staticCache;
+  }
+
+  /**
+   * Frees the GPU memory of a cache kept on the device (WebGPU); CPU caches are left to the garbage collector. A
+   * step releases the cache it was fed, so each KvCache feeds one step; release the last one when a sequence ends.
+   */
+  releaseCache(cache: KvCache): void {
+    for (const tensor of Object.values(cache.tensors)) if (tensor.location === 'gpu-buffer') tensor.dispose();
+  }
+
+  async release(): Promise<void> {
+    await this.#session.release();
+  }
+}

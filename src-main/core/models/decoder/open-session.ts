@@ -1,0 +1,88 @@
+// Opens a decoder session for a loaded model: checks memory, builds (or reuses) the cached graph, creates the session.
+
+import type { DeviceReport } from '../../../shared/index.ts';
+import { assertFits, estimateMemory } from '../../runtime/memory.ts';
+import { prepareCachedGraph, type CachedGraph } from '../graph-cache.ts';
+import type { LoadedDecoderModel } from '../load-model.ts';
+import { buildDecoderGraph, type DecoderGraphOptions } from './graph.ts';
+import { DecoderSession } from './decoder-session.ts';
+
+export interface OpenedDecoder {
+  session: DecoderSession;
+  graph: CachedGraph;
+}
+
+/** Activation bytes of one forward at this batch × length: residual stream, MLP, attention scores, logits. */
+export function decoderWorkingBytes(
+  model: LoadedDecoderModel,
+  batch: number,
+  length: number,
+  hookBytesPerPosition: number,
+): number {
+  const { nLayers, dModel, dMlp, nHeads, nKvHeads, dHead, dVocab } = model.config;
+  const perPosition = 4 * (8 * dModel + 3 * dMlp + nHeads * length + dVocab) + hookBytesPerPosition;
+  const kvCache = 4 * 2 * nLayers * nKvHeads * dHead * length;
+  return batch * (length * perPosition + kvCache);
+}
+
+/**
+ * Decoding on the CPU uses the static cache (measured: a batch-16 GPT-2-medium step copies no cache, see
+ * docs/benchmarks.md); GPT-2's single forwards and CUDA use onnxruntime's fused attention; WebGPU, which lacks it,
+ * and the rotary families outside the CPU's decoding, standard ops.
+ */
+function defaultAttention(
+  model: LoadedDecoderModel,
+  device: DeviceReport,
+  kvCache: boolean,
+): DecoderGraphOptions['attention'] {
+  if (device.used === 'cpu' && kvCache) return 'static';
+  return device.used === 'webgpu' || model.config.family !== 'gpt2' ? 'standard' : 'fused';
+}
+
+/** Graph options where `attention` may be left out (see defaultAttention). */
+export type DecoderSessionOptions = Omit<DecoderGraphOptions, 'attention'> &
+  Partial<Pick<DecoderGraphOptions, 'attention'>>;
+
+export interface DecoderRun {
+  device: DeviceReport;
+  threads?: number;
+  batch: number;
+  length: number;
+}
+
+/** Refuses, with numbers, models whose sessions would not fit in free memory together (before any is opened). */
+export function assertSessionsFit(models: LoadedDecoderModel[], options: DecoderSessionOptions, run: DecoderRun): void {
+  const working = models.reduce((sum, model) => {
+    const hookWidth = options.hooks.reduce(
+      (width, hook) => width + (hook.includes('mlp.hook_p') ? model.config.dMlp : model.config.dModel),
+      0,
+    );
+    return sum + decoderWorkingBytes(model, run.batch, run.length, 4 * hookWidth);
+  }, 0);
+  const parameters = models.reduce((sum, model) => sum + model.parameters, 0);
+  const names = models.map((model) => model.resolved.reference).join(' and ');
+  assertFits(estimateMemory(parameters, working), `${names} (${(parameters / 1e6).toFixed(0)}M parameters)`);
+}
+
+export async function openDecoderSession(
+  model: LoadedDecoderModel,
+  requested: DecoderSessionOptions,
+  run: DecoderRun,
+): Promise<OpenedDecoder> {
+  const options: DecoderGraphOptions = {
+    ...requested,
+    attention: requested.attention ?? defaultAttention(model, run.device, requested.kvCache),
+  };
+  assertSessionsFit([model], options, run);
+  const graph = prepareCachedGraph(model.fingerprint(), options, model.weights, (weight) =>
+    buildDecoderGraph(model.config, weight, options),
+  );
+  const session = await DecoderSession.open(graph.modelPath, model.config, {
+    device: run.device,
+    threads: run.threads,
+    cacheCapacity: run.length,
+    kvCache: options.kvCache,
+    cacheOnDevice: options.kvCache && options.attention === 'standard' && run.device.used === 'webgpu',
+  });
+  return { session, graph };
+}
