@@ -62,7 +62,7 @@ describe('models page', () => {
     const cached = page.getByTestId('cache-model-row');
     await expect.poll(() => cached.textContent()).toMatch(/acme\/tiny-gpt2.*gpt2, \d+ MiB on disk/s);
     await cached.getByRole('button', { name: 'Inspect acme/tiny-gpt2' }).click();
-    await expect.poll(() => cached.textContent(), { timeout: 30_000 }).toMatch(/gpt2\s*4\s*128/);
+    await expect.poll(() => cached.textContent(), { timeout: 30_000 }).toMatch(/gpt2\s*float32\s*4\s*128/);
     await cached.getByRole('button', { name: 'Add acme/tiny-gpt2' }).click();
     await expect.poll(() => own.count()).toBe(2);
     await page.getByLabel('Runs ask for').selectOption('cpu');
