@@ -1,5 +1,5 @@
-"""GPT-2 and BART as small PyTorch modules whose state dicts use Hugging Face's key names and layouts, so the demo
-checkpoints load in ToxScope exactly as users' checkpoints do."""
+"""GPT-2, Llama and BART as small PyTorch modules whose state dicts use Hugging Face's key names and layouts, so the
+demo checkpoints load in ToxScope exactly as users' checkpoints do."""
 import math
 
 import torch
@@ -72,6 +72,115 @@ class Gpt2(nn.Module):
         if residual:
             return x
         return self.ln_f(x) @ self.wte.weight.T
+
+    def next_token_logits(self, ids, mask):
+        """[b, V]. All positions' logits, then the last: how the shipped GPT-2 demo was trained (unembedding only the
+        last position rounds differently in float32, so it would not reproduce those files)."""
+        return self(ids, mask)[:, -1]
+
+    def state_dict_hf(self):
+        return {k: v.detach().contiguous() for k, v in self.state_dict().items()}
+
+
+class RmsNorm(nn.Module):
+    """Llama's RMSNorm: x / sqrt(mean(x²) + eps) · w, no mean subtraction and no bias."""
+
+    def __init__(self, d, eps):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rotate_half(x):
+    """Hugging Face's rotary pairing: dimension i turns with dimension i + d_head/2 (not GPT-J's (2i, 2i+1))."""
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def linear(n_in, n_out):
+    layer = nn.Linear(n_in, n_out, bias=False)  # weight [out, in], as Hugging Face stores it
+    nn.init.normal_(layer.weight, std=0.02)
+    return layer
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self, d, heads, kv_heads, d_mlp, eps):
+        super().__init__()
+        self.heads, self.kv_heads, self.d_head = heads, kv_heads, d // heads
+        self.input_layernorm = RmsNorm(d, eps)
+        self.self_attn = nn.Module()
+        self.self_attn.q_proj = linear(d, heads * self.d_head)
+        self.self_attn.k_proj = linear(d, kv_heads * self.d_head)
+        self.self_attn.v_proj = linear(d, kv_heads * self.d_head)
+        self.self_attn.o_proj = linear(heads * self.d_head, d)
+        self.post_attention_layernorm = RmsNorm(d, eps)  # Llama's name for the norm before the MLP
+        self.mlp = nn.Module()
+        self.mlp.gate_proj = linear(d, d_mlp)
+        self.mlp.up_proj = linear(d, d_mlp)
+        self.mlp.down_proj = linear(d_mlp, d)
+
+    def forward(self, x, cos, sin, visible):
+        """x [b, t, d]; cos, sin [b, 1, t, d_head]; visible [b, 1, t, t]."""
+        b, t, _ = x.shape
+        attn = self.self_attn
+        h = self.input_layernorm(x)
+        q = attn.q_proj(h).view(b, t, self.heads, self.d_head).transpose(1, 2)  # [b, heads, t, d_head]
+        k = attn.k_proj(h).view(b, t, self.kv_heads, self.d_head).transpose(1, 2)  # [b, kv_heads, t, d_head]
+        v = attn.v_proj(h).view(b, t, self.kv_heads, self.d_head).transpose(1, 2)  # [b, kv_heads, t, d_head]
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        # Grouped-query attention (repeat_kv): query head h reads key/value head h // (heads / kv_heads).
+        group = self.heads // self.kv_heads
+        k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)  # [b, heads, t, d_head]
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.d_head)
+        scores = scores.masked_fill(~visible, torch.finfo(scores.dtype).min)
+        x = x + attn.o_proj((scores.softmax(-1) @ v).transpose(1, 2).reshape(b, t, self.heads * self.d_head))
+        h = self.post_attention_layernorm(x)
+        return x + self.mlp.down_proj(nn.functional.silu(self.mlp.gate_proj(h)) * self.mlp.up_proj(h))
+
+
+class Llama(nn.Module):
+    """LlamaForCausalLM's parameters under `model.`: GQA, SiLU-gated MLP, RMSNorm, rotary positions. The unembedding
+    is the token embedding (tie_word_embeddings, as Llama-3.2-1B), which keeps the demo at GPT-2's size."""
+
+    def __init__(self, vocab, d=128, layers=4, heads=4, kv_heads=2, d_mlp=384, n_ctx=128, eps=1e-5, theta=10000.0):
+        super().__init__()
+        d_head = d // heads
+        self.config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": vocab, "hidden_size": d,
+                       "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": kv_heads,
+                       "head_dim": d_head, "intermediate_size": d_mlp, "hidden_act": "silu", "max_position_embeddings": n_ctx,
+                       "rms_norm_eps": eps, "rope_theta": theta, "rope_scaling": None, "attention_bias": False, "mlp_bias": False,
+                       "tie_word_embeddings": True, "bos_token_id": vocab - 1, "eos_token_id": vocab - 1, "torch_dtype": "float32"}
+        self.model = nn.Module()
+        self.model.embed_tokens = nn.Embedding(vocab, d)
+        nn.init.normal_(self.model.embed_tokens.weight, std=0.02)
+        self.model.layers = nn.ModuleList(LlamaBlock(d, heads, kv_heads, d_mlp, eps) for _ in range(layers))
+        self.model.norm = RmsNorm(d, eps)
+        # Not saved: Hugging Face recomputes it from rope_theta and head_dim.
+        self.register_buffer("inv_freq", 1.0 / theta ** (torch.arange(0, d_head, 2).float() / d_head), persistent=False)
+
+    def forward(self, ids, mask=None, residual=False):
+        """ids [b, t] left-padded; mask [b, t] (1 = real). Returns logits [b, t, V] (or the last residual)."""
+        if mask is None:
+            mask = torch.ones_like(ids)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)  # [b, t], as generate() computes position_ids
+        freqs = positions[..., None].float() * self.inv_freq  # [b, t, d_head / 2]
+        angles = torch.cat((freqs, freqs), dim=-1)[:, None]  # [b, 1, t, d_head]
+        cos, sin = angles.cos(), angles.sin()
+        t = ids.shape[1]
+        visible = torch.ones(t, t, dtype=torch.bool, device=ids.device).tril()[None, None] & mask.bool()[:, None, None, :]
+        x = self.model.embed_tokens(ids)
+        for block in self.model.layers:
+            x = block(x, cos, sin, visible)
+        if residual:
+            return x
+        return self.model.norm(x) @ self.model.embed_tokens.weight.T
+
+    def next_token_logits(self, ids, mask):
+        """[b, V]: only the last position is unembedded (most of a step's work at this size otherwise)."""
+        return self.model.norm(self(ids, mask, residual=True)[:, -1]) @ self.model.embed_tokens.weight.T
 
     def state_dict_hf(self):
         return {k: v.detach().contiguous() for k, v in self.state_dict().items()}

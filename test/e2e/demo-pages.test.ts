@@ -27,10 +27,11 @@ afterAll(async () => {
 describe('demo models in the UI', () => {
   it('lists every demo model on the Models page, each language model inspected by the engine', async () => {
     const rows = page.getByTestId('model-row');
-    await expect.poll(() => rows.count()).toBe(6);
+    await expect.poll(() => rows.count()).toBe(9);
     await expect.poll(() => page.getByText('inspecting…').count(), { timeout: 60_000 }).toBe(0);
     const text = (await rows.allTextContents()).join('\n');
     expect(text).toMatch(/demo:gpt2-base.*gpt2\s*float32\s*4\s*128/s);
+    expect(text).toMatch(/demo:llama-base.*llama\s*float32(\s*·\s*\d+\/\d+ heads)?\s*4\s*128/s);
     expect(text).toMatch(/demo:bart-anti-expert.*bart\s*float32\s*2 \+ 2\s*128/s);
     expect(await page.getByRole('alert').count()).toBe(0);
     await page.screenshot({ path: `${screenshotDir}/models-demo.png`, fullPage: true });

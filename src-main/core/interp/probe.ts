@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { demoFolder } from '../models/model-ref.ts';
-import { raise } from '../../shared/index.ts';
+import { isDemoProbe, raise } from '../../shared/index.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { isTensorRef, openTorchCheckpoint } from '../weights/pytorch-checkpoint.ts';
 import type { PickleValue } from '../weights/restricted-unpickler.ts';
@@ -140,12 +140,13 @@ function readMetadata(path: string): ProbeMetadata | null {
   }
 }
 
-/** `demo:probe` names the bundled demo probe; anything else is a file path. */
+/** `demo:probe` and `demo:llama-probe` name the bundled demo probes; anything else is a file path. */
 export function resolveProbePath(reference: string): string {
-  return reference === 'demo:probe' ? join(demoFolder(), 'probe', 'probe.safetensors') : reference;
+  const name = reference.startsWith('demo:') ? reference.slice('demo:'.length) : null;
+  return name !== null && isDemoProbe(name) ? join(demoFolder(), name, 'probe.safetensors') : reference;
 }
 
-/** Loads a probe (a file, or demo:probe) and checks it against the model's d_model. */
+/** Loads a probe (a file, or a demo probe) and checks it against the model's d_model. */
 export function loadProbe(reference: string, dModel: number): Probe {
   const path = resolveProbePath(reference);
   if (!existsSync(path))
