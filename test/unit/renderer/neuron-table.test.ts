@@ -5,6 +5,7 @@ import type { NeuronTable } from '../../../src-main/shared/index.ts';
 import {
   ablatedLayerProjection,
   filterNeurons,
+  sortRowsByValue,
   parseNeuronQuery,
   toxicNeuronArrows,
   toxicNeuronRows,
@@ -67,5 +68,21 @@ describe('figures from the neuron table', () => {
       { layer: 1, base: 5.0, dpo: 3.0, biasBase: 0.5, biasDpo: 0.5, neuronSumBase: 4.5, neuronSumDpo: 2.85 },
     ];
     expect(ablatedLayerProjection(table(), layers, 2)).toEqual([1.0 - 0.9, 5.0 - 2.85]);
+  });
+});
+
+describe('sorting rows by a column (radix)', () => {
+  it('orders as a comparator sort does, ties by row, ascending and descending, with negatives, zeros and ties', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    const values = Array.from({ length: 5000 }, (_, index) =>
+      index % 7 === 0 ? 0.25 : index % 11 === 0 ? -0 : index % 13 === 0 ? 0 : random() * 10 ** ((index % 9) - 4),
+    );
+    const rows = Int32Array.from({ length: 3000 }, (_, index) => index + 1000);
+    for (const descending of [false, true]) {
+      const sign = descending ? -1 : 1;
+      const expected = [...rows].sort((a, b) => sign * (values[a]! - values[b]!) || a - b);
+      expect([...sortRowsByValue(rows, values, descending)]).toEqual(expected);
+    }
   });
 });
