@@ -13,7 +13,7 @@ import { writeSafetensorsDeferred, type DeferredTensor } from '../weights/safete
 import type { StateDictTensor } from '../weights/state-dict.ts';
 
 /** Bump when graph-building code changes what it writes, so stale cached graphs are rebuilt. */
-export const graphBuilderVersion = 3;
+export const graphBuilderVersion = 4;
 
 export interface CachedGraph {
   modelPath: string;

@@ -254,7 +254,9 @@ function normLayer(g: GraphWriter, w: Weight, config: DecoderConfig): (x: string
 
 /**
  * y = x·W (+ b) for a weight as stored: [in, out] (GPT-2's Conv1D) multiplies as it is; [out, in] (nn.Linear) through
- * a Transpose of the initializer, which onnxruntime folds into a constant once, when the session is created.
+ * Gemm's transB on x flattened to [rows, in], so onnxruntime prepacks the weight straight from its stored layout.
+ * (Measured on six 2048 × 8192 layer pairs: MatMul with a Transpose that onnxruntime folds at load held one more copy
+ * of the weights, peak RSS 3.32 GB against 2.54 GB, and created the session in 26 s against 15 s; runs were as fast.)
  */
 function linearLayer(
   g: GraphWriter,
@@ -262,11 +264,21 @@ function linearLayer(
   config: DecoderConfig,
 ): (x: string, name: string, inDim: number, outDim: number, bias: boolean) => string {
   return (x, name, inDim, outDim, bias) => {
-    const product =
-      config.linearLayout === 'in-out'
-        ? g.op('MatMul', [x, w(name, [inDim, outDim])])
-        : g.op('MatMul', [x, g.op('Transpose', [w(name, [outDim, inDim])], { perm: [1, 0] })]);
-    return bias ? g.op('Add', [product, w(name.replace('.W_', '.b_'), [outDim])]) : product;
+    const biasName = name.replace('.W_', '.b_');
+    if (config.linearLayout === 'in-out') {
+      const product = g.op('MatMul', [x, w(name, [inDim, outDim])]);
+      return bias ? g.op('Add', [product, w(biasName, [outDim])]) : product;
+    }
+    const flat = g.op('Reshape', [x, g.ints([-1, inDim])]); // [batch · pos, in]
+    const inputs = [flat, w(name, [outDim, inDim]), ...(bias ? [w(biasName, [outDim])] : [])];
+    const outShape = g.op(
+      'Concat',
+      [g.op('Slice', [g.op('Shape', [x]), g.ints([0]), g.ints([-1])]), g.ints([outDim])],
+      {
+        axis: 0,
+      },
+    ); // [batch, pos, out]
+    return g.op('Reshape', [g.op('Gemm', inputs, { transB: 1 }), outShape]);
   };
 }
 
