@@ -2,49 +2,26 @@
 // family option that matters switched on, and canonical weights, generated in milliseconds.
 
 import { decoderWeightShapes } from '../../src-main/core/models/decoder/weights.ts';
-import type { DecoderConfig, DecoderFamily } from '../../src-main/core/models/decoder/config.ts';
+import {
+  defaultInverseFrequencies,
+  parseGpt2Config,
+  type DecoderConfig,
+  type DecoderFamily,
+} from '../../src-main/core/models/decoder/config.ts';
 import { randomNormal, seededRandom } from './random.ts';
 
-/** GPT-2's heads all read their own keys and split d_model: nKvHeads, dHead and the scale follow nHeads and dModel. */
+/** A tiny GPT-2 as config.json would describe it (parsed by the real parser), with any field overridden after. */
 export function tinyGpt2Config(overrides: Partial<DecoderConfig> = {}): DecoderConfig {
-  const nLayers = overrides.nLayers ?? 2;
-  const dModel = overrides.dModel ?? 16;
-  const nHeads = overrides.nHeads ?? 2;
-  const dHead = dModel / nHeads;
-  return {
-    family: 'gpt2',
-    nLayers,
-    dModel,
-    nHeads,
-    nKvHeads: nHeads,
-    dHead,
-    dMlp: 64,
-    nCtx: 32,
-    dVocab: 50,
-    norm: { kind: 'layernorm', eps: 1e-5, weightOffset: 0 },
-    positions: { kind: 'learned' },
-    mlp: { kind: 'dense', activation: 'gelu_new', bias: true },
-    attention: {
-      qkvBias: true,
-      outBias: true,
-      scale: 1 / Math.sqrt(dHead),
-      logitSoftcap: null,
-      slidingWindow: Array<null>(nLayers).fill(null),
-    },
-    embeddingScale: null,
-    sandwichNorms: false,
-    finalLogitSoftcap: null,
-    linearLayout: 'in-out',
-    tiedEmbeddings: true,
-    bosTokenId: null,
-    eosTokenId: null,
-    ...overrides,
+  const json = {
+    model_type: 'gpt2',
+    n_layer: overrides.nLayers ?? 2,
+    n_embd: overrides.dModel ?? 16,
+    n_head: overrides.nHeads ?? 2,
+    n_inner: 64,
+    n_positions: 32,
+    vocab_size: 50,
   };
-}
-
-/** Inverse frequencies 1/θ^(2i/d) for a head size (the default rope). */
-export function defaultInverseFrequencies(dHead: number, theta = 10000): Float64Array {
-  return Float64Array.from({ length: dHead / 2 }, (_, i) => 1 / theta ** ((2 * i) / dHead));
+  return { ...parseGpt2Config({ path: 'tiny GPT-2 config', architecture: 'gpt2', json }), ...overrides };
 }
 
 /**
@@ -70,7 +47,7 @@ export function tinyDecoderConfig(
     nCtx: 64,
     dVocab: 50,
     norm: { kind: 'rmsnorm', eps: 1e-6, weightOffset: gemma ? 1 : 0 },
-    positions: { kind: 'rotary', inverseFrequencies: defaultInverseFrequencies(dHead), ropeType: 'default' },
+    positions: { kind: 'rotary', inverseFrequencies: defaultInverseFrequencies(dHead, 10000), ropeType: 'default' },
     mlp: { kind: 'gated', activation: gemma ? 'gelu_tanh' : 'silu', bias: false },
     attention: {
       qkvBias: family === 'qwen2',

@@ -12,7 +12,7 @@ import { encodeSafetensors, openSafetensors } from '../../../src-main/core/weigh
 import { requireBuild } from '../../support/built-app.ts';
 import { describeMismatch } from '../../support/check-tensor.ts';
 import { runToxscope } from '../../support/cli.ts';
-import { decoderGolden, tinyDecoderFolder, writeByteLevelTokenizer } from '../../support/decoder-fixtures.ts';
+import { decoderGolden, tinyDecoderFolder, copyTokenizer } from '../../support/decoder-fixtures.ts';
 import { tinyBartFixture } from '../../support/bart-fixtures.ts';
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-decoder-'));
@@ -225,7 +225,7 @@ describe('decoder checkpoints that are refused with exit 3', () => {
       tie_word_embeddings: false,
     };
     writeFileSync(join(folder, 'config.json'), JSON.stringify(config));
-    writeByteLevelTokenizer(folder);
+    copyTokenizer('llama3', folder);
     const shapes: [string, number[]][] = [
       ['model.embed_tokens.weight', [128256, 4096]],
       ['model.norm.weight', [4096]],

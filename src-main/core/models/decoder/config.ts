@@ -159,6 +159,11 @@ export function parseGpt2Config(raw: RawConfig): DecoderConfig {
   };
 }
 
+/** The default rope's inverse frequencies 1/θ^(2i/d), one per pair of head dimensions. */
+export function defaultInverseFrequencies(dHead: number, theta: number): Float64Array {
+  return Float64Array.from({ length: dHead / 2 }, (_, i) => 1 / theta ** ((2 * i) / dHead));
+}
+
 /**
  * Rotary inverse frequencies as Hugging Face's modeling_rope_utils computes them: 1 / θ^(2i/d) for the default
  * rope, divided by `factor` for 'linear', and Llama-3's piecewise rescaling by wavelength for 'llama3'.
@@ -176,8 +181,7 @@ export function rotaryInverseFrequencies(raw: RawConfig, dHead: number): { value
       `Supported rope_scaling types: ${supportedRopeTypes.join(', ')} (or none).`,
     );
   }
-  const values = new Float64Array(dHead / 2);
-  for (let i = 0; i < values.length; i++) values[i] = 1 / theta ** ((2 * i) / dHead);
+  const values = defaultInverseFrequencies(dHead, theta);
   const factor = (key: string, fallback?: number): number => {
     const value = parameters?.[key] ?? fallback;
     if (typeof value !== 'number' || !(value > 0))
