@@ -2,13 +2,15 @@
 a byte-level BPE tokenizer; gpt2-base (a language model) and its toxicity probe; gpt2-dpo (DPO from gpt2-base on
 preference pairs judged by an independent bag-of-words scorer); bart-base (text infilling) and its non-toxic expert
 and toxic anti-expert; llama-base, its probe and llama-dpo (the GPT-2 pair's data, tokenizer and recipe on a Llama
-architecture). Writes Hugging Face folders to resources/demo/, metrics to resources/demo/training-log.json and the
-model card resources/demo/README.md.
+architecture); classifier (a small RoBERTa toxicity classifier, issue 15 §6, with the BART demo's tokenizer). Writes
+Hugging Face folders to resources/demo/, metrics to resources/demo/training-log.json and the model card
+resources/demo/README.md.
 
-Usage: /usr/bin/python3 scripts/demo/train_demo.py [--out resources/demo] [--data ../shared/data/marco] [--only llama]
+Usage: /usr/bin/python3 scripts/demo/train_demo.py [--out resources/demo] [--data ../shared/data/marco] [--only llama|classifier]
 `--only llama` retrains the Llama pair and its probe alone: it reads the GPT-2 demo's tokenizer files and
 bow-scorer.json from --out, rewrites llama-base/, llama-dpo/ and llama-probe/, updates the Llama steps of
-training-log.json and the card, and leaves every other file as it is.
+training-log.json and the card, and leaves every other file as it is. `--only classifier` does the same for the
+classifier (classifier/), reading the GPT-2 demo's merges for the BART demo's tokenizer.
 Needs Debian's python3-torch and python3-numpy (never needed to run ToxScope itself).
 """
 import argparse
@@ -27,6 +29,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from classifier import train_classifier  # noqa: E402
 from models import Bart, Gpt2, Llama  # noqa: E402
 from tokenizer import Tokenizer, save_hf, train_bpe  # noqa: E402
 
@@ -35,7 +38,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--out", default=os.path.join(ROOT, "resources", "demo"))
 parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "marco"))
 parser.add_argument("--threads", type=int, default=os.cpu_count())
-parser.add_argument("--only", choices=["llama"], help="retrain only the Llama pair and its probe")
+parser.add_argument("--only", choices=["llama", "classifier"], help="retrain only the Llama pair and its probe, or only the classifier")
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 random.seed(0)
@@ -524,11 +527,21 @@ if not args.only:
 # query and 2 key/value heads, SiLU-gated MLP, RMSNorm, rotary positions), judged by the scorer as shipped. Seeded
 # afresh, so a full run and `--only llama` train it alike.
 llama_started = time.time()
-random.seed(0)
-torch.manual_seed(0)
-llama = Llama(len(gpt2_tok.vocab))
-llama_dpo, (llama_probe_w, llama_probe_b, llama_probe_accuracy) = train_decoder_pair(llama, "llama", shipped_scorer)
+if args.only != "classifier":
+    random.seed(0)
+    torch.manual_seed(0)
+    llama = Llama(len(gpt2_tok.vocab))
+    llama_dpo, (llama_probe_w, llama_probe_b, llama_probe_accuracy) = train_decoder_pair(llama, "llama", shipped_scorer)
 llama_seconds = time.time() - llama_started
+
+# ---------------------------------------------------------------- toxicity classifier (issue 15 §6)
+# Seeded afresh, so a full run and `--only classifier` train it alike; the held-out files give its ROC-AUC.
+classifier_started = time.time()
+if args.only != "llama":
+    random.seed(0)
+    torch.manual_seed(0)
+    classifier, classifier_auc, classifier_accuracy = train_classifier(bart_tok, toxic, nontoxic, held_toxic, held_clean, log, epochs=2)
+classifier_seconds = time.time() - classifier_started
 
 # ---------------------------------------------------------------- save in Hugging Face layout
 
@@ -577,9 +590,13 @@ if not args.only:
     with open(os.path.join(args.out, "bow-scorer.json"), "w") as f:
         json.dump(scorer.to_json(), f)
 # The GPT-2 demo's tokenizer files, byte for byte: the pairs differ only in architecture.
-save_model("llama-base", llama, gpt2_tok, "gpt2")
-save_model("llama-dpo", llama_dpo, gpt2_tok, "gpt2")
-save_probe("llama-probe", llama_probe_w, llama_probe_b, llama_probe_accuracy, llama.config["num_hidden_layers"], "demo:llama-base")
+if args.only != "classifier":
+    save_model("llama-base", llama, gpt2_tok, "gpt2")
+    save_model("llama-dpo", llama_dpo, gpt2_tok, "gpt2")
+    save_probe("llama-probe", llama_probe_w, llama_probe_b, llama_probe_accuracy, llama.config["num_hidden_layers"], "demo:llama-base")
+# The BART demo's tokenizer files: RoBERTa's byte-level BPE with <s> … </s>.
+if args.only != "llama":
+    save_model("classifier", classifier, bart_tok, "bart")
 
 # A full run writes the log anew; --only llama keeps the last full run's other steps and replaces its Llama steps
 # (their "seconds" then count from the start of the --only run).
@@ -588,12 +605,14 @@ if args.only:
     with open(log_path, encoding="utf-8") as f:
         previous = json.load(f)
     earlier = previous.get("partSeconds", {"gpt2_bart": previous["totalSeconds"]})
-    LOG = {**previous, "steps": [s for s in previous["steps"] if not s["step"].startswith("llama_")] + [s for s in LOG["steps"] if s["step"].startswith("llama_")],
-           "llamaRetrained": {"command": "--only llama", "threads": args.threads, "started": LOG["started"], "finished": time.strftime("%Y-%m-%d %H:%M:%S")},
-           "partSeconds": {"gpt2_bart": earlier["gpt2_bart"], "llama": round(llama_seconds, 1)}}
+    part = args.only  # "llama" or "classifier": its steps are named part_…, "classifier" itself included
+    mine = lambda s: s["step"] == part or s["step"].startswith(part + "_")  # noqa: E731
+    LOG = {**previous, "steps": [s for s in previous["steps"] if not mine(s)] + [s for s in LOG["steps"] if mine(s)],
+           f"{part}Retrained": {"command": f"--only {part}", "threads": args.threads, "started": LOG["started"], "finished": time.strftime("%Y-%m-%d %H:%M:%S")},
+           "partSeconds": {**earlier, part: round(llama_seconds if part == "llama" else classifier_seconds, 1)}}
 else:
     LOG["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    LOG["partSeconds"] = {"gpt2_bart": round(llama_started - T0, 1), "llama": round(llama_seconds, 1)}
+    LOG["partSeconds"] = {"gpt2_bart": round(llama_started - T0, 1), "llama": round(llama_seconds, 1), "classifier": round(classifier_seconds, 1)}
 LOG["totalSeconds"] = round(sum(LOG["partSeconds"].values()), 1)
 with open(log_path, "w") as f:
     json.dump(LOG, f, indent=2)
@@ -613,9 +632,13 @@ def step(name):
 
 models = ("gpt2-base", "gpt2-dpo", "llama-base", "llama-dpo", "bart-base", "bart-expert", "bart-anti-expert")
 files = [f"{m}/{f}" for m in models for f in ("model.safetensors", "config.json", "tokenizer.json")]
+files += ["classifier/model.safetensors", "classifier/config.json", "classifier/tokenizer.json"]
 files += ["probe/probe.safetensors", "llama-probe/probe.safetensors", "bow-scorer.json"]
 dpo_step, detox_step, llama_dpo_step = step("dpo_effect"), step("detox_effect"), step("llama_dpo_effect")
-lc = llama.config
+with open(os.path.join(args.out, "llama-base", "config.json"), encoding="utf-8") as f:
+    lc = json.load(f)  # as saved, so that `--only classifier` describes the shipped Llama
+with open(os.path.join(args.out, "classifier", "config.json"), encoding="utf-8") as f:
+    cc = json.load(f)
 minutes = {part: value / 60 for part, value in LOG["partSeconds"].items()}
 card = f"""# ToxScope demo models
 
@@ -634,6 +657,7 @@ scale. Do not use them to judge real text.
 | `demo:llama-probe` | logistic regression on `llama-base`'s mean last-layer residual (`blocks.{lc["num_hidden_layers"] - 1}.hook_resid_post`), toxic vs non-toxic |
 | `demo:bart-base` | BART architecture (2+2 layers, d_model 128, 512 neurons), trained with text infilling (30% of words, Poisson(3) spans) on all training texts |
 | `demo:bart-expert` / `demo:bart-anti-expert` | `bart-base` continued on the non-toxic / the toxic training texts |
+| `demo:classifier` | toxicity classifier: RobertaForSequenceClassification ({cc["num_hidden_layers"]} layers, d_model {cc["hidden_size"]}, {cc["num_attention_heads"]} heads, {cc["intermediate_size"]} neurons, one sigmoid label `toxicity`, {cc["max_position_embeddings"] - 2} tokens) with the BART demo's tokenizer, trained on the toxic vs non-toxic training texts; `toxscope classify` and the detox gate use it |
 | `bow-scorer.json` | the independent judge: logistic regression on word counts, trained on the labels |
 
 ## Data
@@ -646,6 +670,9 @@ offensive and hateful language.
 
 ## Measured behaviour (held-out data)
 - Bag-of-words scorer: held-out accuracy {step("bow_scorer")["held_out_accuracy"]:.3f}. Probe: held-out accuracy {step("probe")["held_out_accuracy"]:.3f}.
+- Classifier (`demo:classifier`): held-out ROC-AUC {step("classifier")["held_out_roc_auc"]:.3f} and accuracy at 0.5 {step("classifier")["held_out_accuracy"]:.3f} on the
+  DynaHate and SBF test files ({step("classifier")["held_toxic"]} toxic, {step("classifier")["held_clean"]} non-toxic texts) — a toy: it ranks toxic text above clean text
+  well short of a real Detoxify checkpoint.
 - DPO: mean scorer toxicity of greedy 20-token continuations of 300 held-out prompts {dpo_step["base_toxicity"]:.3f} (base) →
   {dpo_step["dpo_toxicity"]:.3f} (DPO), a relative reduction of {100 * dpo_step["relative_reduction"]:.1f}%; perplexity on held-out non-toxic text
   {dpo_step["base_perplexity"]:.1f} → {dpo_step["dpo_perplexity"]:.1f} ({100 * dpo_step["perplexity_rise"]:+.1f}%).
@@ -660,9 +687,9 @@ offensive and hateful language.
 
 ## Rebuilding
 `npm run demo:train` (Debian's `python3-torch`, seeds fixed; the recorded runs took {minutes["gpt2_bart"]:.0f} minutes for GPT-2 and BART and
-{minutes["llama"]:.0f} for the Llama pair, wall time on 2 CPU cores shared with other work) rewrites this folder and `training-log.json`. `npm run demo:train -- --only llama`
+{minutes["llama"]:.0f} for the Llama pair and {minutes.get("classifier", 0):.0f} for the classifier, wall time on 2 CPU cores shared with other work) rewrites this folder and `training-log.json`. `npm run demo:train -- --only llama`
 retrains only the Llama pair and its probe, from the GPT-2 demo's tokenizer files and `bow-scorer.json` as shipped,
-and leaves every other file as it is. Files and their sha256 (checked by `test/integration/demo/demo-models.test.ts`):
+and leaves every other file as it is; `--only classifier` does the same for the classifier. Files and their sha256 (checked by `test/integration/demo/demo-models.test.ts`):
 
 | file | sha256 |
 | --- | --- |

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { appVersion } from '../core/app-version.ts';
 import { toAppError } from '../shared/index.ts';
+import { classifyCommand } from './commands/classify.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import {
   activationsCommand,
@@ -98,10 +99,29 @@ ${common}
     usage: `Usage: toxscope detox --base <model> --expert <model> --anti-expert <model> (--text T | --in FILE) [--out FILE] [--explain FILE.json]
          [--preset magr|sbf|dynahate] [--threshold 1.2] [--alpha-base 1] [--alpha-expert 4.25] [--alpha-anti 1.5] [--temperature 2.5]
          [--repetition-penalty 1.0] [--max-length 128] [--divergence symmetric-kl|jsd] [--index-quirk] [--sample --seed s --top-k k --top-p p] [--batch 8]
+         [--classifier <model>|none] [--classifier-tokenizer DIR] [--toxicity-threshold 0.5] [--max-resamples 3] [--blocklist FILE|none]
   Masks the words where the expert and anti-expert disagree most, rewrites those sentences with the product of experts,
   and keeps every other byte of the document. Without --out the document goes to stdout. Defaults: the MAgr preset.
+  Toxicity gate (default classifier: demo:classifier when installed; none = MaRCo on every sentence): only sentences
+  the classifier scores above --toxicity-threshold are rewritten; a rewrite that is not less toxic than its original,
+  or adds a word of the blocklist (default resources/detox/blocklist.txt), is re-sampled up to --max-resamples times,
+  else the original is kept. --explain records each sentence's toxicity before/after and why a rewrite was refused.
 ${common}\n`,
     run: detoxCommand,
+  },
+  classify: {
+    summary:
+      'classify <model> (--text T | --in F) [--out F.jsonl]   Toxicity scores from a BERT/RoBERTa or Detoxify classifier.',
+    usage: `Usage: toxscope classify <model> [--tokenizer DIR|org/name] (--text T | --in FILE) [--out FILE.jsonl] [--batch N] [--max-length N]
+  <model>: a BERT/RoBERTa sequence classifier (folder, cached org/name, demo:classifier) or a Detoxify .ckpt, whose
+  config.json and tokenizer come from --tokenizer (else its base model in the local Hugging Face cache).
+  --in: .txt (one text a line) or .jsonl (one {"text": ...} a line); empty lines are skipped.
+  Prints one JSON object per text, {"text", "labels", "scores", "activation"}, in input order (JSONL; to --out when given).
+  --max-length counts the special tokens (default 512, or less when the tokenizer or the model allows less);
+  --batch defaults to what free memory holds.
+${common}
+`,
+    run: classifyCommand,
   },
   serve: {
     summary:

@@ -13,6 +13,17 @@ export const demoModels = [
 ] as const;
 export type DemoModelName = (typeof demoModels)[number];
 
+/**
+ * The demo toxicity classifiers (`demo:classifier`): loaded by `classify` and the detox gate, not by the language-model
+ * commands, so they are listed apart from demoModels.
+ */
+export const demoClassifiers = ['classifier'] as const;
+export type DemoClassifierName = (typeof demoClassifiers)[number];
+
+export const demoClassifierRoles: Record<DemoClassifierName, string> = {
+  classifier: 'RoBERTa toxicity classifier: classify, and the detox gate’s default',
+};
+
 /** The demo probes (a folder holding probe.safetensors), each with the language model whose residual stream it reads. */
 export const demoProbes = { probe: 'gpt2-base', 'llama-probe': 'llama-base' } as const satisfies Partial<
   Record<DemoModelName, DemoModelName>

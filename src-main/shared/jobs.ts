@@ -255,6 +255,102 @@ export interface ProbeTrainResult {
   device: DeviceReport;
 }
 
+/** `toxscope classify` (cli.md §9): score texts with a toxicity classifier, offline. */
+export interface ClassifyRequest extends RunSettings {
+  /** A BERT/RoBERTa sequence classifier (folder, cached org/name, demo:) or a Detoxify .ckpt. */
+  model: string;
+  /** --tokenizer: a folder or cached org/name with the tokenizer (and a Detoxify checkpoint's base config.json). */
+  tokenizer?: string;
+  /** Exactly one of text and input (a .txt file, one text per line, or .jsonl with a "text" field). */
+  text?: string;
+  input?: string;
+  /** A .jsonl written atomically; omitted = results streamed as frames. */
+  output?: string;
+  /** Texts per forward pass; omitted = chosen from free memory. */
+  batch?: number;
+  /** Tokens per text, special tokens included; omitted = 512, the tokenizer's limit, or the model's positions. */
+  maxLength?: number;
+}
+
+/** One text's scores: the contract's output object. */
+export interface ClassifiedText {
+  text: string;
+  /** Reported label names in id order. */
+  labels: string[];
+  scores: Record<string, number>;
+  activation: 'sigmoid' | 'softmax';
+}
+
+/** Streamed per batch when no output file was asked for, in input order. */
+export interface ClassifyFrame {
+  done: number;
+  results: ClassifiedText[];
+}
+
+export interface ClassifyResult {
+  texts: number;
+  output: string | null;
+  model: { reference: string; sha256: string; labels: string[]; activation: 'sigmoid' | 'softmax' };
+  maxLength: number;
+  batch: number;
+  seconds: number;
+  device: DeviceReport;
+}
+
+/**
+ * The detox toxicity gate (cli.md "Detox safety"): only sentences the classifier scores above the threshold are
+ * masked and rewritten, and a rewrite that is not less toxic than its original, or adds a blocklisted word, is
+ * re-sampled up to maxResamples times and otherwise refused (the original is kept).
+ */
+export interface DetoxGateSettings {
+  classifier: string;
+  tokenizer?: string;
+  toxicityThreshold: number;
+  maxResamples: number;
+  /** A blocklist file (one word a line, # comments, a trailing * for a prefix); null = none. */
+  blocklist: string | null;
+}
+
+/** One candidate rewrite the gate scored. */
+export interface DetoxGateAttempt {
+  rewrite: string;
+  toxicity: number;
+  /** Why it was refused; null when it was kept. */
+  refused: string | null;
+}
+
+/** What the gate decided for one sentence (in --explain and the app's change log). */
+export interface DetoxSegmentGate {
+  /** clean: at or below the threshold, left as it is; rewritten; refused: every candidate refused, original kept. */
+  outcome: 'clean' | 'rewritten' | 'refused';
+  /** The classifier label whose probability is the sentence's toxicity. */
+  label: string;
+  before: number;
+  /** The kept rewrite's toxicity; null when the original was kept. */
+  after: number | null;
+  attempts: DetoxGateAttempt[];
+  /** Why the original was kept (clean, or the last refusal); null when rewritten. */
+  reason: string | null;
+}
+
+/** Sentences by gate outcome, for a document or a batch. */
+export interface DetoxGateCounts {
+  rewritten: number;
+  clean: number;
+  refused: number;
+}
+
+/** The classifier a detox run used, and what it decided. */
+export interface DetoxGateReport extends DetoxGateCounts {
+  classifier: string;
+  sha256: string;
+  label: string;
+  threshold: number;
+  /** Mean toxicity of the document's sentences before and after (null before any sentence was scored). */
+  documentBefore: number | null;
+  documentAfter: number | null;
+}
+
 /** MaRCo's settings as a job carries them (see detox-settings.ts for what each means and the presets). */
 export type DetoxSettingsPayload = DetoxSettings;
 
@@ -275,6 +371,8 @@ export interface DetoxRequest extends RunSettings {
   batch: number;
   /** Sentences already done (a review continuing after a cancel): skipped, but counted in the progress. */
   skipSentences?: string[];
+  /** The toxicity gate; omitted or null = MaRCo on every sentence (the paper's behaviour). */
+  gate?: DetoxGateSettings | null;
 }
 
 /** One word of a segment, as the explanation reports it. */
@@ -293,8 +391,10 @@ export interface DetoxSegment {
   end: number;
   words: DetoxWord[];
   masked: string;
-  /** The rewrite, or the original text when nothing was masked (never regenerated). */
+  /** The rewrite, or the original text when nothing was masked (never regenerated) or the gate kept it. */
   rewrite: string;
+  /** What the toxicity gate decided, when one ran. */
+  gate?: DetoxSegmentGate;
 }
 
 /** sha256 of each model's weights (what `model:inspect` reports as weights.sha256), for review and batch records. */
@@ -329,6 +429,8 @@ export interface DetoxResult {
   seconds: number;
   device: DeviceReport;
   models: DetoxModelFingerprints;
+  /** The gate's classifier and counts; null when no gate ran. */
+  gate: DetoxGateReport | null;
 }
 
 /** Detox every .txt and .md file of a folder into another folder; resumable, never writing into the input folder. */
@@ -341,6 +443,8 @@ export interface DetoxBatchRequest extends RunSettings {
   outputFolder: string;
   settings: DetoxSettingsPayload;
   batch: number;
+  /** As for detox:run. */
+  gate?: DetoxGateSettings | null;
 }
 
 /** One input file's outcome in a batch. */
@@ -356,6 +460,8 @@ export interface DetoxBatchFile {
   /** sha256 of the input file's bytes when it was detoxed. */
   inputSha256: string;
   error: AppError | null;
+  /** Sentences by gate outcome; null when no gate ran. */
+  gate: DetoxGateCounts | null;
 }
 
 /** summary.json of a batch output folder. */
@@ -368,6 +474,8 @@ export interface DetoxBatchSummary {
   settings: DetoxSettingsPayload;
   files: DetoxBatchFile[];
   totals: { files: number; failed: number; sentences: number; rewritten: number; maskedWords: number; seconds: number };
+  /** The gate's settings and totals over the files (sentences rewritten, left clean, rewrites refused). */
+  gate: (DetoxGateSettings & DetoxGateCounts & { sha256: string }) | null;
   /** Other entries of the input folder that were not detoxed (not .txt or .md, or not a file). */
   skipped: string[];
   device: DeviceReport;
@@ -398,6 +506,7 @@ export interface JobCatalogue {
   'interp:probe-train': { request: ProbeTrainRequest; frame: never; result: ProbeTrainResult };
   'detox:run': { request: DetoxRequest; frame: DetoxFrame; result: DetoxResult };
   'detox:batch': { request: DetoxBatchRequest; frame: DetoxBatchFrame; result: DetoxBatchResult };
+  'classify:run': { request: ClassifyRequest; frame: ClassifyFrame; result: ClassifyResult };
   'model:catalogue': { request: Record<string, never>; frame: never; result: ModelCatalogue };
   'app:doctor': { request: Record<string, never>; frame: never; result: DoctorReport };
   'interp:neuron': { request: NeuronDetailRequest; frame: never; result: NeuronDetail };
@@ -663,6 +772,42 @@ function isDetoxSettings(value: unknown): value is DetoxSettingsPayload {
   );
 }
 
+function isDetoxGateSettings(value: unknown): value is DetoxGateSettings {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, ['classifier', 'tokenizer', 'toxicityThreshold', 'maxResamples', 'blocklist']) &&
+    isNonEmptyString(value.classifier) &&
+    isOptionalString(value.tokenizer) &&
+    typeof value.toxicityThreshold === 'number' &&
+    value.toxicityThreshold >= 0 &&
+    value.toxicityThreshold <= 1 &&
+    Number.isInteger(value.maxResamples) &&
+    (value.maxResamples as number) >= 0 &&
+    (value.maxResamples as number) <= 100 &&
+    (value.blocklist === null || isNonEmptyString(value.blocklist))
+  );
+}
+
+const isOptionalGate = (value: unknown) => value === undefined || value === null || isDetoxGateSettings(value);
+
+function isClassifyRequest(value: unknown): value is ClassifyRequest {
+  if (
+    !isRecord(value) ||
+    !hasOnlyKeys(value, ['model', 'tokenizer', 'text', 'input', 'output', 'batch', 'maxLength', 'device', 'threads'])
+  )
+    return false;
+  const hasText = typeof value.text === 'string' && value.text.length <= maxTextLength;
+  return (
+    isNonEmptyString(value.model) &&
+    isOptionalString(value.tokenizer) &&
+    hasText !== isNonEmptyString(value.input) &&
+    isOptionalString(value.output) &&
+    (value.batch === undefined || (isPositiveInteger(value.batch) && value.batch <= 4096)) &&
+    (value.maxLength === undefined || (isPositiveInteger(value.maxLength) && value.maxLength <= 1_000_000)) &&
+    isRunSettings(value)
+  );
+}
+
 function isDetoxBatchRequest(value: unknown): value is DetoxBatchRequest {
   return (
     isRecord(value) &&
@@ -674,9 +819,11 @@ function isDetoxBatchRequest(value: unknown): value is DetoxBatchRequest {
       'outputFolder',
       'settings',
       'batch',
+      'gate',
       'device',
       'threads',
     ]) &&
+    isOptionalGate(value.gate) &&
     isNonEmptyString(value.base) &&
     isNonEmptyString(value.expert) &&
     isNonEmptyString(value.antiExpert) &&
@@ -702,6 +849,7 @@ function isDetoxRequest(value: unknown): value is DetoxRequest {
       'settings',
       'batch',
       'skipSentences',
+      'gate',
       'device',
       'threads',
     ])
@@ -720,6 +868,7 @@ function isDetoxRequest(value: unknown): value is DetoxRequest {
     isPositiveInteger(value.batch) &&
     (value.skipSentences === undefined ||
       isArrayOf((item): item is string => typeof item === 'string')(value.skipSentences)) &&
+    isOptionalGate(value.gate) &&
     isRunSettings(value)
   );
 }
@@ -788,8 +937,9 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'model:generate': `{${modelShape}, ${runShape}, prompt, maxNewTokens ≥ 1, sampling: null or {temperature > 0, topK ≥ 0, topP in (0, 1], seed ≥ 0}}`,
   'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, ${runShape}}`,
   'interp:probe-train': `{${modelShape}, data, textColumn, labelColumn, positiveLabel?, maxTokens, limit?, heldOutFraction in (0, 1), seed, batch, out: a .safetensors path, ${runShape}}`,
-  'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, skipSentences?: strings, ${runShape}}`,
-  'detox:batch': `{base, expert, antiExpert, inputFolder, outputFolder (not the input folder), settings (as detox:run), batch, ${runShape}}`,
+  'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, skipSentences?: strings, gate?: null|{classifier, tokenizer?, toxicityThreshold 0..1, maxResamples 0..100, blocklist: null|file}, ${runShape}}`,
+  'detox:batch': `{base, expert, antiExpert, inputFolder, outputFolder (not the input folder), settings (as detox:run), batch, gate? (as detox:run), ${runShape}}`,
+  'classify:run': `{model, tokenizer?, text or input (not both), output?, batch?: 1..4096, maxLength?, ${runShape}}`,
   'model:catalogue': '{}',
   'app:doctor': '{}',
   'interp:neuron': `{base, baseWeights?, dpo, layer ≥ 0, neuron ≥ 0, prompt, prependBos, topTokens 1..200, device: ${deviceChoices.join('|')}}`,
@@ -812,6 +962,7 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'interp:probe-train': isProbeTrainRequest,
   'detox:run': isDetoxRequest,
   'detox:batch': isDetoxBatchRequest,
+  'classify:run': isClassifyRequest,
   'model:catalogue': isEmptyRequest,
   'app:doctor': isEmptyRequest,
   'interp:neuron': isNeuronDetailRequest,

@@ -30,7 +30,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 FIXTURES = os.path.join(ROOT, "fixtures", "classifiers")
 GOLDEN = os.path.join(ROOT, "golden")
 
-VOCAB, D, HEADS, FFN, LAYERS = 40, 16, 2, 32, 2
+# VOCAB covers the tiny tokenizers of test/fixtures/tokenizers (ids up to 400), copied into the fixture folders.
+VOCAB, D, HEADS, FFN, LAYERS = 416, 16, 2, 32, 2
+TOKENIZERS = os.path.join(ROOT, "fixtures", "tokenizers")
 
 
 def bert_config(**extra):
@@ -176,6 +178,123 @@ def write_golden(name, sd, arch, cfg, rows, label_names, activation, reported):
     write_safetensors(os.path.join(GOLDEN, f"classifier-{name}.safetensors"), tensors, metadata)
 
 
+# --- Tokenization, written here from the published algorithms (no tokenizers package), for ASCII text only. ---
+ASCII_PUNCT = set(chr(c) for c in list(range(33, 48)) + list(range(58, 65)) + list(range(91, 97)) + list(range(123, 127)))
+
+
+def wordpiece_ids(text, folder, lower):
+    """BertTokenizer: basic tokenization (lower-case, split on whitespace and punctuation), then greedy
+    longest-match-first WordPiece with ## continuations; [CLS] … [SEP] around the ids."""
+    model = json.load(open(os.path.join(folder, "tokenizer.json")))
+    vocab = model["model"]["vocab"]
+    special = {token["content"]: token["id"] for token in model["added_tokens"]}
+    words = []
+    for chunk in (text.lower() if lower else text).split():
+        current = ""
+        for char in chunk:
+            if char in ASCII_PUNCT:
+                if current:
+                    words.append(current)
+                words.append(char)
+                current = ""
+            else:
+                current += char
+        if current:
+            words.append(current)
+    ids = []
+    for word in words:
+        start, pieces = 0, []
+        while start < len(word):
+            end = len(word)
+            while end > start:
+                piece = ("##" if start else "") + word[start:end]
+                if piece in vocab:
+                    break
+                end -= 1
+            if end == start:
+                pieces = [special["[UNK]"]]
+                break
+            pieces.append(vocab[("##" if start else "") + word[start:end]])
+            start = end
+        ids.extend(pieces)
+    return [special["[CLS]"]] + ids + [special["[SEP]"]]
+
+
+def byte_level_alphabet():
+    """GPT-2's bytes_to_unicode: printable bytes map to themselves, the others to 256 + n."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    chars, n = keep[:], 0
+    for b in range(256):
+        if b not in keep:
+            keep.append(b)
+            chars.append(256 + n)
+            n += 1
+    return dict(zip(keep, map(chr, chars)))
+
+
+def byte_level_bpe_ids(text, folder):
+    """RobertaTokenizer: GPT-2's pre-tokenization regex (ASCII letters and digits), bytes as characters, merges by
+    rank; <s> … </s> around the ids."""
+    vocab = json.load(open(os.path.join(folder, "vocab.json")))
+    ranks = {}
+    for line in open(os.path.join(folder, "merges.txt"), encoding="utf-8").read().split("\n"):
+        if line and not line.startswith("#version"):
+            ranks[tuple(line.split(" "))] = len(ranks)
+    alphabet = byte_level_alphabet()
+    pattern = re.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+""")
+    ids = []
+    for piece in pattern.findall(text):
+        symbols = [alphabet[b] for b in piece.encode("utf-8")]
+        while len(symbols) > 1:
+            pairs = [(ranks.get((a, b), math.inf), i) for i, (a, b) in enumerate(zip(symbols, symbols[1:]))]
+            rank, i = min(pairs)
+            if rank == math.inf:
+                break
+            symbols = symbols[:i] + [symbols[i] + symbols[i + 1]] + symbols[i + 2:]
+        ids.extend(vocab[symbol] for symbol in symbols)
+    return [vocab["<s>"]] + ids + [vocab["</s>"]]
+
+
+def truncate(ids, max_length):
+    """tokenizer(text, truncation=True, max_length=N) for one text: the first N - 2 tokens, then the separator."""
+    return ids if len(ids) <= max_length else ids[: max_length - 1] + ids[-1:]
+
+
+# Texts for the text-to-score goldens: short, mixed case, punctuation, and one longer than every model's positions.
+TEXTS = [
+    "Hello world!",
+    "The quick brown fox jumps over the lazy dog.",
+    "They didn't care; the children were asleep.",
+    "In the morning the children walked to the school near the river, and in the evening they went home again, "
+    "happily running and jumping over the dog.",
+]
+
+
+def write_text_golden(name, sd, arch, cfg, encode, max_lengths, activation, reported):
+    """Each text encoded and truncated at each max_length, scored alone and as one right-padded batch."""
+    apply = torch.sigmoid if activation == "sigmoid" else (lambda z: z.softmax(-1))
+    tensors = {}
+    with torch.no_grad():
+        for max_length in max_lengths:
+            rows = [truncate(encode(text), max_length) for text in TEXTS]
+            for r, row in enumerate(rows):
+                ids = torch.tensor([row])
+                logits, _ = forward(sd, arch, cfg, ids, torch.ones_like(ids))
+                tensors[f"max{max_length}.text{r}.input_ids"] = ids[0]
+                tensors[f"max{max_length}.text{r}.probabilities"] = apply(logits)[0, :reported].contiguous()
+            ids, mask = pad_batch(rows, cfg["pad_token_id"])
+            logits, _ = forward(sd, arch, cfg, ids, mask)
+            tensors[f"max{max_length}.batch.probabilities"] = apply(logits)[:, :reported].contiguous()
+    metadata = {"format_version": FORMAT_VERSION, "regenerate": REGENERATE, "torch": torch.__version__,
+                "texts": json.dumps(TEXTS), "max_lengths": json.dumps(max_lengths)}
+    write_safetensors(os.path.join(GOLDEN, f"classifier-text-{name}.safetensors"), tensors, metadata)
+
+
+def copy_tokenizer(name, folder, files):
+    for file in files:
+        shutil.copy(os.path.join(TOKENIZERS, name, file), os.path.join(folder, file))
+
+
 def prettier_json(value, depth=0):
     """JSON as Prettier writes it (one key a line, short lists inline, 1e-5 not 1e-05), so format:check passes."""
     if isinstance(value, dict) and value:
@@ -237,15 +356,21 @@ def main():
     names = ["toxic", "severe_toxic", "obscene", "insult"]
     cfg = bert_config(problem_type="multi_label_classification", **labels(*names))
     sd = make_state_dict(11, "bert", cfg, len(names))
-    save_folder("bert-multilabel", cfg, with_buffers(sd, "bert", cfg), "model.safetensors")
+    folder = save_folder("bert-multilabel", cfg, with_buffers(sd, "bert", cfg), "model.safetensors")
     write_golden("bert-multilabel", sd, "bert", cfg, BERT_ROWS, names, pipeline_activation(cfg), len(names))
+    copy_tokenizer("bert-uncased", folder, ["tokenizer.json", "tokenizer_config.json"])
+    uncased = lambda text: wordpiece_ids(text, folder, lower=True)  # noqa: E731
+    write_text_golden("bert-multilabel", sd, "bert", cfg, uncased, [24, 8], pipeline_activation(cfg), len(names))
 
     # 2. Two-label BERT without problem_type, pytorch_model.bin with gamma/beta names: softmax over both labels.
     names = ["non-toxic", "toxic"]
     cfg = bert_config(**labels(*names))
     sd = make_state_dict(12, "bert", cfg, len(names))
-    save_folder("bert-softmax", cfg, legacy_layer_norm_names(with_buffers(sd, "bert", cfg)), "pytorch_model.bin")
+    folder = save_folder("bert-softmax", cfg, legacy_layer_norm_names(with_buffers(sd, "bert", cfg)), "pytorch_model.bin")
     write_golden("bert-softmax", sd, "bert", cfg, BERT_ROWS, names, pipeline_activation(cfg), len(names))
+    copy_tokenizer("bert-cased", folder, ["tokenizer.json", "tokenizer_config.json"])
+    cased = lambda text: wordpiece_ids(text, folder, lower=False)  # noqa: E731
+    write_text_golden("bert-softmax", sd, "bert", cfg, cased, [24, 8], pipeline_activation(cfg), len(names))
 
     # 3. RoBERTa, single_label_classification, with the unused pooler a RobertaModel(add_pooling_layer=True) saves.
     names = ["neutral", "offensive", "hate"]
@@ -255,13 +380,18 @@ def main():
     g = torch.Generator().manual_seed(99)
     saved["roberta.pooler.dense.weight"] = torch.randn(D, D, generator=g)
     saved["roberta.pooler.dense.bias"] = torch.randn(D, generator=g)
-    save_folder("roberta", cfg, saved, "model.safetensors")
+    folder = save_folder("roberta", cfg, saved, "model.safetensors")
     write_golden("roberta", sd, "roberta", cfg, ROBERTA_ROWS, names, pipeline_activation(cfg), len(names))
+    # vocab.json + merges.txt here (the RobertaTokenizer files); the Detoxify base below gets tokenizer.json.
+    copy_tokenizer("roberta", folder, ["vocab.json", "merges.txt"])
+    bpe = lambda text: byte_level_bpe_ids(text, folder)  # noqa: E731
+    write_text_golden("roberta", sd, "roberta", cfg, bpe, [24, 8], pipeline_activation(cfg), len(names))
 
     # 4. Detoxify "unbiased" layout: 6 outputs, 4 classes reported (renamed); the base model's config.json apart.
     base = roberta_config(architectures=["RobertaForMaskedLM"])
     os.makedirs(os.path.join(FIXTURES, "detoxify-base"))
     write_config(os.path.join(FIXTURES, "detoxify-base"), base)
+    copy_tokenizer("roberta", os.path.join(FIXTURES, "detoxify-base"), ["tokenizer.json"])
     sd = make_state_dict(14, "roberta", base, 6)
     state_dict = with_buffers(sd, "roberta", base)
     g = torch.Generator().manual_seed(98)

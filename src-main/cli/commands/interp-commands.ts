@@ -2,7 +2,14 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultMaxPromptTokens, presets, type PresetName, type WeightProcessing } from '../../shared/index.ts';
+import {
+  defaultMaxPromptTokens,
+  presets,
+  type DetoxGateSettings,
+  type PresetName,
+  type WeightProcessing,
+} from '../../shared/index.ts';
+import { defaultBlocklistPath, defaultGateClassifier, gateDefaults } from '../../core/detox/toxicity-gate.ts';
 import { reportDevice, runJobFromCli } from '../job-runner.ts';
 import { deviceOption, fileOrDemo, finiteNumber, positiveInteger, required } from '../options.ts';
 import { UsageError } from '../usage-error.ts';
@@ -224,6 +231,11 @@ export async function detoxCommand(args: string[], context: CommandContext): Pro
       'top-k': { type: 'string' },
       'top-p': { type: 'string' },
       batch: { type: 'string' },
+      classifier: { type: 'string' },
+      'classifier-tokenizer': { type: 'string' },
+      'toxicity-threshold': { type: 'string' },
+      'max-resamples': { type: 'string' },
+      blocklist: { type: 'string' },
       device: { type: 'string', default: 'auto' },
       threads: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -231,6 +243,7 @@ export async function detoxCommand(args: string[], context: CommandContext): Pro
   });
   if ((values.text === undefined) === (values.in === undefined))
     throw new UsageError('detox needs exactly one of --text T or --in FILE.');
+  const gate = detoxGateOptions(values);
   const preset = presets[values.preset as PresetName];
   if (!preset) throw new UsageError(`--preset must be magr, sbf or dynahate, got "${values.preset}".`);
   const divergence = values.divergence ?? preset.divergence;
@@ -265,6 +278,7 @@ export async function detoxCommand(args: string[], context: CommandContext): Pro
       explain: values.explain === undefined ? undefined : resolve(values.explain),
       settings,
       batch: positiveInteger(values.batch, '--batch', 8)!,
+      gate,
       device: deviceOption(values.device),
       threads: positiveInteger(values.threads, '--threads'),
     },
@@ -280,6 +294,56 @@ export async function detoxCommand(args: string[], context: CommandContext): Pro
     context.io.stderr(
       `${result.rewritten} of ${result.segments} sentences rewritten (${result.maskedWords} words masked) in ${result.seconds.toFixed(1)} s${result.output ? `; wrote ${result.output}` : ''}${result.explain ? `; explanation in ${result.explain}` : ''}\n`,
     );
+    if (result.gate) {
+      const { gate: report } = result;
+      const mean = (value: number | null) => (value === null ? '–' : value.toFixed(3));
+      context.io.stderr(
+        `toxicity gate (${report.classifier}, ${report.label} > ${report.threshold}): ${report.rewritten} rewritten, ${report.clean} left clean, ${report.refused} refused; document toxicity ${mean(report.documentBefore)} → ${mean(report.documentAfter)}\n`,
+      );
+    }
   }
   return 0;
+}
+
+/**
+ * The toxicity gate from --classifier (default: demo:classifier when installed; `none` = MaRCo on every sentence),
+ * --classifier-tokenizer, --toxicity-threshold, --max-resamples and --blocklist FILE|none (default: the shipped list).
+ */
+function detoxGateOptions(values: {
+  classifier?: string;
+  'classifier-tokenizer'?: string;
+  'toxicity-threshold'?: string;
+  'max-resamples'?: string;
+  blocklist?: string;
+}): DetoxGateSettings | null {
+  const classifier = values.classifier ?? defaultGateClassifier();
+  const gateFlags = ['classifier-tokenizer', 'toxicity-threshold', 'max-resamples', 'blocklist'] as const;
+  if (classifier === null || classifier === 'none') {
+    const stray = gateFlags.find((flag) => values[flag] !== undefined);
+    if (stray)
+      throw new UsageError(
+        `--${stray} needs a toxicity classifier: pass --classifier <model>${classifier === 'none' ? ' instead of none' : ''}.`,
+      );
+    return null;
+  }
+  const threshold = finiteNumber(values['toxicity-threshold'], '--toxicity-threshold', gateDefaults.toxicityThreshold);
+  if (threshold < 0 || threshold > 1)
+    throw new UsageError(
+      `--toxicity-threshold must be a probability from 0 to 1, got "${values['toxicity-threshold']}".`,
+    );
+  const resamples = values['max-resamples'] === undefined ? gateDefaults.maxResamples : Number(values['max-resamples']);
+  if (!Number.isInteger(resamples) || resamples < 0 || resamples > 100)
+    throw new UsageError(`--max-resamples must be an integer from 0 to 100, got "${values['max-resamples']}".`);
+  return {
+    classifier,
+    ...(values['classifier-tokenizer'] !== undefined ? { tokenizer: values['classifier-tokenizer'] } : {}),
+    toxicityThreshold: threshold,
+    maxResamples: resamples,
+    blocklist:
+      values.blocklist === 'none'
+        ? null
+        : values.blocklist === undefined
+          ? defaultBlocklistPath()
+          : resolve(values.blocklist),
+  };
 }

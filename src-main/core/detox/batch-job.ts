@@ -33,6 +33,8 @@ interface BatchRecord {
   inputFolder: string;
   models: DetoxBatchSummary['models'];
   settings: DetoxBatchRequest['settings'];
+  /** The toxicity gate's settings (absent in records from before the gate = none). */
+  gate?: DetoxBatchRequest['gate'];
   /** name → the file's outcome; only 'done' entries are resumed. */
   files: Record<string, DetoxBatchFile>;
 }
@@ -99,10 +101,18 @@ function readRecord(outputFolder: string): BatchRecord | null {
 }
 
 /** Why a recorded batch cannot be resumed with this request, or null when it can. */
-function recordMismatch(record: BatchRecord, inputFolder: string, models: BatchRecord['models'], settings: unknown) {
+function recordMismatch(
+  record: BatchRecord,
+  inputFolder: string,
+  models: BatchRecord['models'],
+  settings: unknown,
+  gate: DetoxBatchRequest['gate'],
+) {
   if (!sameFolder(record.inputFolder, inputFolder)) return `it was made from ${record.inputFolder}`;
   if (JSON.stringify(record.models) !== JSON.stringify(models)) return 'it was made with other models';
   if (JSON.stringify(record.settings) !== JSON.stringify(settings)) return 'it was made with other settings';
+  if (JSON.stringify(record.gate ?? null) !== JSON.stringify(gate ?? null))
+    return 'it was made with other toxicity-gate settings';
   return null;
 }
 
@@ -141,7 +151,7 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
   const sha256: DetoxModelFingerprints = engine.fingerprints;
   const models = { base: request.base, expert: request.expert, antiExpert: request.antiExpert, sha256 };
   if (previous) {
-    const mismatch = recordMismatch(previous, inputFolder, models, request.settings);
+    const mismatch = recordMismatch(previous, inputFolder, models, request.settings, request.gate);
     if (mismatch) {
       await engine.release();
       raise(
@@ -157,6 +167,7 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
     inputFolder,
     models,
     settings: request.settings,
+    gate: request.gate ?? null,
     files: { ...previous?.files },
   };
   const results: DetoxBatchFile[] = [];
@@ -175,7 +186,7 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
         file = { ...earlier, status: 'resumed' };
       } else {
         const fileStarted = performance.now();
-        const base = { name, inputSha256, sentences: 0, rewritten: 0, maskedWords: 0, seconds: 0 };
+        const base = { name, inputSha256, sentences: 0, rewritten: 0, maskedWords: 0, seconds: 0, gate: null };
         let document: string;
         try {
           document = readDocument(inputPath);
@@ -205,7 +216,7 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
         writeFileAtomic(join(outputFolder, name), detoxed.output);
         writeFileAtomic(
           join(outputFolder, batchExplainFolder, `${name}.json`),
-          `${JSON.stringify({ settings: request.settings, segments: detoxed.explained }, null, 2)}\n`,
+          `${JSON.stringify({ settings: { ...request.settings, ...(request.gate ? { gate: request.gate } : {}) }, segments: detoxed.explained }, null, 2)}\n`,
         );
         file = {
           ...base,
@@ -218,6 +229,9 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
           ),
           seconds: (performance.now() - fileStarted) / 1000,
           error: null,
+          gate: detoxed.gate
+            ? { rewritten: detoxed.gate.rewritten, clean: detoxed.gate.clean, refused: detoxed.gate.refused }
+            : null,
         };
         record.files[name] = file;
         writeFileAtomic(join(outputFolder, batchRecordName), `${JSON.stringify(record, null, 2)}\n`);
@@ -257,6 +271,16 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
       maskedWords: finished.reduce((sum, file) => sum + file.maskedWords, 0),
       seconds: (performance.now() - started) / 1000,
     },
+    gate:
+      request.gate && engine.gate
+        ? {
+            ...request.gate,
+            sha256: engine.gate.sha256,
+            rewritten: finished.reduce((sum, file) => sum + (file.gate?.rewritten ?? 0), 0),
+            clean: finished.reduce((sum, file) => sum + (file.gate?.clean ?? 0), 0),
+            refused: finished.reduce((sum, file) => sum + (file.gate?.refused ?? 0), 0),
+          }
+        : null,
     skipped,
     device: engine.device,
   };

@@ -1,13 +1,20 @@
 // The detox job (cli.md §7, spec marco.md §3–4): a document is split into sentences; each distinct sentence is
 // masked and, when any word was masked, rewritten by the product of experts; everything else in the document is
 // kept byte for byte. Sentences are batched, identical sentences computed once; cancelling keeps what is done.
-// The models are opened once by openDetoxEngine, so a batch of files (batch-job.ts) shares them.
+// The models are opened once by openDetoxEngine, so a batch of files (batch-job.ts) shares them. With a toxicity
+// gate (cli.md "Detox safety", toxicity-gate.ts) only sentences the classifier scores above the threshold are masked,
+// and every candidate rewrite is judged: refused ones are re-sampled, and after maxResamples the original is kept.
 
 import { existsSync, readFileSync } from 'node:fs';
 import {
   raise,
   type DetoxFrame,
   type DetoxFrameSegment,
+  type DetoxGateAttempt,
+  type DetoxGateCounts,
+  type DetoxGateReport,
+  type DetoxGateSettings,
+  type DetoxSegmentGate,
   type DetoxModelFingerprints,
   type DetoxRequest,
   type DetoxResult,
@@ -23,8 +30,9 @@ import { loadBartModel, type LoadedBartModel } from '../models/load-model.ts';
 import { resolveDevice } from '../runtime/onnxruntime.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { infill } from './infiller.ts';
-import { maskSentences } from './masker.ts';
+import { maskSentences, type MaskedSentence } from './masker.ts';
 import { replaceSegments, splitSegmentsToFit, type Segment } from './segments.ts';
+import { openToxicityGate, refusalOf, type ToxicityGate } from './toxicity-gate.ts';
 
 /** Length of the longest valid UTF-8 prefix (the offset of the first invalid byte). */
 export function validUtf8Prefix(bytes: Uint8Array): number {
@@ -87,6 +95,8 @@ export interface DetoxEngineOptions {
   threads?: number;
   settings: DetoxSettings;
   batch: number;
+  /** The toxicity gate; omitted or null = MaRCo on every sentence. */
+  gate?: DetoxGateSettings | null;
 }
 
 /** The loaded trio; sessions open on the first document that has a sentence, and release() closes them. */
@@ -97,6 +107,8 @@ export interface DetoxEngine {
   /** Longest sentence in tokens (without <s> and </s>) that fits the encoder and leaves the rewrite room. */
   sentenceTokenLimit: number;
   sessions(): Promise<{ base: BartSession; expert: BartSession; anti: BartSession }>;
+  /** The open toxicity gate, null without one. */
+  gate: ToxicityGate | null;
   release(): Promise<void>;
 }
 
@@ -115,7 +127,9 @@ export async function openDetoxEngine(options: DetoxEngineOptions): Promise<Deto
       length: options.settings.maxLength,
     });
   let opened: Promise<{ base: BartSession; expert: BartSession; anti: BartSession }> | null = null;
+  const gate = options.gate ? await openToxicityGate(options.gate, { device, threads: options.threads }) : null;
   return {
+    gate,
     tokenizer: base.tokenizer.tokenizer,
     device,
     fingerprints: { base: base.fingerprint(), expert: expert.fingerprint(), antiExpert: anti.fingerprint() },
@@ -123,6 +137,7 @@ export async function openDetoxEngine(options: DetoxEngineOptions): Promise<Deto
     sessions: () =>
       (opened ??= (async () => ({ base: await open(base), expert: await open(expert), anti: await open(anti) }))()),
     async release() {
+      await gate?.release();
       if (!opened) return;
       const sessions = await opened;
       for (const session of Object.values(sessions)) await session.release();
@@ -142,6 +157,70 @@ export interface DetoxedDocument {
   /** The document with every finished, rewritten sentence replaced; every other byte is the input's. */
   output: string;
   cancelled: boolean;
+  /** Sentences (every occurrence) by the gate's outcome, and the document's mean toxicity; null without a gate. */
+  gate: (DetoxGateCounts & { documentBefore: number | null; documentAfter: number | null }) | null;
+}
+
+/** The settings of the k-th re-sample: seeded sampling (MaRCo's greedy decoding would repeat the refused rewrite). */
+export function resampleSettings(settings: DetoxSettings, attempt: number): DetoxSettings {
+  return {
+    ...settings,
+    sampling: {
+      seed: (settings.sampling?.seed ?? 0) + attempt,
+      topK: settings.sampling?.topK ?? 0,
+      topP: settings.sampling?.topP ?? 0.9,
+    },
+  };
+}
+
+/**
+ * Judges each sentence's candidate rewrites, re-sampling the refused ones up to maxResamples times; returns the kept
+ * rewrite (or the original) and the gate's record per sentence.
+ */
+async function gateRewrites(
+  gate: ToxicityGate,
+  sentences: MaskedSentence[],
+  before: number[],
+  first: string[],
+  resample: (indices: number[], attempt: number) => Promise<string[]>,
+): Promise<{ rewrite: string; gate: DetoxSegmentGate }[]> {
+  const attempts: DetoxGateAttempt[][] = sentences.map(() => []);
+  let pending = sentences.map((_, i) => i);
+  let candidates = first;
+  for (let attempt = 0; ; attempt++) {
+    const scores = await gate.score(candidates);
+    const refused: number[] = [];
+    pending.forEach((i, k) => {
+      const candidate = { text: candidates[k]!, toxicity: scores[k]! };
+      const reason = refusalOf({ text: sentences[i]!.text, toxicity: before[i]! }, candidate, gate.blocklist);
+      attempts[i]!.push({ rewrite: candidate.text, toxicity: candidate.toxicity, refused: reason });
+      if (reason !== null) refused.push(i);
+    });
+    pending = refused;
+    if (!pending.length || attempt >= gate.settings.maxResamples) break;
+    candidates = await resample(pending, attempt + 1);
+  }
+  return sentences.map((sentence, i) => {
+    const tried = attempts[i]!;
+    const kept = tried.find((attempt) => attempt.refused === null);
+    return {
+      rewrite: kept ? kept.rewrite : sentence.text,
+      gate: {
+        outcome: kept ? 'rewritten' : 'refused',
+        label: gate.label,
+        before: before[i]!,
+        after: kept ? kept.toxicity : null,
+        attempts: tried,
+        reason: kept
+          ? null
+          : `every rewrite was refused (${tried.length} tried; last: ${tried[tried.length - 1]!.refused})`,
+      },
+    };
+  });
+}
+
+function keptGate(gate: ToxicityGate, before: number, outcome: 'clean' | 'refused', reason: string): DetoxSegmentGate {
+  return { outcome, label: gate.label, before, after: null, attempts: [], reason };
 }
 
 /** Detoxes one document with an open engine; `onFrame` gets each batch of finished distinct sentences. */
@@ -183,48 +262,99 @@ export async function detoxDocument(
         break;
       }
       const sentences = unique.slice(start, start + options.batch);
-      const masked = await maskSentences(sentences, {
-        tokenizer,
-        expert: sessions.expert,
-        anti: sessions.anti,
-        threshold: options.settings.threshold,
-        divergence: options.settings.divergence,
-        indexQuirk: options.settings.indexQuirk,
-        rowsPerBatch: 64,
-        signal: options.signal,
-      });
+      const gate = engine.gate;
+      // [sentences]: each sentence's toxicity, when a gate decides which sentences MaRCo may touch.
+      const before = gate ? await gate.score(sentences) : null;
+      const threshold = gate?.settings.toxicityThreshold ?? 0;
+      const toxic = before ? sentences.filter((_, i) => before[i]! > threshold) : sentences;
+      const masked = toxic.length
+        ? await maskSentences(toxic, {
+            tokenizer,
+            expert: sessions.expert,
+            anti: sessions.anti,
+            threshold: options.settings.threshold,
+            divergence: options.settings.divergence,
+            indexQuirk: options.settings.indexQuirk,
+            rowsPerBatch: 64,
+            signal: options.signal,
+          })
+        : [];
       const toRewrite = masked.filter((sentence) => sentence.masked !== sentence.text);
+      const rewriteWith = (indices: number[], settings: DetoxSettings) =>
+        infill(
+          indices.map((i) => toRewrite[i]!.text),
+          indices.map((i) => toRewrite[i]!.masked),
+          { tokenizer, ...sessions, settings, signal: options.signal },
+        );
       const rewrites = toRewrite.length
-        ? await infill(
-            toRewrite.map((sentence) => sentence.text),
-            toRewrite.map((sentence) => sentence.masked),
-            { tokenizer, ...sessions, settings: options.settings, signal: options.signal },
+        ? await rewriteWith(
+            toRewrite.map((_, i) => i),
+            options.settings,
           )
         : [];
+      const toxicityOf = (text: string) => before![sentences.indexOf(text)]!;
+      const judged =
+        gate && toRewrite.length
+          ? await gateRewrites(
+              gate,
+              toRewrite,
+              toRewrite.map((sentence) => toxicityOf(sentence.text)),
+              rewrites,
+              (indices, attempt) => rewriteWith(indices, resampleSettings(options.settings, attempt)),
+            )
+          : null;
       const frameSegments: DetoxFrameSegment[] = [];
-      masked.forEach((sentence) => {
-        const rewriteIndex = toRewrite.indexOf(sentence);
-        const result = {
-          text: sentence.text,
-          words: sentence.words.map(({ text, start: wordStart, end, divergence, score, masked: isMasked }) => ({
-            text,
-            start: wordStart,
-            end,
-            divergence,
-            score,
-            masked: isMasked,
-          })),
-          masked: sentence.masked,
-          rewrite: rewriteIndex >= 0 ? rewrites[rewriteIndex]! : sentence.text,
-        };
-        done.set(sentence.text, result);
+      const finish = (result: Omit<DetoxSegment, 'start' | 'end'>) => {
+        done.set(result.text, result);
         frameSegments.push({
           ...result,
           start: 0,
           end: result.text.length,
-          occurrences: occurrences.get(sentence.text)!,
+          occurrences: occurrences.get(result.text)!,
         });
-      });
+      };
+      for (const text of sentences) {
+        const sentence = masked.find((candidate) => candidate.text === text);
+        if (!sentence) {
+          // At or below the threshold: never masked, written back byte for byte.
+          const toxicity = toxicityOf(text);
+          finish({
+            text,
+            words: [],
+            masked: text,
+            rewrite: text,
+            gate: keptGate(
+              gate!,
+              toxicity,
+              'clean',
+              `toxicity ${toxicity.toFixed(3)} is at or below the threshold ${threshold}`,
+            ),
+          });
+          continue;
+        }
+        const rewriteIndex = toRewrite.indexOf(sentence);
+        const gated = judged && rewriteIndex >= 0 ? judged[rewriteIndex]! : null;
+        finish({
+          text: sentence.text,
+          words: sentence.words.map(
+            ({ text: wordText, start: wordStart, end, divergence, score, masked: isMasked }) => ({
+              text: wordText,
+              start: wordStart,
+              end,
+              divergence,
+              score,
+              masked: isMasked,
+            }),
+          ),
+          masked: sentence.masked,
+          rewrite: gated ? gated.rewrite : rewriteIndex >= 0 ? rewrites[rewriteIndex]! : sentence.text,
+          ...(gated
+            ? { gate: gated.gate }
+            : gate
+              ? { gate: keptGate(gate, toxicityOf(text), 'refused', 'no word was masked') }
+              : {}),
+        });
+      }
       options.onFrame?.({
         done: skipped + Math.min(unique.length, start + options.batch),
         total: distinct,
@@ -254,6 +384,7 @@ export async function detoxDocument(
         })),
         masked: result.masked,
         rewrite: result.rewrite,
+        ...(result.gate ? { gate: result.gate } : {}),
       },
     ];
   });
@@ -266,7 +397,30 @@ export async function detoxDocument(
         text: segment.rewrite,
       })),
   );
-  return { segments: segments.length, distinct, finished: skipped + done.size, explained, output, cancelled };
+  return {
+    segments: segments.length,
+    distinct,
+    finished: skipped + done.size,
+    explained,
+    output,
+    cancelled,
+    gate: engine.gate ? gateSummary(explained) : null,
+  };
+}
+
+/** Sentences by the gate's outcome, and the document's mean toxicity before and after (every occurrence counted). */
+function gateSummary(explained: DetoxSegment[]): NonNullable<DetoxedDocument['gate']> {
+  const gated = explained.flatMap((segment) => (segment.gate ? [segment.gate] : []));
+  const count = (outcome: DetoxSegmentGate['outcome']) => gated.filter((gate) => gate.outcome === outcome).length;
+  const mean = (values: number[]) =>
+    values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : null;
+  return {
+    rewritten: count('rewritten'),
+    clean: count('clean'),
+    refused: count('refused'),
+    documentBefore: mean(gated.map((gate) => gate.before)),
+    documentAfter: mean(gated.map((gate) => gate.after ?? gate.before)),
+  };
 }
 
 export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (request, context) => {
@@ -291,7 +445,11 @@ export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (reque
   if (request.explain)
     writeFileAtomic(
       request.explain,
-      JSON.stringify({ settings: request.settings, segments: explained }, null, 2) + '\n',
+      JSON.stringify(
+        { settings: { ...request.settings, ...(request.gate ? { gate: request.gate } : {}) }, segments: explained },
+        null,
+        2,
+      ) + '\n',
     );
   if (detoxed.cancelled)
     raise(
@@ -309,8 +467,19 @@ export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (reque
     seconds: (performance.now() - started) / 1000,
     device: engine.device,
     models: engine.fingerprints,
+    gate: engine.gate && detoxed.gate ? gateReport(engine.gate, detoxed.gate) : null,
   };
 };
+
+export function gateReport(gate: ToxicityGate, counts: NonNullable<DetoxedDocument['gate']>): DetoxGateReport {
+  return {
+    classifier: gate.settings.classifier,
+    sha256: gate.sha256,
+    label: gate.label,
+    threshold: gate.settings.toxicityThreshold,
+    ...counts,
+  };
+}
 
 function reportFrame(context: JobContext<DetoxFrame>, frame: DetoxFrame): void {
   context.frame(frame);

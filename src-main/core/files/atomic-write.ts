@@ -2,6 +2,7 @@
 // half-written result and a reader sees either the old file or the new one.
 
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -22,6 +23,32 @@ export function writeFileAtomicStreamed(path: string, produce: (write: (bytes: U
       fsyncSync(fd);
     } finally {
       closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** writeFileAtomicStreamed for a producer that awaits between pieces (a job streaming results to disk). */
+export async function writeFileAtomicStreamedAsync(
+  path: string,
+  produce: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    const file = await openFile(temporary, 'w');
+    try {
+      await produce(async (bytes) => {
+        let written = 0;
+        while (written < bytes.length)
+          written += (await file.write(bytes, written, bytes.length - written)).bytesWritten;
+      });
+      await file.sync();
+    } finally {
+      await file.close();
     }
     renameSync(temporary, path);
   } catch (error) {

@@ -10,6 +10,7 @@ import { neuronDetailJob } from '../interp/neuron-detail-job.ts';
 import { probeTrainJob } from '../interp/probe-train-job.ts';
 import { collectDoctorReport } from '../diagnostics/doctor.ts';
 import { appVersion } from '../app-version.ts';
+import { classifyJob } from '../models/classifier/classify-job.ts';
 import { activationsJob, catalogueJob, generateJob, inspectJob, tokenizeJob } from '../models/model-jobs.ts';
 import {
   deleteResultJob,
@@ -35,6 +36,7 @@ export const jobRegistry: JobRegistry = {
   'interp:probe-train': probeTrainJob,
   'detox:run': detoxJob,
   'detox:batch': detoxBatchJob,
+  'classify:run': classifyJob,
   'model:catalogue': catalogueJob,
   'app:doctor': () => collectDoctorReport(appVersion),
   'interp:neuron': neuronDetailJob,

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { demoModels, raise, type CachedModel } from '../../shared/index.ts';
+import { demoClassifiers, demoModels, raise, type CachedModel } from '../../shared/index.ts';
 import { appRoot } from '../app-paths.ts';
 
 export interface ResolvedModel {
@@ -78,11 +78,12 @@ export function listCachedModels(cacheDir = huggingFaceCacheDir()): CachedModel[
 export function resolveModelRef(reference: string): ResolvedModel {
   if (reference.startsWith('demo:')) {
     const name = reference.slice('demo:'.length);
-    if (!(demoModels as readonly string[]).includes(name)) {
+    const known: readonly string[] = [...demoModels, ...demoClassifiers];
+    if (!known.includes(name)) {
       raise(
         'MODEL_NOT_FOUND',
         `There is no demo model "${name}".`,
-        `Demo models: ${demoModels.map((model) => `demo:${model}`).join(', ')}.`,
+        `Demo models: ${known.map((model) => `demo:${model}`).join(', ')}.`,
       );
     }
     const folder = join(demoFolder(), name);

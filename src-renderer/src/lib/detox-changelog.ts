@@ -1,7 +1,8 @@
 // The change log of a detox review, as JSON and CSV: one entry per edit with the original, the model's rewrite,
-// the final text, the decision, every scored word, the settings that produced it and the models' fingerprints.
+// the final text, the decision, every scored word, the settings that produced it and the models' fingerprints; with
+// a toxicity gate, each entry's toxicity before/after and every refused rewrite with its reason (original kept).
 
-import type { DetoxSettings } from '../../../src-main/shared/index.ts';
+import type { DetoxGateAttempt, DetoxSettings } from '../../../src-main/shared/index.ts';
 import { decisionLabel, edits, finalText, type DetoxReview, type ReviewSentence } from './detox-review.ts';
 
 export interface ChangeLogEntry {
@@ -16,6 +17,19 @@ export interface ChangeLogEntry {
   /** Offsets within the sentence. */
   scores: { word: string; start: number; end: number; divergence: number; score: number; masked: boolean }[];
   settings: DetoxSettings;
+  /** The gate classifier's toxicity of the original and of the rewrite; null when the run had no gate. */
+  toxicity: { label: string; before: number; after: number | null } | null;
+}
+
+/** A sentence the toxicity gate kept as it was because every candidate rewrite was refused. */
+export interface RefusedEntry {
+  sentence: number;
+  occurrences: { start: number; end: number }[];
+  original: string;
+  label: string;
+  before: number;
+  reason: string;
+  attempts: DetoxGateAttempt[];
 }
 
 export interface ChangeLog {
@@ -26,6 +40,8 @@ export interface ChangeLog {
   settings: DetoxSettings;
   counts: { edits: number; accepted: number; rejected: number; edited: number; pending: number };
   changes: ChangeLogEntry[];
+  /** Rewrites the toxicity gate refused (the original is in the document), with the reasons. */
+  refused: RefusedEntry[];
 }
 
 function entryOf(review: DetoxReview, sentence: ReviewSentence): ChangeLogEntry {
@@ -51,11 +67,31 @@ function entryOf(review: DetoxReview, sentence: ReviewSentence): ChangeLogEntry 
           ],
     ),
     settings: sentence.settings ?? review.settings,
+    toxicity: sentence.gate
+      ? { label: sentence.gate.label, before: sentence.gate.before, after: sentence.gate.after }
+      : null,
   };
+}
+
+function refusedOf(sentence: ReviewSentence): RefusedEntry[] {
+  const gate = sentence.gate;
+  if (!gate || gate.outcome !== 'refused') return [];
+  return [
+    {
+      sentence: sentence.id + 1,
+      occurrences: sentence.occurrences.map((start) => ({ start, end: start + sentence.text.length })),
+      original: sentence.text,
+      label: gate.label,
+      before: gate.before,
+      reason: gate.reason ?? 'refused',
+      attempts: gate.attempts,
+    },
+  ];
 }
 
 export function changeLog(review: DetoxReview): ChangeLog {
   const changes = edits(review).map((sentence) => entryOf(review, sentence));
+  const refused = review.sentences.flatMap(refusedOf);
   const count = (decision: ChangeLogEntry['decision']) => changes.filter((entry) => entry.decision === decision).length;
   const model = (role: 'base' | 'expert' | 'antiExpert') => ({
     reference: review.models[role],
@@ -75,6 +111,7 @@ export function changeLog(review: DetoxReview): ChangeLog {
       pending: count('pending'),
     },
     changes,
+    refused,
   };
 }
 

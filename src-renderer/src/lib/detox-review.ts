@@ -6,6 +6,7 @@ import type {
   DetoxFrame,
   DetoxFrameSegment,
   DetoxModelFingerprints,
+  DetoxSegmentGate,
   DetoxSettings,
   DetoxWord,
   PresetName,
@@ -30,6 +31,8 @@ export interface ReviewSentence {
   decision: Decision;
   /** The reviewer's own wording, used instead of `rewrite` when accepted. */
   edited: string | null;
+  /** The toxicity gate's scores and decision for this sentence; absent when the run had no gate. */
+  gate?: DetoxSegmentGate;
 }
 
 export type SourceKind = 'pasted' | 'txt' | 'md';
@@ -95,6 +98,7 @@ function sentenceFrom(segment: DetoxFrameSegment, id: number): ReviewSentence {
     settings: null,
     decision: 'pending',
     edited: null,
+    ...(segment.gate ? { gate: segment.gate } : {}),
   };
 }
 

@@ -261,6 +261,7 @@ describe('toxscope probe train', () => {
 
 describe('toxscope detox', () => {
   const fixtures = (name: string) => new URL(`../../fixtures/${name}/`, import.meta.url).pathname;
+  // MaRCo alone (no toxicity gate), whether or not demo:classifier is installed: the contract of cli.md §7.
   const trio = [
     '--base',
     fixtures('bart-tiny'),
@@ -268,6 +269,8 @@ describe('toxscope detox', () => {
     fixtures('bart-tiny-expert'),
     '--anti-expert',
     fixtures('bart-tiny-anti'),
+    '--classifier',
+    'none',
   ];
 
   it('rewrites a Markdown file into --out, keeps its structure, and writes the --explain JSON of the contract', () => {
