@@ -4,6 +4,7 @@
 import { decoderHookNames } from '../../../shared/index.ts';
 import type { DecoderConfig } from './config.ts';
 import type { DecoderInterventions } from './decoder-session.ts';
+import { layerNorm, type Vector } from '../reference-math.ts';
 
 export interface ReferenceInputs {
   inputIds: number[][]; // [batch][pos]
@@ -17,19 +18,6 @@ export interface ReferenceInputs {
 
 /** Every hook at every position as [batch, pos, width], plus logits [batch, pos, d_vocab]. */
 export type ReferenceOutputs = Map<string, Float32Array>;
-
-type Vector = Float64Array;
-
-function layerNorm(x: Vector, weight: Float32Array, bias: Float32Array, eps: number): Vector {
-  let mean = 0;
-  for (const value of x) mean += value;
-  mean /= x.length;
-  let variance = 0;
-  for (const value of x) variance += (value - mean) ** 2;
-  variance /= x.length;
-  const scale = 1 / Math.sqrt(variance + eps);
-  return x.map((value, index) => (value - mean) * scale * weight[index]! + bias[index]!);
-}
 
 function rmsNorm(x: Vector, weight: Float32Array, eps: number, offset: number): Vector {
   let meanSquare = 0;
