@@ -6,6 +6,8 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchEngineHost, type BenchRow } from '../test/bench/engine-host.bench.ts';
 import { benchDetox } from '../test/bench/detox.bench.ts';
+import { benchClassifier } from '../test/bench/classifier-runtime.bench.ts';
+import { benchCommands } from '../test/bench/commands.bench.ts';
 import { benchDecoder } from '../test/bench/decoder-runtime.bench.ts';
 import { benchCompare, benchGpt2Runtime } from '../test/bench/gpt2-runtime.bench.ts';
 import { benchTokenizer } from '../test/bench/tokenizer.bench.ts';
@@ -97,5 +99,13 @@ if (!values.only || values.only === 'tokenizer') {
 if (!values.only || values.only === 'decoder') {
   const result = benchDecoder(threads, log);
   if (result) writeSection('decoder', result.rows, result.settings);
+}
+if (!values.only || values.only === 'classifier') {
+  const result = benchClassifier(threads, log);
+  if (result) writeSection('classifier', result.rows, result.settings);
+}
+if (!values.only || values.only === 'commands') {
+  const result = benchCommands(threads, log);
+  if (result) writeSection('commands', result.rows, result.settings);
 }
 process.stdout.write('Wrote docs/benchmarks.md\n');

@@ -1,7 +1,10 @@
 // `npm run eval:marco`: the MaRCo masker and rewriter over the MAgr, SBF and DynaHate dev/test selections of
-// ../shared/data/marco (spec marco.md §6.1), reporting masking rate, words changed, rewrite length ratio and
-// sentences/s. Models default to the bundled demo trio; pass --base/--expert/--anti-expert for real checkpoints.
+// ../shared/data/marco (spec marco.md §6.1), reporting masking rate, words changed, rewrite length ratio,
+// sentences/s, and a toxicity classifier's mean score and fraction above 0.5 of the inputs and of the rewrites (issue
+// 15 §3: the paper's Perspective columns, offline). Models default to the bundled demo trio and demo:classifier; pass
+// --base/--expert/--anti-expert and --classifier (a folder, org/name, Detoxify .ckpt, or none) for real checkpoints.
 // Usage: tsx scripts/eval-marco.ts [--split dev|test] [--datasets magr,sbf,dynahate] [--limit N] [--base M ...]
+//        [--classifier M|none] [--classifier-tokenizer DIR]
 
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +12,9 @@ import { parseArgs } from 'node:util';
 import { CsvParser } from '../src-main/core/files/csv.ts';
 import { infill } from '../src-main/core/detox/infiller.ts';
 import { maskSentences } from '../src-main/core/detox/masker.ts';
-import { presets, type PresetName } from '../src-main/shared/index.ts';
+import { defaultToxicityClassifier, presets, type PresetName } from '../src-main/shared/index.ts';
+import { summariseClassifierScores } from '../src-main/core/interp/classifier-metrics.ts';
+import { loadToxicityClassifier, openToxicityScorer } from '../src-main/core/models/classifier/toxicity-scorer.ts';
 import { splitSegmentsToFit } from '../src-main/core/detox/segments.ts';
 import { segmentWords } from '../src-main/core/detox/words.ts';
 import { BartSession } from '../src-main/core/models/bart/bart-session.ts';
@@ -26,6 +31,8 @@ const { values } = parseArgs({
     'anti-expert': { type: 'string', default: 'demo:bart-anti-expert' },
     data: { type: 'string', default: new URL('../../shared/data/marco/', import.meta.url).pathname },
     batch: { type: 'string', default: '8' },
+    classifier: { type: 'string', default: defaultToxicityClassifier },
+    'classifier-tokenizer': { type: 'string' },
   },
 });
 
@@ -86,6 +93,11 @@ const open = (model: typeof base) =>
     length: 128,
   });
 const sessions = { base: await open(base), expert: await open(expert), anti: await open(anti) };
+// The classifier that scores every input sentence and its rewrite (the detox gate's label rule); none = no columns.
+const scorer =
+  values.classifier === 'none'
+    ? null
+    : await openToxicityScorer(loadToxicityClassifier(values.classifier!, values['classifier-tokenizer']), { device });
 const tokenizer = base!.tokenizer.tokenizer;
 const batch = Number(values.batch);
 const rows: string[] = [];
@@ -104,6 +116,9 @@ for (const dataset of values.datasets!.split(',') as PresetName[]) {
   let totalWords = 0;
   let changedWords = 0;
   let lengthRatio = 0;
+  // [sentences]: the classifier's toxicity of each input sentence and of its rewrite.
+  const toxicityIn: number[] = [];
+  const toxicityOut: number[] = [];
   for (let start = 0; start < texts.length; start += batch) {
     const sentences = texts.slice(start, start + batch);
     const masked = await maskSentences(sentences, {
@@ -127,6 +142,10 @@ for (const dataset of values.datasets!.split(',') as PresetName[]) {
     const rewrites = masked.map((sentence) =>
       toRewrite.includes(sentence) ? generated[toRewrite.indexOf(sentence)]! : sentence.text,
     );
+    if (scorer) {
+      toxicityIn.push(...(await scorer.score(sentences)));
+      toxicityOut.push(...(await scorer.score(rewrites)));
+    }
     masked.forEach((sentence, index) => {
       const count = sentence.words.filter((word) => word.masked).length;
       maskedSentences += count > 0 ? 1 : 0;
@@ -138,19 +157,28 @@ for (const dataset of values.datasets!.split(',') as PresetName[]) {
       lengthRatio += rewrites[index]!.length / Math.max(1, sentence.text.length);
     });
   }
+  // sentences/s counts the rewriting and the scoring: the classifier is part of what a user runs.
   const seconds = (performance.now() - started) / 1000;
   const n = Math.max(1, texts.length);
+  const [scoresIn, scoresOut] = [toxicityIn, toxicityOut].map((scores) => summariseClassifierScores(scores));
+  const classifierCells = scorer
+    ? ` ${scoresIn!.mean.toFixed(3)} → ${scoresOut!.mean.toFixed(3)} | ${(100 * scoresIn!.fractionToxic).toFixed(1)}% → ${(100 * scoresOut!.fractionToxic).toFixed(1)}% |`
+    : '';
   rows.push(
-    `| ${dataset} | ${split} | ${texts.length} | ${((100 * maskedSentences) / n).toFixed(1)}% | ${(maskedWords / n).toFixed(2)} | ${((100 * changedWords) / Math.max(1, totalWords)).toFixed(1)}% | ${(lengthRatio / n).toFixed(2)} | ${(texts.length / seconds).toFixed(2)} |`,
+    `| ${dataset} | ${split} | ${texts.length} | ${((100 * maskedSentences) / n).toFixed(1)}% | ${(maskedWords / n).toFixed(2)} | ${((100 * changedWords) / Math.max(1, totalWords)).toFixed(1)}% | ${(lengthRatio / n).toFixed(2)} | ${(texts.length / seconds).toFixed(2)} |${classifierCells}`,
   );
 }
 for (const session of Object.values(sessions)) await session.release();
+await scorer?.release();
+const classifierNote = scorer
+  ? `; toxicity = ${scorer.identity.reference}'s "${scorer.identity.label}" probability (sha256 ${scorer.identity.sha256}), input → rewrite, fraction toxic = share above 0.5`
+  : '';
 process.stdout.write(
   [
-    `MaRCo evaluation, models ${values.base} / ${values.expert} / ${values['anti-expert']}, presets per dataset, greedy, CPU:`,
+    `MaRCo evaluation, models ${values.base} / ${values.expert} / ${values['anti-expert']}, presets per dataset, greedy, CPU${classifierNote}:`,
     '',
-    '| dataset | split | sentences | sentences masked | masked words per sentence | words changed | rewrite length ratio | sentences/s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| dataset | split | sentences | sentences masked | masked words per sentence | words changed | rewrite length ratio | sentences/s |${scorer ? ' toxicity | fraction toxic |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- |${scorer ? ' --- | --- |' : ''}`,
     ...rows,
     '',
   ].join('\n'),

@@ -59,9 +59,12 @@ const commands: Record<string, Command> = {
     summary:
       'compare --base M --dpo M|F --probe F --prompts F --out DIR   Base vs DPO, neuron by neuron (neurons.csv, summary.json, ...).',
     usage: `Usage: toxscope compare --base <model> [--base-weights F] --dpo <model|weights file> --probe FILE --prompts FILE [--column NAME]
-         [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 16] [--weight-processing none|center] [--no-bos] --out DIR
+         [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 16] [--weight-processing none|center] [--no-bos]
+         [--classifier <model>|none] [--classifier-tokenizer DIR] --out DIR
   Each model greedily continues every prompt; the last position's MLP activations of each forward pass are averaged.
   Writes DIR/neurons.csv, summary.json, generations.jsonl, manifest.json. Run it again with the same --out to resume.
+  --classifier (default demo:classifier when installed; none = no classifier) scores both models' continuations: each
+  one's toxicity in generations.jsonl, and the base and DPO mean and fraction above 0.5 in summary.json's "classifier".
   --weight-processing center row-centres W_out as TransformerLens does (the published GPT-2 numbers).
 ${common}
 `,
@@ -71,12 +74,15 @@ ${common}
     summary:
       'intervene --model M --probe F --prompts F --intervention SPEC --out DIR   Toxicity, perplexity, F1 under one intervention.',
     usage: `Usage: toxscope intervene --model <model> [--weights F] --probe FILE --prompts FILE [--column NAME] --intervention SPEC
-         [--ppl-text FILE] [--f1-data FILE] [--scorer <model>] [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 16] --out DIR
+         [--ppl-text FILE] [--f1-data FILE] [--scorer <model>] [--classifier <model>|none] [--classifier-tokenizer DIR]
+         [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 16] --out DIR
   SPEC: none | ablate:top=N[,positive=DIR] | patch:csv=FILE | patch:groups=TP-+AN-,from=DIR
         | patch:neurons=L19N770+L3N2,from=DIR | edit:alpha=A,beta=B[,from=DIR] | subtract:alpha=A[,layer=L]
         | scale-keys:top=N,factor=F   (DIR = a compare output folder)
   Toxicity is the probe's logit on each continuation's mean residual, computed by the unmodified scorer
-  (default: --model without --weights). Writes DIR/summary.json, generations.jsonl, manifest.json.
+  (default: --model without --weights). --classifier (default demo:classifier when installed; none = no classifier)
+  scores every continuation too: mean and fraction above 0.5 in summary.json's toxicity.classifier.
+  Writes DIR/summary.json, generations.jsonl, manifest.json.
 ${common}
 `,
     run: interveneCommand,
@@ -159,7 +165,9 @@ Options:
   -h, --help           Show this help (or a command's: toxscope <command> --help).
   -v, --version        Print the version.
 
-Exit codes: 0 success, 2 bad usage or input, 3 invalid model/weights/probe, 130 cancelled.
+Exit codes: 0 success, 1 unexpected failure (a bug: please report it), 2 bad usage or input,
+  3 invalid model/weights/probe, 4 the engine failed to run it (onnxruntime error, device unavailable,
+  engine crashed), 130 cancelled.
 `;
 
 function parsePort(value: string | undefined): number {

@@ -23,6 +23,11 @@ export function appRoot(): string {
   }
 }
 
+/** The detox gate's shipped blocklist (profanity, slurs and identity terms; see its header). */
+export function defaultBlocklistPath(): string {
+  return join(appRoot(), 'resources', 'detox', 'blocklist.txt');
+}
+
 /** Per-user data: $TOXSCOPE_DATA_DIR, else the platform's convention (XDG on Linux). */
 export function userDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TOXSCOPE_DATA_DIR) return env.TOXSCOPE_DATA_DIR;

@@ -2,7 +2,7 @@
 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { userDataDir } from '../core/app-paths.ts';
+import { defaultBlocklistPath, userDataDir } from '../core/app-paths.ts';
 import { appVersion } from '../core/app-version.ts';
 import { demoFolder } from '../core/models/model-ref.ts';
 import type { AppInfo } from '../shared/index.ts';
@@ -35,6 +35,7 @@ export function createEngine(
     platform: `${process.platform}-${process.arch}`,
     demoFolder: demoFolder(),
     resultsFolder: join(dataDir, 'results'),
+    defaultBlocklist: defaultBlocklistPath(),
   };
   return { host, api: createApiService(host, appInfo, { dataDir, ...desktop }) };
 }

@@ -1,5 +1,7 @@
 // Results of the base-vs-DPO comparison (spec dpo-neurons.md §4–5) as every front door and the renderer see them.
 
+import type { CompareClassifierToxicity } from './toxicity.ts';
+
 /** none: the checkpoint's own W_out; center: TransformerLens' row-centred W_out (spec §3.4, the published numbers). */
 export type WeightProcessing = 'none' | 'center';
 
@@ -74,6 +76,11 @@ export interface CompareSummary {
    * written before it existed (all 'exact').
    */
   neuronContribution?: NeuronContribution;
+  /**
+   * Both models' continuations scored by a toxicity classifier (compare --classifier): null when none was asked for;
+   * absent from summaries written before it existed and from the partial summaries streamed while a run goes on.
+   */
+  classifier?: CompareClassifierToxicity | null;
 }
 
 export type NeuronContribution = 'exact' | 'before-post-feedforward-norm';

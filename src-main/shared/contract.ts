@@ -16,6 +16,8 @@ export interface AppInfo {
   demoFolder: string;
   /** Where runs started from the UI write their result bundles. */
   resultsFolder: string;
+  /** The detox gate's shipped blocklist (resources/detox/blocklist.txt), the app's default as it is the CLI's. */
+  defaultBlocklist: string;
 }
 
 export interface JobStartRequest {

@@ -47,3 +47,12 @@ export const presets: Record<PresetName, DetoxSettings> = {
   sbf: { ...shared, alphaExpert: 5.0, temperature: 2.9, repetitionPenalty: 1.5 },
   dynahate: { ...shared, alphaExpert: 4.75, temperature: 2.5, repetitionPenalty: 1.5 },
 };
+
+/**
+ * The toxicity gate's defaults (cli.md "Detox safety"; not from the paper): the issue's threshold, and a few re-samples
+ * before a rewrite is refused. Shared so the CLI and the app start from the same numbers.
+ */
+export const detoxGateDefaults = { toxicityThreshold: 0.5, maxResamples: 3 } as const;
+
+/** The classifier the gate and the app's classifier settings start from when the user has named none. */
+export const defaultToxicityClassifier = 'demo:classifier';

@@ -23,6 +23,44 @@ export interface ProviderProbe {
   detail: string;
 }
 
+/** The libraries onnxruntime's CUDA provider needs, by family (the provider's own two files are `provider`). */
+export type CudaLibraryFamily = 'cuda-driver' | 'cudart' | 'cublas' | 'cublasLt' | 'curand' | 'cudnn' | 'provider';
+
+/** One library file found on disk; `version` is read from its file name (libcudnn.so.9.13.0 → 9.13.0). */
+export interface CudaLibraryFound {
+  family: CudaLibraryFamily;
+  file: string;
+  folder: string;
+  version: string;
+}
+
+/** Why the CUDA provider does not load, in plain words, and the one thing to do. */
+export interface CudaProviderDiagnosis {
+  reason: 'provider-missing' | 'no-driver' | 'missing-libraries' | 'driver-too-old' | 'no-device' | 'other';
+  /** Library names the loader could not find. */
+  missing: string[];
+  text: string;
+  hint: string;
+}
+
+/** What `toxscope doctor` found for CUDA without loading anything (Linux x64 only). */
+export interface CudaReport {
+  /** The NVIDIA kernel driver's version from /proc/driver/nvidia/version; '' when none is loaded. */
+  driverVersion: string;
+  /** The installed provider: where, for which CUDA major and onnxruntime version, and from which source. */
+  provider: {
+    folder: string;
+    installed: boolean;
+    cudaMajor: number | null;
+    onnxruntimeVersion: string;
+    source: string;
+  };
+  /** Every CUDA library file found, in search order (LD_LIBRARY_PATH first). */
+  libraries: CudaLibraryFound[];
+  /** Present when the cuda provider probe failed. */
+  diagnosis: CudaProviderDiagnosis | null;
+}
+
 /** `toxscope doctor` and the Models page: what this machine can run. */
 export interface DoctorReport {
   toxscopeVersion: string;
@@ -34,6 +72,8 @@ export interface DoctorReport {
   memory: { totalBytes: number; freeBytes: number };
   electron: { installed: boolean; detail: string };
   display: { available: boolean; detail: string };
+  /** CUDA libraries and provider files found; null off Linux x64, where onnxruntime-node has no CUDA provider. */
+  cuda: CudaReport | null;
 }
 
 /**
@@ -42,4 +82,12 @@ export interface DoctorReport {
  */
 export function weightsMemoryBytes(parameters: number): number {
   return Math.round(parameters * 4 * 1.35);
+}
+
+/**
+ * GPU memory for a model's weights: every provider computes in float32 today (half precision is converted on load),
+ * and a GPU session holds one copy, without the CPU's prepacked second one.
+ */
+export function gpuWeightsMemoryBytes(parameters: number): number {
+  return parameters * 4;
 }

@@ -34,14 +34,31 @@ export const errorCodes: readonly ErrorCode[] = [
 export interface AppError {
   code: ErrorCode;
   message: string;
+  /** What to do next, in the command line's words (`--prompts FILE`). */
   hint: string;
+  /** The request field the error is about (`maxNewTokens`, `prompts`), so a form can name and mark its own input. */
+  field?: string;
+  /** The hint in the app's words, where `hint` names command-line options; the app shows it instead. */
+  appHint?: string;
+}
+
+/** How the app words an error that names command-line options: the field it is about, and its own hint. */
+export interface AppWording {
+  field?: string;
+  appHint?: string;
 }
 
 /** Result of every request across a boundary: a value or an AppError, never a thrown exception. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
 
-export function appError(code: ErrorCode, message: string, hint: string): AppError {
-  return { code, message, hint };
+export function appError(code: ErrorCode, message: string, hint: string, wording: AppWording = {}): AppError {
+  return {
+    code,
+    message,
+    hint,
+    ...(wording.field !== undefined ? { field: wording.field } : {}),
+    ...(wording.appHint !== undefined ? { appHint: wording.appHint } : {}),
+  };
 }
 
 export function ok<T>(value: T): Result<T> {
@@ -74,8 +91,8 @@ export class AppErrorException extends Error {
 }
 
 /** Throws an AppError from core code; the job runner reports it as a value. */
-export function raise(code: ErrorCode, message: string, hint: string): never {
-  throw new AppErrorException(appError(code, message, hint));
+export function raise(code: ErrorCode, message: string, hint: string, wording: AppWording = {}): never {
+  throw new AppErrorException(appError(code, message, hint, wording));
 }
 
 /** Converts anything thrown into an AppError; unexpected exceptions become INTERNAL with their message kept. */

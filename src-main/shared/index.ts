@@ -11,3 +11,4 @@ export * from './detox-settings.ts';
 export * from './demo.ts';
 export * from './results.ts';
 export * from './neuron-ranking.ts';
+export * from './toxicity.ts';

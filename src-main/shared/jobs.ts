@@ -5,6 +5,7 @@ import { deviceChoices, type DeviceChoice, type DeviceReport, type DoctorReport 
 import type { CompareSummary, WeightProcessing } from './compare.ts';
 import type { DetoxSettings } from './detox-settings.ts';
 import type { AppError } from './errors.ts';
+import type { ClassifierToxicity } from './toxicity.ts';
 import type {
   NeuronDetail,
   NeuronDetailRequest,
@@ -163,6 +164,12 @@ export interface CompareRequest extends RunSettings {
   prependBos: boolean;
   /** Output folder; an interrupted run in it resumes. */
   out: string;
+  /**
+   * A toxicity classifier (folder, cached org/name, demo:classifier, Detoxify .ckpt) that scores both models'
+   * continuations; omitted = none. classifierTokenizer: its --tokenizer (a Detoxify checkpoint's base model).
+   */
+  classifier?: string;
+  classifierTokenizer?: string;
 }
 
 /** Streamed after each batch: where the run is and the results so far (over the prompts done). */
@@ -196,6 +203,12 @@ export interface InterveneRequest extends RunSettings {
   f1Data?: string;
   /** The model that scores toxicity, unmodified; default: `model` without `weights`. */
   scorer?: string;
+  /**
+   * A toxicity classifier (folder, cached org/name, demo:classifier, Detoxify .ckpt) that scores every continuation
+   * next to the probe; omitted = none. classifierTokenizer: its --tokenizer (a Detoxify checkpoint's base model).
+   */
+  classifier?: string;
+  classifierTokenizer?: string;
   maxNewTokens: number;
   maxPromptTokens: number;
   limit?: number;
@@ -213,6 +226,11 @@ export interface InterveneSummary {
     scored: number;
     /** Which model and probe produced the scores. */
     scorer: string;
+    /**
+     * The continuations scored by a toxicity classifier (mean, fraction above 0.5, which classifier): null when none
+     * was asked for; absent from summaries written before it existed.
+     */
+    classifier?: ClassifierToxicity | null;
   };
   perplexity: number | null;
   f1: number | null;
@@ -297,6 +315,35 @@ export interface ClassifyResult {
   device: DeviceReport;
 }
 
+/** Which toxicity classifier to inspect: as `classify`'s <model> and --tokenizer. */
+export interface ClassifierSelection {
+  model: string;
+  tokenizer?: string;
+}
+
+/** config.json model_types of the sequence classifiers ToxScope loads (a cache entry of these is a classifier). */
+export const classifierModelTypes = ['bert', 'roberta'] as const;
+
+/** A toxicity classifier as the Models page lists it (its own kind, apart from the language models). */
+export interface ClassifierInspection {
+  architecture: (typeof classifierModelTypes)[number];
+  /** huggingface: a sequence-classification folder or cache entry; detoxify: a Detoxify .ckpt. */
+  format: 'huggingface' | 'detoxify';
+  nLayers: number;
+  dModel: number;
+  nHeads: number;
+  dVocab: number;
+  /** Longest input in tokens, special tokens included. */
+  maxTokens: number;
+  /** Reported outputs in id order. */
+  labels: string[];
+  activation: 'sigmoid' | 'softmax';
+  /** The label whose probability the detox gate compares (see toxicityLabel). */
+  toxicityLabel: string;
+  parameters: number;
+  weights: { files: string[]; sha256: string };
+}
+
 /**
  * The detox toxicity gate (cli.md "Detox safety"): only sentences the classifier scores above the threshold are
  * masked and rewritten, and a rewrite that is not less toxic than its original, or adds a blocklisted word, is
@@ -315,6 +362,8 @@ export interface DetoxGateSettings {
 export interface DetoxGateAttempt {
   rewrite: string;
   toxicity: number;
+  /** Every label's probability for the rewrite (`toxicity` is one of them); absent in reviews saved by earlier builds. */
+  labelScores?: Record<string, number>;
   /** Why it was refused; null when it was kept. */
   refused: string | null;
 }
@@ -326,7 +375,9 @@ export interface DetoxSegmentGate {
   /** The classifier label whose probability is the sentence's toxicity. */
   label: string;
   before: number;
-  /** The kept rewrite's toxicity; null when the original was kept. */
+  /** Every label's probability for the original (the breakdown of `before`); absent in reviews saved by earlier builds. */
+  labelScores?: Record<string, number>;
+  /** The kept rewrite's toxicity; null when the original was kept (its breakdown is the kept attempt's). */
   after: number | null;
   attempts: DetoxGateAttempt[];
   /** Why the original was kept (clean, or the last refusal); null when rewritten. */
@@ -474,8 +525,11 @@ export interface DetoxBatchSummary {
   settings: DetoxSettingsPayload;
   files: DetoxBatchFile[];
   totals: { files: number; failed: number; sentences: number; rewritten: number; maskedWords: number; seconds: number };
-  /** The gate's settings and totals over the files (sentences rewritten, left clean, rewrites refused). */
-  gate: (DetoxGateSettings & DetoxGateCounts & { sha256: string }) | null;
+  /**
+   * The gate's settings and totals over the files (sentences rewritten, left clean, rewrites refused), with the
+   * classifier's sha256 and the label it read (absent from summaries written before it was recorded).
+   */
+  gate: (DetoxGateSettings & DetoxGateCounts & { sha256: string; label?: string }) | null;
   /** Other entries of the input folder that were not detoxed (not .txt or .md, or not a file). */
   skipped: string[];
   device: DeviceReport;
@@ -507,6 +561,7 @@ export interface JobCatalogue {
   'detox:run': { request: DetoxRequest; frame: DetoxFrame; result: DetoxResult };
   'detox:batch': { request: DetoxBatchRequest; frame: DetoxBatchFrame; result: DetoxBatchResult };
   'classify:run': { request: ClassifyRequest; frame: ClassifyFrame; result: ClassifyResult };
+  'classifier:inspect': { request: ClassifierSelection; frame: never; result: ClassifierInspection };
   'model:catalogue': { request: Record<string, never>; frame: never; result: ModelCatalogue };
   'app:doctor': { request: Record<string, never>; frame: never; result: DoctorReport };
   'interp:neuron': { request: NeuronDetailRequest; frame: never; result: NeuronDetail };
@@ -640,6 +695,15 @@ function hasPromptRunFields(value: Record<string, unknown>): boolean {
   );
 }
 
+/** An optional classifier reference, and its tokenizer only beside one. */
+function hasClassifierFields(value: Record<string, unknown>): boolean {
+  return (
+    isOptionalString(value.classifier) &&
+    isOptionalString(value.classifierTokenizer) &&
+    (value.classifierTokenizer === undefined || value.classifier !== undefined)
+  );
+}
+
 function isCompareRequest(value: unknown): value is CompareRequest {
   return (
     isRecord(value) &&
@@ -657,9 +721,12 @@ function isCompareRequest(value: unknown): value is CompareRequest {
       'weightProcessing',
       'prependBos',
       'out',
+      'classifier',
+      'classifierTokenizer',
       'device',
       'threads',
     ]) &&
+    hasClassifierFields(value) &&
     isNonEmptyString(value.base) &&
     isOptionalString(value.baseWeights) &&
     isNonEmptyString(value.dpo) &&
@@ -682,6 +749,8 @@ function isInterveneRequest(value: unknown): value is InterveneRequest {
       'pplText',
       'f1Data',
       'scorer',
+      'classifier',
+      'classifierTokenizer',
       'maxNewTokens',
       'maxPromptTokens',
       'limit',
@@ -697,6 +766,7 @@ function isInterveneRequest(value: unknown): value is InterveneRequest {
     isOptionalString(value.pplText) &&
     isOptionalString(value.f1Data) &&
     isOptionalString(value.scorer) &&
+    hasClassifierFields(value) &&
     hasPromptRunFields(value)
   );
 }
@@ -805,6 +875,15 @@ function isClassifyRequest(value: unknown): value is ClassifyRequest {
     (value.batch === undefined || (isPositiveInteger(value.batch) && value.batch <= 4096)) &&
     (value.maxLength === undefined || (isPositiveInteger(value.maxLength) && value.maxLength <= 1_000_000)) &&
     isRunSettings(value)
+  );
+}
+
+function isClassifierSelection(value: unknown): value is ClassifierSelection {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, ['model', 'tokenizer']) &&
+    isNonEmptyString(value.model) &&
+    isOptionalString(value.tokenizer)
   );
 }
 
@@ -935,11 +1014,12 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'model:tokenize': `{${modelShape}, text}`,
   'model:activations': `{${modelShape}, ${runShape}, text or ids (not both), hooks?: names or globs, prependBos, out: a .safetensors path}`,
   'model:generate': `{${modelShape}, ${runShape}, prompt, maxNewTokens ≥ 1, sampling: null or {temperature > 0, topK ≥ 0, topP in (0, 1], seed ≥ 0}}`,
-  'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, ${runShape}}`,
+  'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, classifier?, classifierTokenizer? (only with classifier), maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, ${runShape}}`,
   'interp:probe-train': `{${modelShape}, data, textColumn, labelColumn, positiveLabel?, maxTokens, limit?, heldOutFraction in (0, 1), seed, batch, out: a .safetensors path, ${runShape}}`,
   'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, skipSentences?: strings, gate?: null|{classifier, tokenizer?, toxicityThreshold 0..1, maxResamples 0..100, blocklist: null|file}, ${runShape}}`,
   'detox:batch': `{base, expert, antiExpert, inputFolder, outputFolder (not the input folder), settings (as detox:run), batch, gate? (as detox:run), ${runShape}}`,
   'classify:run': `{model, tokenizer?, text or input (not both), output?, batch?: 1..4096, maxLength?, ${runShape}}`,
+  'classifier:inspect': '{model: a classifier folder, org/name, demo:classifier or Detoxify .ckpt, tokenizer?}',
   'model:catalogue': '{}',
   'app:doctor': '{}',
   'interp:neuron': `{base, baseWeights?, dpo, layer ≥ 0, neuron ≥ 0, prompt, prependBos, topTokens 1..200, device: ${deviceChoices.join('|')}}`,
@@ -948,7 +1028,7 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'results:rename': '{path: a result folder, name: 1..200 characters}',
   'results:delete': '{path: a result folder}',
   'results:export': '{path: a result folder}',
-  'interp:compare': `{base, baseWeights?, dpo, probe, prompts, column?, maxNewTokens 1..1024, maxPromptTokens ≥ 1, limit?, batch 1..1024, weightProcessing: none|center, prependBos, out, ${runShape}}`,
+  'interp:compare': `{base, baseWeights?, dpo, probe, prompts, column?, maxNewTokens 1..1024, maxPromptTokens ≥ 1, limit?, batch 1..1024, weightProcessing: none|center, prependBos, out, classifier?, classifierTokenizer? (only with classifier), ${runShape}}`,
 };
 
 export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
@@ -963,6 +1043,7 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'detox:run': isDetoxRequest,
   'detox:batch': isDetoxBatchRequest,
   'classify:run': isClassifyRequest,
+  'classifier:inspect': isClassifierSelection,
   'model:catalogue': isEmptyRequest,
   'app:doctor': isEmptyRequest,
   'interp:neuron': isNeuronDetailRequest,

@@ -1,29 +1,35 @@
 // The decoder benchmark (issue 14): ToxScope's generalised decoder runtime against PyTorch eager with forward hooks
 // on Llama-3.2-1B-shaped random weights, same machine, same thread count, in one command. Each scenario runs in a
 // fresh process per side; three rounds alternate the two sides (each process warms up before it times), and each
-// side's medians are compared. PyTorch's OpenBLAS runs the core this CPU supports best (issue 19, see blasCoreType).
+// side's medians are compared. PyTorch's OpenBLAS runs the core this CPU supports best (issue 19, torch-baseline.ts).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
 import { speedup, type BenchRow } from './engine-host.bench.ts';
+import {
+  blasCoreType,
+  blasSettings,
+  cpuFlags,
+  hasTorch,
+  lastJson,
+  python,
+  torchEnv,
+  torchMissing,
+  waitForMemory,
+  warnOnBlasFallback,
+  type Measurement,
+} from './torch-baseline.ts';
 
-const python = '/usr/bin/python3';
 const here = new URL('.', import.meta.url).pathname;
 const roundCount = 3;
-
-type Measurement = Record<string, number | string>;
 
 export interface DecoderBench {
   rows: BenchRow[];
   /** The settings line of the section: threads, shapes, PyTorch's BLAS core, CPU flags, load. */
   settings: string;
-}
-
-function hasTorch(): boolean {
-  return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
 /** The Llama-3.2-1B-shaped folder (4.9 GB of float32 weights) and the second "DPO" weights file, made once per machine. */
@@ -35,52 +41,9 @@ function llamaFiles(): { folder: string; dpo: string } {
   return { folder, dpo };
 }
 
-/** The CPU's flags that decide which GEMM kernels the two libraries can pick. */
-function cpuFlags(): string[] {
-  const line = readFileSync('/proc/cpuinfo', 'utf8')
-    .split('\n')
-    .find((text) => text.startsWith('flags'));
-  const flags = new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
-  return ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx512_bf16', 'amx_tile'].filter((flag) =>
-    flags.has(flag),
-  );
-}
-
-/**
- * OpenBLAS 0.3.21 (Debian's) does not recognise recent AMD CPUs and falls back to its Haswell kernels; with AVX-512
- * its SkylakeX kernels are the fair choice (measured here: 2048² sgemm 128 → 180 GFLOP/s). An OPENBLAS_CORETYPE
- * already set is kept.
- */
-function blasCoreType(flags: string[]): string {
-  return process.env.OPENBLAS_CORETYPE ?? (flags.includes('avx512f') ? 'SkylakeX' : 'Haswell');
-}
-
-function availableBytes(): number {
-  const match = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
-  return match ? Number(match[1]) * 1024 : os.freemem();
-}
-
-/** This machine is shared: before a process that holds `bytes`, wait (up to 10 minutes) until that much is free. */
-function waitForMemory(bytes: number, what: string, log: (line: string) => void): void {
-  const deadline = Date.now() + 10 * 60_000;
-  const gib = (value: number) => (value / 2 ** 30).toFixed(1);
-  while (availableBytes() < bytes) {
-    if (Date.now() > deadline)
-      throw new Error(`${what} needs ${gib(bytes)} GiB free, only ${gib(availableBytes())} GiB is: stopped`);
-    log(`${what}: waiting for ${gib(bytes)} GiB of free memory (${gib(availableBytes())} GiB now)`);
-    spawnSync('sleep', ['15']);
-  }
-}
-
-function lastJson(output: string): Measurement {
-  return JSON.parse(output.trim().split('\n').at(-1)!) as Measurement;
-}
-
 export function benchDecoder(threads: number, log: (line: string) => void): DecoderBench | null {
   if (!hasTorch()) {
-    log(
-      'decoder: PyTorch baseline skipped: install Debian python3-torch and libopenblas0-openmp (apt-get install -y python3-torch libopenblas0-openmp).',
-    );
+    log(`decoder: PyTorch baseline skipped: ${torchMissing}.`);
     return null;
   }
   const { folder, dpo } = llamaFiles();
@@ -94,7 +57,7 @@ export function benchDecoder(threads: number, log: (line: string) => void): Deco
   const toxscope = (mode: string, extra: string[] = []): Measurement => {
     waitForMemory(mode === 'compare' || mode === 'prepare' ? 2 * oneModel : oneModel, `ToxScope ${mode}`, log);
     const args = [join(here, 'decoder-ort.bench.ts'), '--folder', folder, '--dpo', dpo];
-    return lastJson(
+    const measurement = lastJson(
       execFileSync(
         join(here, '../../node_modules/.bin/tsx'),
         [...args, '--threads', String(threads), '--mode', mode, ...extra],
@@ -105,30 +68,43 @@ export function benchDecoder(threads: number, log: (line: string) => void): Deco
         },
       ),
     );
+    log(`ToxScope ${mode}: ${JSON.stringify(measurement)}`);
+    return measurement;
   };
   const pytorch = (mode: string, extra: string[] = []): Measurement => {
     waitForMemory(mode === 'compare' ? 2 * oneModel : oneModel, `PyTorch ${mode}`, log);
     const args = [join(here, 'decoder_torch_bench.py'), '--folder', folder, '--dpo', dpo];
-    return lastJson(
+    const measurement = lastJson(
       execFileSync(python, [...args, '--threads', String(threads), '--mode', mode, ...extra], {
         encoding: 'utf8',
-        env: { ...process.env, OPENBLAS_CORETYPE: coreType },
+        env: torchEnv(coreType),
       }),
     );
+    log(`PyTorch ${mode}: ${JSON.stringify(measurement)}`);
+    warnOnBlasFallback(measurement, coreType, log);
+    return measurement;
   };
-  /** Three rounds, ToxScope then PyTorch; each side's numbers as medians over the rounds (peak RSS: the largest). */
-  const alternate = (mode: string, extra: string[] = []) => {
+  /**
+   * Three rounds, ToxScope's processes (`ours`, one per mode, their measurements merged; each peak RSS kept as
+   * `peakRssBytes:<mode>`) then PyTorch's; each side's numbers as medians over the rounds (peak RSS: the largest).
+   */
+  const alternate = (ours: string[], theirs: string, extra: string[] = []): Alternated => {
     const runs: { ours: Measurement; theirs: Measurement }[] = [];
     for (let round = 1; round <= roundCount; round++) {
-      log(`decoder ${mode}: round ${round} of ${roundCount}, ToxScope then PyTorch`);
-      runs.push({ ours: toxscope(mode, extra), theirs: pytorch(mode, extra) });
+      log(`decoder ${theirs}: round ${round} of ${roundCount}, ToxScope then PyTorch`);
+      const merged: Measurement = {};
+      for (const mode of ours) {
+        const { peakRssBytes, ...rest } = toxscope(mode, extra);
+        Object.assign(merged, rest, { [`peakRssBytes:${mode}`]: Number(peakRssBytes) });
+      }
+      runs.push({ ours: merged, theirs: pytorch(theirs, extra) });
     }
     const summarise = (side: 'ours' | 'theirs'): Measurement =>
       Object.fromEntries(
         Object.entries(runs[0]![side]).map(([key, value]) => {
           if (typeof value !== 'number') return [key, value];
           const values = runs.map((run) => Number(run[side][key]));
-          return [key, key === 'peakRssBytes' ? Math.max(...values) : median(values)];
+          return [key, key.startsWith('peakRssBytes') ? Math.max(...values) : median(values)];
         }),
       );
     return { ours: summarise('ours'), theirs: summarise('theirs'), runs };
@@ -138,16 +114,15 @@ export function benchDecoder(threads: number, log: (line: string) => void): Deco
     const loadBefore = os.loadavg()[0]!;
     log('decoder: first use (both weights files hashed, five graphs built), not counted');
     const prepared = toxscope('prepare');
-    const gemm = toxscope('gemm');
-    log('decoder: forward 1×32 and 8×128 with all 16 mlp.hook_post captured');
-    const forward = alternate('forward');
+    log('decoder: forward 1×32 and 8×128 with all 16 mlp.hook_post captured, then the GEMM ceiling');
+    const forward = alternate(['forward-none', 'forward-all'], 'forward');
     log('decoder: greedy generation, 20 tokens, last-position hook_post every step, batch 1 and 16');
-    const generation = alternate('generate');
+    const generation = alternate(['generate'], 'generate');
     log('decoder: compare job, 32 prompts × 20 tokens × 2 models');
-    const compare = alternate('compare', ['--prompts', '32']);
+    const compare = alternate(['compare'], 'compare', ['--prompts', '32']);
     const loadAfter = os.loadavg()[0]!;
     return {
-      rows: rowsOf({ forward, generation, compare, gemm, prepared, modelBytes, config }),
+      rows: rowsOf({ forward, generation, compare, prepared, modelBytes, config }),
       settings: settingsOf(threads, generation.theirs, coreType, flags, modelBytes, loadBefore, loadAfter),
     };
   } finally {
@@ -191,12 +166,11 @@ function rowsOf(results: {
   forward: Alternated;
   generation: Alternated;
   compare: Alternated;
-  gemm: Measurement;
   prepared: Measurement;
   modelBytes: number;
   config: LlamaShape;
 }): BenchRow[] {
-  const { forward, generation, compare, gemm, prepared, modelBytes, config } = results;
+  const { forward, generation, compare, prepared, modelBytes, config } = results;
   const n = (measurement: Measurement, key: string) => Number(measurement[key]);
   const torchName = `PyTorch ${String(generation.theirs.torch)} eager + forward hooks`;
   const timeRow = (
@@ -219,10 +193,15 @@ function rowsOf(results: {
       .map((ratio) => ratio.toFixed(2))
       .join(', ');
 
-  // (e) achieved GFLOP/s of the 8×128 forward without logits against one big MatMul through onnxruntime.
+  // (e) achieved GFLOP/s of the 8×128 forward without logits against one big MatMul through onnxruntime, measured
+  // in the same process right after it (the share is the median of the rounds' shares).
   const flops8x128 = forwardFlops(config, 8 * 128, 128);
   const achieved = flops8x128 / (n(forward.ours, 'forward_8x128_logits_none_ms') * 1e6);
-  const ceiling = n(gemm, 'gemmCeilingGflops');
+  const ceiling = n(forward.ours, 'gemmCeilingGflops');
+  const shares = forward.runs.map(
+    (run) => flops8x128 / (n(run.ours, 'forward_8x128_logits_none_ms') * 1e6) / n(run.ours, 'gemmCeilingGflops'),
+  );
+  const share = median(shares);
   const torchAchieved =
     (flops8x128 + 2 * 8 * 128 * config.hidden_size * config.vocab_size) / (n(forward.theirs, 'forward_8x128_ms') * 1e6);
 
@@ -232,10 +211,10 @@ function rowsOf(results: {
   const generationRate = (measurement: Measurement) => n(measurement, 'generationTokensPerSecond');
   const compareRatio = tokens(compare.ours) / tokens(compare.theirs);
 
-  const rss = (name: string, alternated: Alternated, models: number, note: string): BenchRow => {
-    const value = n(alternated.ours, 'peakRssBytes') / 2 ** 20;
+  const rss = (name: string, alternated: Alternated, mode: string, models: number, note: string): BenchRow => {
+    const value = n(alternated.ours, `peakRssBytes:${mode}`) / 2 ** 20;
     const baselineValue = n(alternated.theirs, 'peakRssBytes') / 2 ** 20;
-    const perModel = n(alternated.ours, 'peakRssBytes') / models / modelBytes;
+    const perModel = n(alternated.ours, `peakRssBytes:${mode}`) / models / modelBytes;
     return {
       name,
       value,
@@ -317,24 +296,44 @@ function rowsOf(results: {
       note: `generation ${n(compare.ours, 'generationSeconds').toFixed(1)} s vs ${n(compare.theirs, 'generationSeconds').toFixed(1)} s`,
     },
     rss(
-      '(d) peak RSS, forward 1×32 and 8×128 (no logits, then all logits)',
+      '(d) peak RSS, forward 1×32 and 8×128, 16 hooks, no logits',
       forward,
+      'forward-none',
       1,
-      '8×128 all logits alone are 0.49 GiB of output',
+      'the hooks of 8×128 are 0.5 GiB',
     ),
-    rss('(d) peak RSS, generation batch 1 and 16', generation, 1, ''),
-    rss('(d) peak RSS, compare job (two models in one process)', compare, 2, ''),
+    rss(
+      '(d) peak RSS, forward 1×32 and 8×128, 16 hooks + all logits',
+      forward,
+      'forward-all',
+      1,
+      'the logits of 8×128 are another 0.49 GiB; PyTorch: one process for both forwards, all logits',
+    ),
+    rss('(d) peak RSS, generation batch 1 and 16', generation, 'generate', 1, ''),
+    rss('(d) peak RSS, compare job (two models in one process)', compare, 'compare', 2, ''),
     {
       name: '(e) achieved GFLOP/s, forward 8×128 (no logits)',
       value: achieved,
       unit: 'GFLOP/s',
       baseline: 'GEMM ceiling: one square fp32 MatMul through onnxruntime, same command',
       baselineValue: ceiling,
-      comparison: `${((100 * achieved) / ceiling).toFixed(0)}% of the ceiling`,
-      note: `target ≥ 85%: ${met(achieved >= 0.85 * ceiling)}; MatMul sizes ${String(gemm.gemmPoints)}; PyTorch's forward: ${torchAchieved.toFixed(0)} GFLOP/s with its logits`,
+      comparison: `${(100 * share).toFixed(0)}% of the ceiling`,
+      note: `target ≥ 85%: ${met(share >= 0.85)}; median of the rounds' shares (${shares.map((value) => `${(100 * value).toFixed(0)}%`).join(', ')}), each ceiling measured in the forward's process right after it; MatMul sizes (round 1) ${String(forward.runs[0]!.ours.gemmPoints)}; PyTorch's forward: ${torchAchieved.toFixed(0)} GFLOP/s with its logits`,
+    },
+    {
+      name: '(f) warm load for a one-shot capture (activations): session without repacked weights + forward 1×32',
+      value: n(forward.ours, 'oneShot_open_forward_1x32_ms') / 1000,
+      unit: 's',
+      baseline: 'PyTorch: read model.safetensors into modules + forward 1×32',
+      baselineValue: (n(forward.theirs, 'loadMs') + n(forward.theirs, 'forward_1x32_ms')) / 1000,
+      comparison: speedup(
+        n(forward.ours, 'oneShot_open_forward_1x32_ms'),
+        n(forward.theirs, 'loadMs') + n(forward.theirs, 'forward_1x32_ms'),
+      ),
+      note: `target < 5 s: ${met(n(forward.ours, 'oneShot_open_forward_1x32_ms') < 5000)}; graph cached, weights memory-mapped from the safetensors file`,
     },
     timeRow(
-      '(f) phase: session creation, graph cached (ToxScope) / weights read into modules (PyTorch)',
+      '(f) phase: session creation with repacked weights (generation, compare), graph cached / weights read into modules (PyTorch)',
       [generation, 'openMs'],
       'loadMs',
       'PyTorch: read model.safetensors, parameters assigned',
@@ -385,7 +384,7 @@ function settingsOf(
     `${threads} threads on both sides (onnxruntime intra-op threads, torch.set_num_threads)`,
     'Llama-3.2-1B shapes (16 layers, d_model 2048, 8192 neurons, 32 query / 8 key-value heads of 64, vocab 128,256, tied embeddings, llama3 rope scaling)',
     `random fp32 weights (model.safetensors ${gib(modelBytes)}, and a second file for the DPO side)`,
-    `PyTorch's BLAS: ${String(torch.blasConfig)}, core ${String(torch.blasCore)} (OPENBLAS_CORETYPE=${coreType}), ${String(torch.blasThreads)} threads`,
+    blasSettings(torch, coreType),
     `CPU flags: ${flags.join(' ')}`,
     `medians of ${roundCount} alternating rounds (ToxScope, then PyTorch, each process warmed up); 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (a shared machine)`,
   ].join('; ');

@@ -7,16 +7,19 @@ ToxScope's side. Prints one JSON object; the BLAS core OpenBLAS chose is part of
       [--dpo FILE] [--prompts N]
 """
 import argparse
-import ctypes
 import json
 import math
 import os
 import resource
 import statistics
 import struct
+import sys
 import time
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_blas import blas_info  # noqa: E402
 
 
 class LazySafetensors:
@@ -179,20 +182,6 @@ class Llama(torch.nn.Module):
         if last_only:  # generate(): logits_to_keep=1
             x = x[:, -1:]
         return self.lm_head(x), presents
-
-
-def blas_info():
-    """The OpenBLAS core and build PyTorch's BLAS calls run on (libblas.so.3 is OpenBLAS through Debian's alternatives)."""
-    for name in ("libopenblas.so.0", "libblas.so.3"):
-        try:
-            lib = ctypes.CDLL(name)
-            lib.openblas_get_corename.restype = ctypes.c_char_p
-            lib.openblas_get_config.restype = ctypes.c_char_p
-            return {"blasCore": lib.openblas_get_corename().decode(), "blasConfig": lib.openblas_get_config().decode(),
-                    "blasThreads": lib.openblas_get_num_threads()}
-        except (OSError, AttributeError):
-            continue
-    return {"blasCore": "unknown (not OpenBLAS)", "blasConfig": "", "blasThreads": 0}
 
 
 def capture_hooks(model, last_only):

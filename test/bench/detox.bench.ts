@@ -2,7 +2,7 @@
 // models, ToxScope against MaRCo's algorithm in PyTorch as released (uncached) and cached, same machine, same
 // threads, same token ids (ToxScope's masking decisions are handed to the baselines so all do the same work).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,8 @@ import { loadBartModel } from '../../src-main/core/models/load-model.ts';
 import { dynaHateTexts } from '../support/dynahate.ts';
 import { bartBaseShape, writeTinyBartFolder } from '../support/tiny-bart.ts';
 import { speedup, type BenchRow } from './engine-host.bench.ts';
+import { blasCoreType, cpuFlags, hasTorch, python, torchEnv } from './torch-baseline.ts';
 
-const python = '/usr/bin/python3';
 const here = new URL('.', import.meta.url).pathname;
 /** Short rewrites keep the uncached baseline's O(T²) decoding inside minutes; every side uses the same limit. */
 const maxLength = 32;
@@ -32,7 +32,7 @@ async function sentences(count: number): Promise<string[]> {
 }
 
 export async function benchDetox(threads: number, log: (line: string) => void): Promise<BenchRow[]> {
-  if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return [];
+  if (!hasTorch()) return [];
   const work = join(os.tmpdir(), 'toxscope-bench-bart-base');
   const folders = ['base', 'expert', 'anti'].map((name) => join(work, name));
   folders.forEach((folder, index) => {
@@ -124,7 +124,7 @@ export async function benchDetox(threads: number, log: (line: string) => void): 
         '--sentences',
         String(count),
       ],
-      { encoding: 'utf8' },
+      { encoding: 'utf8', env: torchEnv(blasCoreType(cpuFlags())) },
     );
     return JSON.parse(output.trim().split('\n').at(-1)!) as {
       seconds: number;

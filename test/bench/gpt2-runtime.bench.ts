@@ -1,25 +1,19 @@
 // The GPT-2 runtime benchmark (issue 3): ToxScope against PyTorch eager with forward hooks on GPT-2-medium-sized
 // random weights, same machine, same thread count, in one command. Each scenario runs in a fresh process of its own.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
 import { speedup, type BenchRow } from './engine-host.bench.ts';
+import { blasCoreType, cpuFlags, hasTorch, python, torchEnv, type Measurement } from './torch-baseline.ts';
 
-const python = '/usr/bin/python3';
 const here = new URL('.', import.meta.url).pathname;
 
-type Measurement = Record<string, number | string>;
-
-function hasTorch(): boolean {
-  return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-}
-
 /** The GPT-2-medium-sized folder (1.4 GB, random weights), made once per machine in the temp folder. */
-function mediumFolder(): string {
+export function mediumFolder(): string {
   const folder = join(os.tmpdir(), 'toxscope-bench-gpt2-medium');
   if (!existsSync(join(folder, 'model.safetensors')))
     execFileSync(python, [join(here, 'make_gpt2_medium_random.py'), folder], { stdio: 'inherit' });
@@ -46,7 +40,7 @@ function pytorch(folder: string, threads: number, mode: string, extra: string[] 
   const output = execFileSync(
     python,
     [join(here, 'gpt2_torch_bench.py'), '--folder', folder, '--threads', String(threads), '--mode', mode, ...extra],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', env: torchEnv(blasCoreType(cpuFlags())) },
   );
   return JSON.parse(output.trim().split('\n').at(-1)!) as Measurement;
 }

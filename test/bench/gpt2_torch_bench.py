@@ -1,7 +1,8 @@
 """PyTorch eager baseline for `npm run bench`: a GPT-2 built from nn.Modules as Hugging Face's GPT2LMHeadModel is
 (Conv1D layouts, gelu_new, KV cache), activations captured with forward hooks, timed the same way as ToxScope's
 side. Prints one JSON object. Usage:
-  /usr/bin/python3 test/bench/gpt2_torch_bench.py --folder DIR --threads N --mode load|forward|generate|compare [--prompts N]
+  /usr/bin/python3 test/bench/gpt2_torch_bench.py --folder DIR --threads N --mode load|forward|generate|compare|activations
+      [--prompts N] [--batch B] [--ids 1,2,3 --out FILE]
 """
 import argparse
 import json
@@ -9,10 +10,14 @@ import math
 import os
 import resource
 import statistics
+import sys
 import struct
 import time
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_blas import blas_info  # noqa: E402
 
 
 class LazySafetensors:
@@ -127,8 +132,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--folder", required=True)
     parser.add_argument("--threads", type=int, required=True)
-    parser.add_argument("--mode", choices=["load", "forward", "generate", "compare"], required=True)
+    parser.add_argument("--mode", choices=["load", "forward", "generate", "compare", "activations"], required=True)
     parser.add_argument("--prompts", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=16, help="compare: prompts per batch")
+    parser.add_argument("--ids", help="activations: comma-separated token ids")
+    parser.add_argument("--out", help="activations: the safetensors file to write")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda: for a GPU check (PyTorch 2)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -138,7 +146,14 @@ def main():
         torch.set_default_device("cuda")  # modules and tensor factories on the GPU
     torch.manual_seed(0)
     cfg = json.load(open(os.path.join(args.folder, "config.json")))
-    result = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch,
+              "coretypeEnv": os.environ.get("OPENBLAS_CORETYPE", ""), **blas_info()}
+
+    if args.mode == "activations":
+        activations(cfg, args.folder, [int(i) for i in args.ids.split(",")], args.out)
+        result["peakRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(json.dumps(result))
+        return
 
     start = time.perf_counter()
     model = Gpt2(cfg)
@@ -181,13 +196,44 @@ def main():
             for handle in handles:
                 handle.remove()
     if args.mode == "compare":
-        result.update(compare(cfg, args.folder, model, args.prompts, result["loadToFirstTokenMs"] / 1000))
+        result.update(compare(cfg, args.folder, model, args.prompts, args.batch, result["loadToFirstTokenMs"] / 1000))
     result["peakRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(result))
 
 
-def compare(cfg, folder, base, prompt_count, base_load_seconds):
-    """The compare job written with PyTorch: both models greedily continue each prompt (batch 16, left padding, KV
+def write_safetensors(path, tensors):
+    """safetensors by hand (Debian has no safetensors package): u64 header length, JSON header, raw data."""
+    header, offset, blobs = {}, 0, []
+    for name, tensor in tensors.items():
+        data = tensor.contiguous().numpy().tobytes()
+        dtype = {torch.float32: "F32", torch.int64: "I64"}[tensor.dtype]
+        header[name] = {"dtype": dtype, "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    raw = json.dumps(header).encode()
+    raw += b" " * ((8 - len(raw) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
+
+
+def activations(cfg, folder, ids, out):
+    """What `toxscope activations <model> --ids … --out F` does with its default hooks, as a PyTorch script does it end
+    to end: load the model, one forward pass with forward hooks on every MLP activation, write them and the logits."""
+    model = Gpt2(cfg)
+    model.load(LazySafetensors(os.path.join(folder, "model.safetensors")))
+    model.eval()
+    with torch.no_grad():
+        captured, _handles = capture_hooks(model, last_only=False)
+        tokens = torch.tensor([ids])
+        logits, _ = model(tokens, torch.ones_like(tokens))
+    tensors = {f"blocks.{layer}.mlp.hook_post": output[0] for layer, output in enumerate(captured)}
+    tensors["logits"] = logits[0]
+    tensors["input_ids"] = tokens[0]
+    write_safetensors(out, tensors)
+
+
+def compare(cfg, folder, base, prompt_count, batch_size, base_load_seconds):
+    """The compare job written with PyTorch: both models greedily continue each prompt (batch_size, left padding, KV
     cache); a forward hook adds the last position's MLP activations of every pass to float64 running sums.
     compareSeconds counts loading both models, as ToxScope's does; generationSeconds only the generation."""
     load_started = time.perf_counter()
@@ -195,7 +241,8 @@ def compare(cfg, folder, base, prompt_count, base_load_seconds):
     dpo.load(LazySafetensors(os.path.join(folder, "model.safetensors")))
     dpo.eval()
     generator = torch.Generator(device="cpu").manual_seed(1)
-    prompts = [torch.randint(0, cfg["vocab_size"], (int(torch.randint(8, 33, (1,), generator=generator, device="cpu")),), generator=generator, device="cpu").tolist() for _ in range(prompt_count)]
+    # Prompt p has 8 + (7p mod 25) tokens (8…32), the lengths of the commands bench's prompt file; random ids.
+    prompts = [torch.randint(0, cfg["vocab_size"], (8 + (7 * p) % 25,), generator=generator, device="cpu").tolist() for p in range(prompt_count)]
     dpo_load_seconds = time.perf_counter() - load_started
     start = time.perf_counter()
     with torch.no_grad():
@@ -204,8 +251,8 @@ def compare(cfg, folder, base, prompt_count, base_load_seconds):
             def hook(module, _inputs, output, index):
                 sums[index] += output[:, -1].double().sum(0)
             handles = [block.act.register_forward_hook(lambda m, i, o, index=index: hook(m, i, o, index)) for index, block in enumerate(model.h)]
-            for offset in range(0, len(prompts), 16):
-                batch = prompts[offset:offset + 16]
+            for offset in range(0, len(prompts), batch_size):
+                batch = prompts[offset:offset + batch_size]
                 width = max(len(p) for p in batch)
                 ids = torch.tensor([[50256] * (width - len(p)) + p for p in batch])
                 mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in batch])

@@ -177,6 +177,12 @@ describe('analyst pages on the demo pair', () => {
     await expect.poll(() => recovered('patch-picked'), { timeout: 120_000 }).toMatch(/^-?[\d.]+%$/);
     for (const kind of ['ablate', 'patch-groups']) expect(await recovered(kind)).toMatch(/^-?[\d.]+%$/);
     expect(await recovered('base')).toBe('—');
+    // The default classifier (demo:classifier) scores every condition next to the probe.
+    const row = (kind: string) => page.locator(`[data-testid="lab-row"][data-kind="${kind}"]`);
+    for (const kind of ['base', 'dpo', 'ablate']) {
+      expect(await row(kind).getByTestId('lab-classifier-toxicity').textContent()).toMatch(/^[01]\.\d{3}$/);
+      expect(await row(kind).getByTestId('lab-fraction-toxic').textContent()).toMatch(/^[\d.]+%$/);
+    }
     const table = await page.getByRole('table', { name: 'Interventions and what they recover' }).textContent();
     expect(table).toMatch(/base, top 128 toxic neurons ablated/);
     expect(table).toMatch(/patch:groups=TP-\+AN-/);
@@ -190,13 +196,17 @@ describe('analyst pages on the demo pair', () => {
     ]);
     const records = parseCsv(readFileSync((await csv.path())!, 'utf8')).map(({ record }) => record);
     expect(records[0]!.join(',')).toBe(
-      'condition,intervention,neurons,probe_toxicity,fraction_above,perplexity,f1,recovered,scorer,out',
+      'condition,intervention,neurons,probe_toxicity,fraction_above,perplexity,f1,recovered,classifier_toxicity,fraction_toxic,scorer,classifier,classifier_sha256,out',
     );
     expect(records).toHaveLength(6);
     // Patching reads the DPO means of exactly the three picked neurons, and perplexity was measured on the file.
     const picked = records.find((record) => record[1]!.startsWith('patch:neurons='))!;
     expect(picked[2]).toBe('3');
     expect(Number(picked[5])).toBeGreaterThan(1);
+    // Each condition's classifier numbers come with the classifier's reference and sha256.
+    expect(Number(picked[8])).toBeGreaterThanOrEqual(0);
+    expect(Number(picked[8])).toBeLessThanOrEqual(1);
+    expect(picked.slice(11, 13)).toEqual(['demo:classifier', expect.stringMatching(/^[0-9a-f]{64}$/)]);
   });
 
   it('lists every run in Results; reopens, renames, exports and deletes them', async () => {

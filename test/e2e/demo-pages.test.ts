@@ -1,5 +1,6 @@
-// End to end on the bundled demo models: the Models page inspects them, Compare runs the demo pair to a headline and
-// group table. Saves a screenshot of each page. (The Detox page has its own file, detox-review.test.ts.)
+// End to end on the bundled demo models: the Models page inspects them (the demo classifier apart, as a classifier),
+// Compare runs the demo pair to a headline and group table. Saves a screenshot of each page. (The Detox page has its
+// own file, detox-review.test.ts.)
 
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -33,6 +34,12 @@ describe('demo models in the UI', () => {
     expect(text).toMatch(/demo:gpt2-base.*gpt2\s*float32\s*4\s*128/s);
     expect(text).toMatch(/demo:llama-base.*llama\s*float32(\s*·\s*\d+\/\d+ heads)?\s*4\s*128/s);
     expect(text).toMatch(/demo:bart-anti-expert.*bart\s*float32\s*2 \+ 2\s*128/s);
+    expect(text).not.toMatch(/demo:classifier/); // classifiers are their own kind, listed apart
+    const classifiers = page.getByTestId('classifier-row');
+    expect(await classifiers.count()).toBe(1);
+    expect(await classifiers.textContent()).toMatch(
+      /demo:classifier\s*detox default.*roberta\s*sequence classifier · sigmoid\s*2\s*128\s*toxicity\s*[\d,]+\s*[0-9a-f]{12}…/s,
+    );
     expect(await page.getByRole('alert').count()).toBe(0);
     await page.screenshot({ path: `${screenshotDir}/models-demo.png`, fullPage: true });
   });
@@ -49,6 +56,10 @@ describe('demo models in the UI', () => {
     expect(await page.getByTestId('compare-done').textContent()).toMatch(/Done on cpu: 16 prompts/);
     expect(await page.getByTestId('compare-headline').textContent()).toMatch(
       /Dampened toxic neurons \(TP−\) explain [\d.]+%/,
+    );
+    // The default classifier (demo:classifier) says how much DPO lowered toxicity as it sees it.
+    expect(await page.getByTestId('compare-classifier-headline').textContent()).toMatch(
+      /demo:classifier sees it \(“toxicity”\), DPO took the\s+continuations' mean toxicity from [01]\.\d{3} to [01]\.\d{3}/,
     );
     const groups = page.getByRole('table', { name: 'The four reduction groups' }).getByRole('row');
     expect(await groups.count()).toBe(5);

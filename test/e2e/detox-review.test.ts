@@ -1,8 +1,9 @@
-// End to end on the demo trio in Chromium against the real server (issue 8): paste and detox a paragraph, see the
-// highlighted words and the redline, reject one edit and accept another, save the document and the change log and
-// check them byte for byte; open a Markdown file and keep its structure; cancel a long run and keep the finished
-// sentences; restart the server and find the review where it was; detox a batch of three files.
-// Screenshots: test-results/screenshots/detox-*.png.
+// End to end on the demo trio in Chromium against the real server (issue 8): with the default toxicity gate (issue
+// 15), the issue's clean sentences stay untouched and no rewrite shown is more toxic than its original; with the gate
+// off (MaRCo on every sentence) paste and detox a paragraph, see the highlighted words and the redline, reject one
+// edit and accept another, save the document and the change log and check them byte for byte; open a Markdown file
+// and keep its structure; cancel a long run and keep the finished sentences; restart the server and find the review
+// where it was; detox a batch of three files with the gate's counts. Screenshots: test-results/screenshots/detox-*.png.
 
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoFolder } from '../../src-main/core/models/model-ref.ts';
 import { sha256File } from '../../src-main/core/weights/fingerprint.ts';
+import { defaultBlocklistPath } from '../../src-main/core/app-paths.ts';
 import { presets, type DetoxBatchSummary } from '../../src-main/shared/index.ts';
 import type { ChangeLog } from '../../src-renderer/src/lib/detox-changelog.ts';
 import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
@@ -70,11 +72,117 @@ async function waitForAutosave() {
   await expect.poll(() => page.getByTestId('autosave').getAttribute('data-status')).toBe('saved');
 }
 
+/** The issue's paragraphs (issue 15, "Found when tried as a new user would"), exactly. */
+const issueParagraphs = [
+  'The meeting has moved to room 4. Thanks for the help yesterday, it made my week!',
+  'You are a useless idiot. Garbage ideas, all of them.',
+].join('\n\n');
+const issueCleanSentences = ['The meeting has moved to room 4.', 'Thanks for the help yesterday, it made my week!'];
+
+/** "0.93 → 0.12" as the review prints a score change. */
+function scoreChange(text: string | null): { before: number; after: number } {
+  const match = /(\d\.\d\d) → (\d\.\d\d)/.exec(text ?? '');
+  expect(match, `a score change in "${text}"`).not.toBeNull();
+  return { before: Number(match![1]), after: Number(match![2]) };
+}
+
+describe('detox with the default toxicity gate (issue 15)', () => {
+  it('leaves the issue’s clean sentences untouched and shows no rewrite more toxic than its original', async () => {
+    expect(await page.getByLabel('Classifier', { exact: true }).inputValue()).toBe('demo:classifier');
+    expect(await page.getByLabel('Toxicity threshold').inputValue()).toBe('0.5');
+    expect(await page.getByLabel('Max re-samples').inputValue()).toBe('3');
+    expect(await page.getByRole('radio', { name: /^On: rewrite only sentences/ }).isChecked()).toBe(true);
+    await runDetox(issueParagraphs);
+    await waitUntilDone();
+    const done = (await page.getByTestId('detox-done').textContent())!;
+    const [, rewritten, clean, refused] = /rewrote\s+(\d+),\s+left\s+(\d+)\s+clean\s+and\s+refused\s+(\d+)/
+      .exec(done)!
+      .map(Number);
+    expect(rewritten! + clean! + refused!).toBe(4);
+    expect(clean).toBeGreaterThanOrEqual(2);
+    expect(clean).toBeLessThan(4); // "You are a useless idiot." is toxic to the demo classifier
+
+    // The clean sentences have no edit card; they are listed as left clean, with their scores.
+    const edits = page.getByTestId('detox-edit');
+    for (const sentence of issueCleanSentences) expect(await edits.filter({ hasText: sentence }).count()).toBe(0);
+    const listed = await page.getByTestId('detox-clean-sentence').allTextContents();
+    for (const sentence of issueCleanSentences) {
+      const entry = listed.find((text) => text.includes(sentence));
+      expect(entry, sentence).toMatch(/^\s*0\.\d\d\s/); // its score, at or below the threshold 0.5
+    }
+
+    // Every edit shows its score before → after, and none is more toxic than its original (as shown and as scored).
+    expect(await edits.count()).toBe(rewritten);
+    for (const toxicity of await edits.getByTestId('edit-toxicity').all()) {
+      const shown = scoreChange(await toxicity.textContent());
+      expect(shown.after).toBeLessThanOrEqual(shown.before);
+      expect(Number(await toxicity.getAttribute('data-after'))).toBeLessThan(
+        Number(await toxicity.getAttribute('data-before')),
+      );
+    }
+    for (const reason of await page.getByTestId('refused-reason').allTextContents())
+      expect(reason).toMatch(/refused|no word was masked/);
+    const documentScore = scoreChange(await page.getByTestId('detox-document-toxicity').textContent());
+    expect(documentScore.after).toBeLessThanOrEqual(documentScore.before);
+    expect(await page.getByTestId('detox-document-toxicity').textContent()).toMatch(/by\s+demo:classifier/);
+    await page.screenshot({ path: `${screenshotDir}/detox-gate-review.png`, fullPage: true });
+
+    // With every rewrite accepted, the clean sentences are in the document byte for byte, and no profanity came in.
+    if (rewritten! > 0) await button('Accept the rest').click();
+    const reviewed = (await page.getByTestId('detox-document').textContent())!;
+    expect(reviewed).toContain(issueCleanSentences.join(' '));
+    expect(reviewed).not.toMatch(/fuck|asian/i);
+    await waitForAutosave();
+
+    const log = JSON.parse(
+      (await saved(() => button('Save change log (JSON)').click())).bytes.toString('utf8'),
+    ) as ChangeLog;
+    expect(log.gate).toMatchObject({
+      classifier: 'demo:classifier',
+      toxicityThreshold: 0.5,
+      maxResamples: 3,
+      blocklist: defaultBlocklistPath(),
+      sha256: sha256File(join(demoFolder(), 'classifier', 'model.safetensors')),
+      label: 'toxicity',
+      counts: { rewritten, clean, refused },
+    });
+    expect(log.clean.map((entry) => entry.original)).toEqual(expect.arrayContaining(issueCleanSentences));
+    for (const entry of log.changes) expect(entry.toxicity!.after!).toBeLessThan(entry.toxicity!.before);
+  });
+
+  it('shows each accepted rewrite’s score before → after, every label’s on hover, and the document’s score', async () => {
+    await button('New document…').click();
+    await runDetox(paragraph);
+    await waitUntilDone();
+    const edits = page.getByTestId('detox-edit');
+    expect(await edits.count()).toBeGreaterThan(0); // the demo classifier accepts some of the trio's rewrites
+    expect(await edits.filter({ hasText: 'Thanks for the help yesterday.' }).count()).toBe(0);
+    for (const toxicity of await edits.getByTestId('edit-toxicity').all()) {
+      const shown = scoreChange(await toxicity.textContent());
+      expect(shown.after).toBeLessThanOrEqual(shown.before);
+      // Only sentences above the threshold are rewritten.
+      expect(Number(await toxicity.getAttribute('data-before'))).toBeGreaterThan(0.5);
+    }
+    const breakdown = edits.first().getByTestId('toxicity-breakdown');
+    await edits.first().getByTestId('edit-toxicity').hover();
+    expect(await breakdown.isVisible()).toBe(true);
+    expect(await breakdown.textContent()).toMatch(/toxicity \d\.\d\d → \d\.\d\d/);
+    const documentScore = scoreChange(await page.getByTestId('detox-document-toxicity').textContent());
+    expect(documentScore.after).toBeLessThan(documentScore.before);
+    await page.screenshot({ path: `${screenshotDir}/detox-gate-scores.png`, fullPage: true });
+  });
+});
+
 describe('detox editor', () => {
   it('detoxes a pasted paragraph: highlighted words, a redline, and the scores of a change on hover', async () => {
+    // MaRCo alone, as the paper runs it: every sentence gets a mask and a rewrite (the gate's own tests are above).
+    await button('New document…').click();
+    await page.getByRole('radio', { name: /^Off: rewrite every sentence/ }).check();
     await runDetox(paragraph);
     await waitUntilDone();
     expect(await page.getByTestId('detox-done').textContent()).toMatch(/Detoxed 4 distinct sentences: 4 edits\./);
+    expect(await page.getByTestId('detox-gate-off').textContent()).toMatch(/gate off/);
+    expect(await page.getByTestId('edit-toxicity').count()).toBe(0);
     const original = page.getByTestId('detox-original');
     expect(await original.locator('mark[data-level="masked"], mark[data-level="strong"]').count()).toBeGreaterThan(2);
     expect(await original.textContent()).toBe(paragraph); // the highlights are on the text, not in it
@@ -133,8 +241,9 @@ describe('detox editor', () => {
     expect(csv.name).toBe('pasted-text.changes.csv');
     const rows = csv.bytes.toString('utf8').split('\r\n');
     expect(rows[0]).toBe(
-      'sentence,offsets,original,rewrite,final,decision,masked_words,scores,settings,base_sha256,expert_sha256,anti_expert_sha256',
+      'sentence,offsets,original,rewrite,final,decision,masked_words,scores,toxicity_before,toxicity_after,settings,base_sha256,expert_sha256,anti_expert_sha256',
     );
+    expect(log.gate).toBeNull();
     expect(rows.length).toBe(6); // header, four edits, and the final line break
     const quoted = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
     const { start, end } = accepted.occurrences[0]!;
@@ -310,6 +419,16 @@ describe('batch detox', () => {
     ]);
     expect(summary.skipped).toEqual(['photo.png']);
     expect(summary.totals.rewritten).toBeGreaterThan(0);
+    // The gate is on by default in batch mode too: its counts cover every sentence, and the clean one is untouched.
+    expect(summary.gate).toMatchObject({ classifier: 'demo:classifier', toxicityThreshold: 0.5 });
+    expect(summary.gate!.rewritten + summary.gate!.clean + summary.gate!.refused).toBe(5);
+    expect(summary.gate!.rewritten).toBe(summary.totals.rewritten);
+    expect(await page.getByTestId('batch-gate-summary').textContent()).toMatch(
+      new RegExp(
+        `${summary.gate!.rewritten}\\s+sentences rewritten,\\s+${summary.gate!.clean}\\s+left clean,\\s+${summary.gate!.refused}\\s+rewrites refused`,
+      ),
+    );
+    expect(readFileSync(join(output, 'one.txt'), 'utf8')).toContain(' Thanks for the help yesterday.\n');
     expect(readdirSync(output).sort()).toEqual([
       'batch-record.json',
       'explain',
@@ -321,6 +440,22 @@ describe('batch detox', () => {
     for (const [name, content] of Object.entries(files)) expect(readFileSync(join(input, name), 'utf8')).toBe(content);
     expect(readFileSync(join(output, 'two.md'), 'utf8')).toMatch(/^# .*\r\n\r\n- .*\r\n$/);
     await page.screenshot({ path: `${screenshotDir}/detox-batch.png`, fullPage: true });
+  });
+
+  it('starts the gate with the Settings page’s default toxicity classifier, remembered after a restart', async () => {
+    await page.goto(`${app.server.url}#/settings`);
+    const field = page.getByLabel('Default toxicity classifier');
+    await expect.poll(() => field.inputValue()).toBe('demo:classifier');
+    await field.fill('unitary/toxic-bert');
+    await field.press('Enter');
+    await expect.poll(() => page.getByText('Saved.').count()).toBe(1);
+    pageErrors.push(...app.pageErrors);
+    await app.close();
+    await openApp();
+    await page.getByRole('tab', { name: 'Batch of files' }).click();
+    await expect.poll(() => page.getByLabel('Classifier', { exact: true }).inputValue()).toBe('unitary/toxic-bert');
+    await page.goto(`${app.server.url}#/settings`);
+    await expect.poll(() => page.getByLabel('Default toxicity classifier').inputValue()).toBe('unitary/toxic-bert');
   });
 
   it('raised no uncaught errors in the page', () => {

@@ -2,10 +2,41 @@
 
 import { appVersion } from '../../core/app-version.ts';
 import { collectDoctorReport } from '../../core/diagnostics/doctor.ts';
-import type { DoctorReport } from '../../shared/index.ts';
+import type { CudaLibraryFamily, CudaReport, DoctorReport } from '../../shared/index.ts';
 import type { CliIo } from '../io.ts';
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
+const familyLabels: [CudaLibraryFamily, string][] = [
+  ['cudart', 'CUDA runtime'],
+  ['cublas', 'cuBLAS'],
+  ['cublasLt', 'cuBLASLt'],
+  ['curand', 'cuRAND'],
+  ['cudnn', 'cuDNN'],
+  ['cuda-driver', 'libcuda'],
+];
+
+/** The CUDA section: one line per library family (the first folder in search order, its most specific file name). */
+export function formatCudaSection(cuda: CudaReport): string[] {
+  const provider = cuda.provider;
+  const lines = [
+    'CUDA (files found on disk; versions from their names):',
+    `  driver        ${cuda.driverVersion || 'none loaded (no /proc/driver/nvidia/version)'}`,
+    `  provider      ${
+      provider.installed
+        ? `for CUDA ${provider.cudaMajor ?? '?'}, onnxruntime ${provider.onnxruntimeVersion || '?'} (${provider.source})`
+        : 'not installed'
+    } in ${provider.folder}`,
+  ];
+  for (const [family, label] of familyLabels) {
+    const first = cuda.libraries.find((library) => library.family === family);
+    const inFolder = cuda.libraries.filter((library) => library.family === family && library.folder === first?.folder);
+    const best = inFolder.sort((a, b) => b.file.length - a.file.length)[0];
+    lines.push(`  ${label.padEnd(14)}${best ? `${best.file} in ${best.folder}` : 'not found'}`);
+  }
+  if (cuda.diagnosis) lines.push(`  why not:      ${cuda.diagnosis.text}`, `  what to do:   ${cuda.diagnosis.hint}`);
+  return lines;
+}
 
 export function formatDoctorReport(report: DoctorReport): string {
   const mark = (good: boolean) => (good ? 'ok ' : 'no ');
@@ -27,9 +58,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     `Electron: ${mark(report.electron.installed)}${report.electron.detail}`,
     `Display:  ${mark(report.display.available)}${report.display.detail}`,
   ];
-  const cuda = report.providers.find((probe) => probe.provider === 'cuda');
-  if (cuda && !cuda.loads)
-    lines.push('', 'GPU: to use an NVIDIA GPU, run `npm run setup:cuda` (Linux x64, CUDA 12 + cuDNN 9).');
+  if (report.cuda) lines.push('', ...formatCudaSection(report.cuda));
   return lines.join('\n') + '\n';
 }
 

@@ -5,7 +5,11 @@ import { parseArgs } from 'node:util';
 import {
   defaultMaxPromptTokens,
   presets,
+  type ClassifierIdentity,
+  type ClassifierToxicity,
+  type CompareClassifierToxicity,
   type DetoxGateSettings,
+  type InterveneRequest,
   type PresetName,
   type WeightProcessing,
 } from '../../shared/index.ts';
@@ -32,6 +36,8 @@ export async function compareCommand(args: string[], context: CommandContext): P
       'weight-processing': { type: 'string', default: 'none' },
       'no-bos': { type: 'boolean', default: false },
       out: { type: 'string' },
+      classifier: { type: 'string' },
+      'classifier-tokenizer': { type: 'string' },
       device: { type: 'string', default: 'auto' },
       threads: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -57,6 +63,7 @@ export async function compareCommand(args: string[], context: CommandContext): P
       weightProcessing: weightProcessing as WeightProcessing,
       prependBos: !values['no-bos'],
       out: resolve(required(values.out, '--out DIR', 'compare')),
+      ...classifierOptions(values),
       device: deviceOption(values.device),
       threads: positiveInteger(values.threads, '--threads'),
     },
@@ -73,6 +80,7 @@ export async function compareCommand(args: string[], context: CommandContext): P
         `gross reduction ${summary.grossReduction.toPrecision(5)}, net ${summary.netReduction.toPrecision(5)}`,
         `TP- ${percent(summary.groups['TP-'].share)}, TN+ ${percent(summary.groups['TN+'].share)}, AP+ ${percent(summary.groups['AP+'].share)}, AN- ${percent(summary.groups['AN-'].share)} of the four reduction groups`,
         `top-${summary.toxicNeuronShare.topN} toxic neurons, dampened: ${percent(summary.toxicNeuronShare.share)} of the gross reduction`,
+        ...(summary.classifier ? [compareClassifierLine(summary.classifier)] : []),
         `wrote neurons.csv, summary.json, generations.jsonl, manifest.json to ${result.out}`,
       ].join('\n') + '\n',
     );
@@ -93,6 +101,8 @@ export async function interveneCommand(args: string[], context: CommandContext):
       'ppl-text': { type: 'string' },
       'f1-data': { type: 'string' },
       scorer: { type: 'string' },
+      classifier: { type: 'string' },
+      'classifier-tokenizer': { type: 'string' },
       'max-new-tokens': { type: 'string' },
       'max-prompt-tokens': { type: 'string' },
       limit: { type: 'string' },
@@ -117,6 +127,7 @@ export async function interveneCommand(args: string[], context: CommandContext):
       pplText: optionalPath(values['ppl-text']),
       f1Data: optionalPath(values['f1-data']),
       scorer: values.scorer,
+      ...classifierOptions(values),
       maxNewTokens: positiveInteger(values['max-new-tokens'], '--max-new-tokens', 20)!,
       maxPromptTokens: positiveInteger(values['max-prompt-tokens'], '--max-prompt-tokens', defaultMaxPromptTokens)!,
       limit: positiveInteger(values.limit, '--limit'),
@@ -136,6 +147,7 @@ export async function interveneCommand(args: string[], context: CommandContext):
       [
         `${summary.intervention.description}`,
         `toxicity (probe logit, mean of ${summary.toxicity.scored}): ${summary.toxicity.probe.toFixed(4)}; above 0: ${(100 * summary.toxicity.probeFractionAbove).toFixed(1)}%`,
+        ...(summary.toxicity.classifier ? [interveneClassifierLine(summary.toxicity.classifier)] : []),
         `perplexity: ${summary.perplexity === null ? 'not measured (--ppl-text FILE)' : summary.perplexity.toFixed(3)}`,
         `F1: ${summary.f1 === null ? 'not measured (--f1-data FILE)' : summary.f1.toFixed(4)}`,
         `wrote summary.json, generations.jsonl, manifest.json to ${result.out}`,
@@ -143,6 +155,38 @@ export async function interveneCommand(args: string[], context: CommandContext):
     );
   }
   return 0;
+}
+
+/**
+ * --classifier M|none and --classifier-tokenizer for compare and intervene: the classifier that scores the
+ * continuations, by default the detox gate's (demo:classifier when installed), so one default serves every command.
+ */
+function classifierOptions(values: {
+  classifier?: string;
+  'classifier-tokenizer'?: string;
+}): Pick<InterveneRequest, 'classifier' | 'classifierTokenizer'> {
+  const classifier = values.classifier ?? defaultGateClassifier();
+  const tokenizer = values['classifier-tokenizer'];
+  if (classifier === null || classifier === 'none') {
+    if (tokenizer !== undefined)
+      throw new UsageError(
+        `--classifier-tokenizer needs a toxicity classifier: pass --classifier <model>${classifier === 'none' ? ' instead of none' : ''}.`,
+      );
+    return {};
+  }
+  return { classifier, ...(tokenizer !== undefined ? { classifierTokenizer: tokenizer } : {}) };
+}
+
+const classifierName = (toxicity: ClassifierIdentity) => `${toxicity.reference}, ${toxicity.label}`;
+
+function interveneClassifierLine(toxicity: ClassifierToxicity): string {
+  return `toxicity (classifier ${classifierName(toxicity)}, mean of ${toxicity.scored}): ${toxicity.mean.toFixed(4)}; fraction toxic (above ${toxicity.threshold}): ${(100 * toxicity.fractionToxic).toFixed(1)}%`;
+}
+
+function compareClassifierLine(toxicity: CompareClassifierToxicity): string {
+  const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
+  const relative = toxicity.relativeReduction === null ? '' : ` (${percent(toxicity.relativeReduction)} less)`;
+  return `toxicity (classifier ${classifierName(toxicity)}): base ${toxicity.base.mean.toFixed(4)} → DPO ${toxicity.dpo.mean.toFixed(4)}${relative}; fraction toxic ${percent(toxicity.base.fractionToxic)} → ${percent(toxicity.dpo.fractionToxic)}`;
 }
 
 export async function probeCommand(args: string[], context: CommandContext): Promise<number> {

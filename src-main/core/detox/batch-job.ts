@@ -276,6 +276,7 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
         ? {
             ...request.gate,
             sha256: engine.gate.sha256,
+            label: engine.gate.label,
             rewritten: finished.reduce((sum, file) => sum + (file.gate?.rewritten ?? 0), 0),
             clean: finished.reduce((sum, file) => sum + (file.gate?.clean ?? 0), 0),
             refused: finished.reduce((sum, file) => sum + (file.gate?.refused ?? 0), 0),

@@ -32,7 +32,7 @@ import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { infill } from './infiller.ts';
 import { maskSentences, type MaskedSentence } from './masker.ts';
 import { replaceSegments, splitSegmentsToFit, type Segment } from './segments.ts';
-import { openToxicityGate, refusalOf, type ToxicityGate } from './toxicity-gate.ts';
+import { openToxicityGate, refusalOf, type GateScore, type ToxicityGate } from './toxicity-gate.ts';
 
 /** Length of the longest valid UTF-8 prefix (the offset of the first invalid byte). */
 export function validUtf8Prefix(bytes: Uint8Array): number {
@@ -180,7 +180,7 @@ export function resampleSettings(settings: DetoxSettings, attempt: number): Deto
 async function gateRewrites(
   gate: ToxicityGate,
   sentences: MaskedSentence[],
-  before: number[],
+  before: GateScore[],
   first: string[],
   resample: (indices: number[], attempt: number) => Promise<string[]>,
 ): Promise<{ rewrite: string; gate: DetoxSegmentGate }[]> {
@@ -191,9 +191,15 @@ async function gateRewrites(
     const scores = await gate.score(candidates);
     const refused: number[] = [];
     pending.forEach((i, k) => {
-      const candidate = { text: candidates[k]!, toxicity: scores[k]! };
-      const reason = refusalOf({ text: sentences[i]!.text, toxicity: before[i]! }, candidate, gate.blocklist);
-      attempts[i]!.push({ rewrite: candidate.text, toxicity: candidate.toxicity, refused: reason });
+      const candidate = { text: candidates[k]!, toxicity: scores[k]!.toxicity };
+      const original = { text: sentences[i]!.text, toxicity: before[i]!.toxicity };
+      const reason = refusalOf(original, candidate, gate.blocklist);
+      attempts[i]!.push({
+        rewrite: candidate.text,
+        toxicity: candidate.toxicity,
+        labelScores: scores[k]!.labelScores,
+        refused: reason,
+      });
       if (reason !== null) refused.push(i);
     });
     pending = refused;
@@ -208,7 +214,8 @@ async function gateRewrites(
       gate: {
         outcome: kept ? 'rewritten' : 'refused',
         label: gate.label,
-        before: before[i]!,
+        before: before[i]!.toxicity,
+        labelScores: before[i]!.labelScores,
         after: kept ? kept.toxicity : null,
         attempts: tried,
         reason: kept
@@ -219,8 +226,21 @@ async function gateRewrites(
   });
 }
 
-function keptGate(gate: ToxicityGate, before: number, outcome: 'clean' | 'refused', reason: string): DetoxSegmentGate {
-  return { outcome, label: gate.label, before, after: null, attempts: [], reason };
+function keptGate(
+  gate: ToxicityGate,
+  before: GateScore,
+  outcome: 'clean' | 'refused',
+  reason: string,
+): DetoxSegmentGate {
+  return {
+    outcome,
+    label: gate.label,
+    before: before.toxicity,
+    labelScores: before.labelScores,
+    after: null,
+    attempts: [],
+    reason,
+  };
 }
 
 /** Detoxes one document with an open engine; `onFrame` gets each batch of finished distinct sentences. */
@@ -266,7 +286,7 @@ export async function detoxDocument(
       // [sentences]: each sentence's toxicity, when a gate decides which sentences MaRCo may touch.
       const before = gate ? await gate.score(sentences) : null;
       const threshold = gate?.settings.toxicityThreshold ?? 0;
-      const toxic = before ? sentences.filter((_, i) => before[i]! > threshold) : sentences;
+      const toxic = before ? sentences.filter((_, i) => before[i]!.toxicity > threshold) : sentences;
       const masked = toxic.length
         ? await maskSentences(toxic, {
             tokenizer,
@@ -327,7 +347,7 @@ export async function detoxDocument(
               gate!,
               toxicity,
               'clean',
-              `toxicity ${toxicity.toFixed(3)} is at or below the threshold ${threshold}`,
+              `toxicity ${toxicity.toxicity.toFixed(3)} is at or below the threshold ${threshold}`,
             ),
           });
           continue;
@@ -446,7 +466,16 @@ export const detoxJob: Job<DetoxRequest, DetoxFrame, DetoxResult> = async (reque
     writeFileAtomic(
       request.explain,
       JSON.stringify(
-        { settings: { ...request.settings, ...(request.gate ? { gate: request.gate } : {}) }, segments: explained },
+        {
+          settings: {
+            ...request.settings,
+            // The classifier's sha256 and label beside its reference: which weights produced the toxicity numbers.
+            ...(request.gate && engine.gate
+              ? { gate: { ...request.gate, sha256: engine.gate.sha256, label: engine.gate.label } }
+              : {}),
+          },
+          segments: explained,
+        },
         null,
         2,
       ) + '\n',

@@ -4,24 +4,26 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { raise, type DetoxGateSettings, type DeviceReport } from '../../shared/index.ts';
-import { appRoot } from '../app-paths.ts';
+import {
+  defaultToxicityClassifier,
+  detoxGateDefaults,
+  raise,
+  type DetoxGateSettings,
+  type DeviceReport,
+} from '../../shared/index.ts';
 import { demoFolder } from '../models/model-ref.ts';
-import { openTextClassifier, toxicityLabel, type TextClassifier } from '../models/classifier/classifier-text.ts';
-import { loadClassifier } from '../models/classifier/load-classifier.ts';
+import { loadToxicityClassifier, openToxicityScorer } from '../models/classifier/toxicity-scorer.ts';
 import { segmentWords } from './words.ts';
 
-/** Paper-free defaults: the issue's threshold, and a few re-samples before a rewrite is refused. */
-export const gateDefaults = { toxicityThreshold: 0.5, maxResamples: 3 } as const;
+/** Paper-free defaults: the issue's threshold, and a few re-samples before a rewrite is refused (shared with the app). */
+export const gateDefaults = detoxGateDefaults;
 
-/** The blocklist shipped with the app (profanity, slurs and identity terms; see its header). */
-export function defaultBlocklistPath(): string {
-  return join(appRoot(), 'resources', 'detox', 'blocklist.txt');
-}
+/** The blocklist shipped with the app (defined beside the app's other paths, which the serving thread reads). */
+export { defaultBlocklistPath } from '../app-paths.ts';
 
 /** The classifier the gate uses when none is named: demo:classifier when it is installed, else none (MaRCo alone). */
 export function defaultGateClassifier(): string | null {
-  return existsSync(join(demoFolder(), 'classifier', 'config.json')) ? 'demo:classifier' : null;
+  return existsSync(join(demoFolder(), 'classifier', 'config.json')) ? defaultToxicityClassifier : null;
 }
 
 /** Lower-cased words, and prefixes from entries ending in `*`. */
@@ -97,14 +99,20 @@ export function refusalOf(
   return null;
 }
 
+/** A text as the gate sees it: the toxicity it compares, and every label's probability (the review's breakdown). */
+export interface GateScore {
+  toxicity: number;
+  labelScores: Record<string, number>;
+}
+
 /** An open gate: the classifier, the label it reads, the blocklist and the settings. */
 export interface ToxicityGate {
   settings: DetoxGateSettings;
   label: string;
   sha256: string;
   blocklist: Blocklist;
-  /** Toxicity of each text, in order. */
-  score(texts: readonly string[]): Promise<number[]>;
+  /** Each text's scores, in order. */
+  score(texts: readonly string[]): Promise<GateScore[]>;
   release(): Promise<void>;
 }
 
@@ -113,17 +121,14 @@ export async function openToxicityGate(
   options: { device: DeviceReport; threads?: number },
 ): Promise<ToxicityGate> {
   const blocklist = settings.blocklist === null ? emptyBlocklist : readBlocklist(settings.blocklist);
-  const model = loadClassifier(settings.classifier, { tokenizerFolder: settings.tokenizer });
-  const label = toxicityLabel(model.labels);
-  const classifier: TextClassifier = await openTextClassifier(model, options);
+  // The scorer intervene, compare and eval:marco use too: one label rule, one number per text everywhere.
+  const scorer = await openToxicityScorer(loadToxicityClassifier(settings.classifier, settings.tokenizer), options);
   return {
     settings,
-    label,
-    sha256: model.fingerprint(),
+    label: scorer.identity.label,
+    sha256: scorer.identity.sha256,
     blocklist,
-    async score(texts) {
-      return (await classifier.classify(texts)).map((result) => result.scores[label]!);
-    },
-    release: () => classifier.release(),
+    score: (texts) => scorer.scoreWithLabels(texts),
+    release: () => scorer.release(),
   };
 }

@@ -1,12 +1,29 @@
 // `toxscope doctor`: a truthful report of what this machine can run — versions, execution providers that really
 // load, CPU features, Electron and display availability, memory. The first thing to run when something is wrong.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import type { DoctorReport } from '../../shared/index.ts';
-import { listBuiltProviders, onnxruntimeVersion, probeProvider } from '../runtime/onnxruntime.ts';
+import type { CudaReport, DoctorReport, ProviderProbe } from '../../shared/index.ts';
+import {
+  listBuiltProviders,
+  onnxruntimeVersion,
+  probeProvider,
+  providerLibraryFolder,
+} from '../runtime/onnxruntime.ts';
+import {
+  cudaSearchFolders,
+  diagnoseCudaProvider,
+  findCudaLibraries,
+  parseDriverVersion,
+  providerCudaMajor,
+  readElfNeeded,
+} from './cuda-libraries.ts';
+
+/** The record `npm run setup:cuda` writes next to the provider files (scripts/setup-cuda.js). */
+export const providerRecordFile = 'toxscope-cuda-provider.json';
 
 /** Instruction-set extensions that decide onnxruntime's CPU kernels (read from /proc/cpuinfo on Linux). */
 const interestingCpuFlags = [
@@ -68,6 +85,92 @@ function displayStatus(): DoctorReport['display'] {
     : { available: false, detail: 'neither DISPLAY nor WAYLAND_DISPLAY is set: use `toxscope serve` and a browser' };
 }
 
+function listDir(folder: string): string[] {
+  try {
+    return readdirSync(folder);
+  } catch {
+    return []; // a folder that does not exist is simply not searched
+  }
+}
+
+/** python3's site-packages folders, where pip's nvidia-* wheels keep CUDA; [] when there is no python3. */
+function pythonSitePackages(): string[] {
+  const script = 'import site; print("\\n".join(site.getsitepackages() + [site.getusersitepackages()]))';
+  const result = spawnSync('python3', ['-c', script], { encoding: 'utf8', timeout: 10_000 });
+  return result.status === 0 ? result.stdout.split('\n').filter((line) => line.trim() !== '') : [];
+}
+
+function readNeeded(file: string): string[] {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const handle = fd;
+    return readElfNeeded((offset, length) => {
+      const buffer = new Uint8Array(length);
+      return buffer.subarray(0, readSync(handle, buffer, 0, length, offset));
+    });
+  } catch {
+    return []; // unreadable: the report then names no CUDA version for the provider
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function readProviderRecord(folder: string): { onnxruntimeVersion: string; source: string } {
+  try {
+    const record: unknown = JSON.parse(readFileSync(join(folder, providerRecordFile), 'utf8'));
+    if (typeof record === 'object' && record !== null) {
+      const { onnxruntimeVersion: version, source } = record as Record<string, unknown>;
+      return {
+        onnxruntimeVersion: typeof version === 'string' ? version : '',
+        source: typeof source === 'string' ? source : '',
+      };
+    }
+  } catch {
+    // no record: the files were copied by hand or by onnxruntime-node's own installer
+  }
+  return { onnxruntimeVersion: '', source: 'not installed by `npm run setup:cuda`' };
+}
+
+/** CUDA libraries, driver and provider files found on disk, and why the provider does not load when it does not. */
+export function collectCudaReport(cudaProbe: ProviderProbe | undefined): CudaReport | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return null;
+  const folder = providerLibraryFolder();
+  const providerFile = join(folder, 'libonnxruntime_providers_cuda.so');
+  const installed = existsSync(providerFile) && existsSync(join(folder, 'libonnxruntime_providers_shared.so'));
+  const cudaMajor = installed ? (providerCudaMajor(readNeeded(providerFile)) ?? null) : null;
+  let driverText = '';
+  try {
+    driverText = readFileSync('/proc/driver/nvidia/version', 'utf8');
+  } catch {
+    // no NVIDIA kernel driver loaded (or /proc hidden): reported as no driver
+  }
+  const driverVersion = parseDriverVersion(driverText);
+  const libraries = findCudaLibraries(
+    cudaSearchFolders({ ldLibraryPath: process.env.LD_LIBRARY_PATH, sitePackages: pythonSitePackages(), listDir }),
+    listDir,
+  );
+  let diagnosis: CudaReport['diagnosis'] = null;
+  if (cudaProbe && !cudaProbe.loads) {
+    // ldd names every library the loader cannot find at once (onnxruntime's error names only the first)
+    const ldd = installed ? spawnSync('ldd', [providerFile], { encoding: 'utf8', timeout: 10_000 }) : undefined;
+    diagnosis = diagnoseCudaProvider({
+      probeMessage: cudaProbe.detail,
+      providerInstalled: installed,
+      lddOutput: ldd ? `${ldd.stdout ?? ''}${ldd.stderr ?? ''}` : '',
+      providerCudaMajor: cudaMajor ?? undefined,
+      driverVersion,
+      libraries,
+    });
+  }
+  return {
+    driverVersion,
+    provider: { folder, installed, cudaMajor, ...readProviderRecord(folder) },
+    libraries,
+    diagnosis,
+  };
+}
+
 export async function collectDoctorReport(toxscopeVersion: string): Promise<DoctorReport> {
   const built = listBuiltProviders();
   const providers: DoctorReport['providers'] = [];
@@ -86,5 +189,6 @@ export async function collectDoctorReport(toxscopeVersion: string): Promise<Doct
     memory: { totalBytes: os.totalmem(), freeBytes: os.freemem() },
     electron: electronStatus(),
     display: displayStatus(),
+    cuda: collectCudaReport(providers.find((probe) => probe.provider === 'cuda')),
   };
 }

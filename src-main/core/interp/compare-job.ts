@@ -1,7 +1,9 @@
 // The compare job (spec dpo-neurons.md §4–5, cli.md §5): base and DPO each greedily continue every prompt; the last
 // position's MLP activations of every forward pass are summed next to the model; per-neuron means, projections,
 // groups and shares follow. Batches run base then DPO on the same prompts, so partial results stream as they grow;
-// sums are checkpointed after every batch and an interrupted run resumes in the same output folder.
+// sums are checkpointed after every batch and an interrupted run resumes in the same output folder. With a toxicity
+// classifier (issue 15 §3) both models' continuations are scored at the end, so the headline says how much DPO
+// reduced toxicity as a classifier sees it, not only in probe space.
 
 import { createHash } from 'node:crypto';
 import {
@@ -18,23 +20,38 @@ import {
   writeSync,
 } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { appVersion } from '../app-version.ts';
-import { raise, type CompareFrame, type CompareRequest, type CompareResult } from '../../shared/index.ts';
+import {
+  AppErrorException,
+  raise,
+  toAppError,
+  type CompareFrame,
+  type CompareRequest,
+  type CompareResult,
+} from '../../shared/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { csvLine } from '../files/csv.ts';
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
 import { assertSessionsFit, openDecoderSession, type OpenedDecoder } from '../models/decoder/open-session.ts';
 import { bosTokenIdOf, type LoadedModel } from '../models/load-model.ts';
+import {
+  classifierManifestEntry,
+  loadToxicityClassifier,
+  openToxicityScorer,
+  type ToxicityScorer,
+} from '../models/classifier/toxicity-scorer.ts';
+import { assertGenerationFits, longestPrompt, type PromptLength } from '../models/position-limit.ts';
 import { onnxruntimeVersion, resolveDevice } from '../runtime/onnxruntime.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { openSafetensors, writeSafetensors } from '../weights/safetensors.ts';
+import { compareClassifierToxicity } from './classifier-metrics.ts';
 import { collectBatch, collectionGraphOptions, emptySums, type ActivationSums } from './collect-activations.ts';
 import { loadModelPair } from './compare-models.ts';
 import { neuronResults, summarise, type CompareInputs, type NeuronResults } from './derived-results.ts';
 import { staticNeuronQuantities } from './neuron-statistics.ts';
 import { loadProbe } from './probe.ts';
-import { assertNoLiveRun, RunClaim } from './run-marker.ts';
+import { assertNoLiveRun, failedRunFile, recordRunFailure, RunClaim } from './run-marker.ts';
 import { countPrompts, readPrompts } from './prompts.ts';
 
 /** Bumped when the files compare writes change shape (also in manifest.json). */
@@ -143,6 +160,47 @@ export async function promptIds(
   });
 }
 
+/**
+ * Refuses a prompt set whose longest prompt (as promptIds cuts it) plus the new tokens overruns the positions of any of
+ * the models. The prompts are tokenized only when the longest possible prompt would not fit.
+ */
+export async function assertPromptSetFits(
+  models: readonly LoadedModel[],
+  request: { prompts: string; column?: string; maxPromptTokens: number; maxNewTokens: number; prependBos: boolean },
+  total: number,
+): Promise<void> {
+  const model = models[0]!;
+  const addedTokens = request.prependBos && bosTokenIdOf(model) !== null ? 1 : 0;
+  const positions = Math.min(...models.map((each) => each.config.nCtx));
+  if (request.maxPromptTokens + addedTokens + request.maxNewTokens <= positions) return;
+  // The longest prompt, measured 256 prompts at a time so a large set is never held whole.
+  const longestOf = async (texts: string[], firstNumber: number, longest: PromptLength | null) => {
+    const candidate = longestPrompt(
+      await promptIds(model, texts, request.maxPromptTokens, request.prependBos),
+      firstNumber,
+    );
+    return candidate && (!longest || candidate.tokens > longest.tokens) ? candidate : longest;
+  };
+  let longest: PromptLength | null = null;
+  let chunk: string[] = [];
+  let measured = 0;
+  for await (const prompt of readPrompts(request.prompts, request.column)) {
+    if (prompt.index >= total) break;
+    chunk.push(prompt.text);
+    if (chunk.length === 256) {
+      longest = await longestOf(chunk, measured + 1, longest);
+      measured += chunk.length;
+      chunk = [];
+    }
+  }
+  longest = await longestOf(chunk, measured + 1, longest);
+  if (longest)
+    assertGenerationFits(models, longest, request.maxNewTokens, {
+      prompts: 'set',
+      promptCut: { addedTokens },
+    });
+}
+
 function meansOf(sums: ActivationSums): Float64Array {
   return sums.post.map((value) => value / Math.max(1, sums.positions));
 }
@@ -202,13 +260,34 @@ function writeNeuronsCsv(path: string, inputs: CompareInputs, results: NeuronRes
   writeFileAtomic(path, lines.join(''));
 }
 
+/**
+ * A failed run keeps what it finished in `.partial/`: the error says where, and that running again resumes there
+ * (the results history lists the folder too, with its error). A cancel is not a failure and stays as it is.
+ */
+function notePartialFolder(thrown: unknown, partialDir: string): unknown {
+  const error = toAppError(thrown);
+  if (error.code === 'CANCELLED') return thrown;
+  recordRunFailure(partialDir, error);
+  const kept = `What finished is kept in ${partialDir}`;
+  return new AppErrorException({
+    ...error,
+    hint: `${error.hint} ${kept}: run the same command again to resume there, or delete ${dirname(partialDir)}.`,
+    appHint: `${error.appHint ?? error.hint} ${kept}: resume or delete it on the Results page.`,
+  });
+}
+
 export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = async (request, context) => {
   const started = performance.now();
   context.progress({ done: 0, total: null, message: 'Loading the models, the probe and the prompts' });
   const { base, dpo } = loadModelPair(request.base, request.baseWeights, request.dpo);
   const probe = loadProbe(request.probe, base.config.dModel);
+  // Checked (and its weights hashed) now, so a bad classifier fails before the generation, not after it.
+  const classifier = request.classifier
+    ? loadToxicityClassifier(request.classifier, request.classifierTokenizer)
+    : null;
   const available = await countPrompts(request.prompts, request.column);
   const total = Math.min(available, request.limit ?? available);
+  await assertPromptSetFits([base, dpo], request, total);
   const device = await resolveDevice(request.device);
   const { nLayers, dMlp } = base.config;
 
@@ -248,8 +327,11 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
   const resumedFrom = state.promptsDone;
   // While it runs, the folder is claimed: a second run into it is refused and the results history shows it running.
   const claim = new RunClaim(partialDir);
+  rmSync(join(partialDir, failedRunFile), { force: true });
   try {
     return await generateAndWrite();
+  } catch (thrown) {
+    throw notePartialFolder(thrown, partialDir);
   } finally {
     claim.release();
   }
@@ -417,15 +499,16 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
     context.progress({
       done: total,
       total,
-      message: 'Writing neurons.csv, summary.json, generations.jsonl and manifest.json',
+      message: classifier
+        ? `Scoring the continuations with ${classifier.identity.reference}; writing the results`
+        : 'Writing neurons.csv, summary.json, generations.jsonl and manifest.json',
     });
     const inputs = inputsFromSums();
     const results = neuronResults(inputs);
-    const summary = summarise(inputs, results);
     writeNeuronsCsv(join(request.out, 'neurons.csv'), inputs, results);
-    writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
 
-    // generations.jsonl: the prompts and both continuations, streamed side by side into a temporary file, then renamed.
+    // generations.jsonl: the prompts and both continuations (and, with a classifier, their toxicity), streamed side
+    // by side into a temporary file, then renamed.
     const generationsPath = join(request.out, 'generations.jsonl');
     const temporary = `${generationsPath}.${process.pid}.tmp`;
     rmSync(temporary, { force: true });
@@ -434,31 +517,65 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
         Symbol.asyncIterator
       ](),
     );
-    let pending: string[] = [];
-    for await (const prompt of readPrompts(request.prompts, request.column)) {
-      if (prompt.index >= total) break;
-      const [baseLine, dpoLine] = await Promise.all(readers.map((reader) => reader.next()));
-      if (baseLine!.done || dpoLine!.done)
-        raise(
-          'INTERNAL',
-          'The saved continuations are shorter than the prompt set.',
-          'Delete the output folder and run again.',
-        );
-      pending.push(
-        JSON.stringify({
+    const scorer: ToxicityScorer | null = classifier
+      ? await openToxicityScorer(classifier, { device, threads: request.threads })
+      : null;
+    // [prompts]: each model's continuations' toxicity, in prompt order (with a classifier).
+    const classifierScores = { base: [] as number[], dpo: [] as number[] };
+    let pending: { prompt: string; base: string; dpo: string }[] = [];
+    /** Appends the pending rows, each continuation scored first when there is a classifier. */
+    const flush = async () => {
+      if (pending.length === 0) return;
+      throwIfCancelled(context.signal);
+      const scores = scorer
+        ? {
+            base: await scorer.score(pending.map((row) => row.base)),
+            dpo: await scorer.score(pending.map((row) => row.dpo)),
+          }
+        : null;
+      if (scores) {
+        classifierScores.base.push(...scores.base);
+        classifierScores.dpo.push(...scores.dpo);
+      }
+      const lines = pending.map(
+        (row, index) =>
+          JSON.stringify(scores ? { ...row, baseToxicity: scores.base[index], dpoToxicity: scores.dpo[index] } : row) +
+          '\n',
+      );
+      appendFileSync(temporary, lines.join(''));
+      pending = [];
+    };
+    try {
+      for await (const prompt of readPrompts(request.prompts, request.column)) {
+        if (prompt.index >= total) break;
+        const [baseLine, dpoLine] = await Promise.all(readers.map((reader) => reader.next()));
+        if (baseLine!.done || dpoLine!.done)
+          raise(
+            'INTERNAL',
+            'The saved continuations are shorter than the prompt set.',
+            'Delete the output folder and run again.',
+          );
+        pending.push({
           prompt: prompt.text,
           base: JSON.parse(baseLine!.value) as string,
           dpo: JSON.parse(dpoLine!.value) as string,
-        }) + '\n',
-      );
-      if (pending.length >= 1000) {
-        appendFileSync(temporary, pending.join(''));
-        pending = [];
+        });
+        if (pending.length >= 1000) await flush();
       }
+      await flush();
+    } finally {
+      await scorer?.release();
     }
-    appendFileSync(temporary, pending.join(''));
     await Promise.all(readers.map((reader) => reader.return?.()));
     renameSync(temporary, generationsPath);
+
+    const summary = {
+      ...summarise(inputs, results),
+      classifier: classifier
+        ? compareClassifierToxicity(classifier.identity, classifierScores.base, classifierScores.dpo)
+        : null,
+    };
+    writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
 
     const modelEntry = (model: LoadedModel) => ({
       reference: model.resolved.reference,
@@ -477,6 +594,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
           createdAt: new Date().toISOString(),
           models: { base: modelEntry(base), dpo: modelEntry(dpo) },
           probe: { path: probe.path, format: probe.format, sha256: probe.sha256, norm: probe.norm },
+          classifier: classifier ? classifierManifestEntry(classifier) : null,
           prompts: { path: request.prompts, column: request.column ?? null, sha256: settings.prompts, count: total },
           settings: {
             maxNewTokens: request.maxNewTokens,

@@ -30,6 +30,11 @@ export function loadModelPair(base: string, baseWeights: string | undefined, dpo
       'INPUT_INVALID',
       `The base and the DPO model use different tokenizers (${baseModel.resolved.folder} vs ${dpoModel.resolved.folder}).`,
       "Both models must read the same tokens: copy the base model's tokenizer files next to the DPO weights, or pass the DPO weights file with --dpo FILE.",
+      {
+        field: 'dpo',
+        appHint:
+          "Both models must read the same tokens: copy the base model's tokenizer files next to the DPO weights, or give the DPO weights file itself as the DPO model.",
+      },
     );
   }
   return { base: baseModel, dpo: dpoModel };

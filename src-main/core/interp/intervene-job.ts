@@ -1,6 +1,6 @@
 // The intervene job (cli.md §6, spec dpo-neurons.md §6–7): generate continuations under one intervention (through
-// the graph's intervention inputs, never a rebuilt graph), then score them with an unmodified model and the probe,
-// and measure perplexity and token F1 with the intervention on.
+// the graph's intervention inputs, never a rebuilt graph), then score them with an unmodified model and the probe
+// (and, when asked, a toxicity classifier: issue 15 §3), and measure perplexity and token F1 with the intervention on.
 
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -12,10 +12,17 @@ import { throwIfCancelled, type Job } from '../jobs/job.ts';
 import { generate } from '../models/decoder/generate.ts';
 import type { DecoderInterventions } from '../models/decoder/decoder-session.ts';
 import { openDecoderSession } from '../models/decoder/open-session.ts';
-import { loadModel, type LoadedModel } from '../models/load-model.ts';
+import { bosTokenIdOf, loadModel, type LoadedModel } from '../models/load-model.ts';
+import { assertGenerationFits, longestPrompt } from '../models/position-limit.ts';
+import {
+  classifierManifestEntry,
+  loadToxicityClassifier,
+  openToxicityScorer,
+} from '../models/classifier/toxicity-scorer.ts';
 import { onnxruntimeVersion, resolveDevice } from '../runtime/onnxruntime.ts';
 import type { DeviceReport } from '../../shared/index.ts';
 import { sha256File } from '../weights/fingerprint.ts';
+import { classifierToxicity } from './classifier-metrics.ts';
 import { collectBatch, collectionGraphOptions, emptySums } from './collect-activations.ts';
 import { promptIds } from './compare-job.ts';
 import { buildIntervention, parseInterventionSpec } from './intervention-spec.ts';
@@ -153,6 +160,10 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
     );
   }
   const spec = parseInterventionSpec(request.intervention);
+  // Checked (and its weights hashed) now, so a bad classifier fails before the generation, not after it.
+  const classifier = request.classifier
+    ? loadToxicityClassifier(request.classifier, request.classifierTokenizer)
+    : null;
   const device = await resolveDevice(request.device);
   const run: RunContext = { model, device, request, signal: context.signal };
 
@@ -164,6 +175,12 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
     texts.push(prompt.text);
   }
   const ids = await promptIds(model, texts, request.maxPromptTokens, request.prependBos);
+  const longest = longestPrompt(ids);
+  if (longest)
+    assertGenerationFits([model], longest, request.maxNewTokens, {
+      prompts: 'set',
+      promptCut: { addedTokens: request.prependBos && bosTokenIdOf(model) !== null ? 1 : 0 },
+    });
   const built = await buildIntervention(spec, model, probe, () => ownMeans(run, ids, probe.unit));
 
   context.progress({ done: 0, total, message: `Generating under: ${built.description}` });
@@ -192,6 +209,24 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
     await scorerSession.release();
   }
   const scored = scores.filter((score): score is number => score !== null);
+  const continuationTexts = await model.tokenizer.tokenizer.decodeBatch(generated, { skipSpecialTokens: true });
+
+  // [prompts]: each continuation's toxicity as the classifier sees it (the text a reader would see, prompt excluded).
+  let classifierScores: number[] | null = null;
+  if (classifier) {
+    context.progress({
+      done: total,
+      total,
+      message: `Scoring the continuations with ${classifier.identity.reference}`,
+    });
+    throwIfCancelled(context.signal);
+    const scorer = await openToxicityScorer(classifier, { device, threads: request.threads });
+    try {
+      classifierScores = await scorer.score(continuationTexts);
+    } finally {
+      await scorer.release();
+    }
+  }
 
   let perplexityValue: number | null = null;
   if (request.pplText) {
@@ -226,6 +261,9 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
       ids.slice(0, request.maxPromptTokens),
     );
     const golds = await tokenizer.encodeBatch(rows.map((row) => row.gold));
+    const longestF1 = longestPrompt(f1Prompts);
+    if (longestF1)
+      assertGenerationFits([model], longestF1, request.maxNewTokens, { prompts: 'set', promptName: 'F1 prompt' });
     const outputs = await continuations(
       run,
       f1Prompts.map((prompt) => (prompt.length ? prompt : [model.config.eosTokenId ?? 0])),
@@ -248,13 +286,13 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
       probeFractionAbove: scored.filter((value) => value > 0).length / Math.max(1, scored.length),
       scored: scored.length,
       scorer: `${scorer.resolved.reference} (unmodified) with the probe ${probe.path} on the mean of ${hook}`,
+      classifier: classifier && classifierScores ? classifierToxicity(classifier.identity, classifierScores) : null,
     },
     perplexity: perplexityValue,
     f1,
     prompts: total,
     intervention: { spec: request.intervention, description: built.description, neurons: built.neurons },
   };
-  const continuationTexts = await model.tokenizer.tokenizer.decodeBatch(generated, { skipSpecialTokens: true });
   writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   writeFileAtomic(
     join(request.out, 'generations.jsonl'),
@@ -265,6 +303,7 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
             prompt,
             continuation: continuationTexts[index],
             toxicity: scores[index],
+            ...(classifierScores ? { classifierToxicity: classifierScores[index] } : {}),
           }) + '\n',
       )
       .join(''),
@@ -285,6 +324,7 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
         },
         scorer: { reference: scorer.resolved.reference, sha256: scorer.fingerprint() },
         probe: { path: probe.path, sha256: probe.sha256, hook },
+        classifier: classifier ? classifierManifestEntry(classifier) : null,
         prompts: { path: request.prompts, sha256: sha256File(request.prompts), count: total },
         pplText: request.pplText ? { path: request.pplText, sha256: sha256File(request.pplText) } : null,
         f1Data: request.f1Data ? { path: request.f1Data, sha256: sha256File(request.f1Data) } : null,

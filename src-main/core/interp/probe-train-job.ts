@@ -11,6 +11,7 @@ import { CsvParser } from '../files/csv.ts';
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
 import { openDecoderSession } from '../models/decoder/open-session.ts';
 import { loadModel } from '../models/load-model.ts';
+import { positionsKeyOf } from '../models/position-limit.ts';
 import { seededRandom } from '../runtime/logits-processors.ts';
 import { resolveDevice } from '../runtime/onnxruntime.ts';
 import { sha256File } from '../weights/fingerprint.ts';
@@ -98,6 +99,20 @@ export const probeTrainJob: Job<ProbeTrainRequest, never, ProbeTrainResult> = as
   // GPT-2's probes (Lee et al.) read the last block's residual; the other families' (Yang et al. §2.2) read Hugging
   // Face's last hidden state, i.e. after the final norm.
   const hook = model.config.family === 'gpt2' ? `blocks.${nLayers - 1}.hook_resid_post` : 'ln_final.hook_normalized';
+  if (request.maxTokens > model.config.nCtx) {
+    // Texts cut at --max-tokens must still fit the positions: checked on the texts before any is run.
+    const lengths = (await model.tokenizer.tokenizer.encodeBatch(rows.map((row) => row.text))).map((ids) =>
+      Math.min(ids.length, request.maxTokens),
+    );
+    const longest = lengths.reduce((best, length, index) => (length > lengths[best]! ? index : best), 0);
+    if (lengths[longest]! > model.config.nCtx)
+      raise(
+        'INPUT_INVALID',
+        `Text ${longest + 1} of ${request.data} is ${lengths[longest]} tokens long as read (--max-tokens ${request.maxTokens}), but ${model.resolved.reference} has ${model.config.nCtx} positions (${positionsKeyOf(model)} in its config.json).`,
+        `Lower --max-tokens to ${model.config.nCtx}.`,
+        { field: 'maxTokens', appHint: `Lower the token limit to ${model.config.nCtx}.` },
+      );
+  }
   const device = await resolveDevice(request.device);
   const { session } = await openDecoderSession(
     model,

@@ -154,6 +154,7 @@ export function loadProbe(reference: string, dModel: number): Probe {
       'INPUT_INVALID',
       `No probe file at ${path}.`,
       'Pass the probe with --probe FILE (.pt, .safetensors, .npy or .json).',
+      { field: 'probe', appHint: 'Choose a probe file that exists (.pt, .safetensors, .npy or .json), or demo:probe.' },
     );
   const extension = extname(path).toLowerCase();
   const readers: Record<string, [Probe['format'], (file: string) => Float32Array]> = {

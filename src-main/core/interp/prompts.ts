@@ -51,6 +51,11 @@ async function* fromCsv(path: string, column: string | undefined): AsyncGenerato
       'INPUT_INVALID',
       `${path} is a CSV file, so the prompt column must be named.`,
       'Add --column NAME (e.g. --column text).',
+      {
+        field: 'prompts',
+        appHint:
+          'Save the prompts as .jsonl ({"prompt": ...} per line) or .txt (one per line): CSV prompts need a column name, which only `toxscope compare --column NAME` takes.',
+      },
     );
   const parser = new CsvParser();
   let columnIndex = -1;
@@ -86,7 +91,10 @@ async function* fromCsv(path: string, column: string | undefined): AsyncGenerato
 /** Streams the prompts of a file; nothing but the current chunk is held in memory. */
 export function readPrompts(path: string, column?: string): AsyncGenerator<PromptRecord> {
   if (!existsSync(path))
-    raise('INPUT_INVALID', `No prompts file at ${path}.`, 'Pass --prompts FILE (.jsonl, .txt or .csv).');
+    raise('INPUT_INVALID', `No prompts file at ${path}.`, 'Pass --prompts FILE (.jsonl, .txt or .csv).', {
+      field: 'prompts',
+      appHint: 'Choose a prompts file that exists (.jsonl or .txt).',
+    });
   const extension = extname(path).toLowerCase();
   if (extension === '.jsonl') return fromJsonl(path);
   if (extension === '.txt') return fromText(path);
@@ -95,6 +103,10 @@ export function readPrompts(path: string, column?: string): AsyncGenerator<Promp
     'INPUT_INVALID',
     `${path}: unsupported prompts file type "${extension}".`,
     'Use .jsonl ({"prompt": ...} per line), .txt (one per line) or .csv with --column NAME.',
+    {
+      field: 'prompts',
+      appHint: 'Choose a .jsonl file ({"prompt": ...} per line) or a .txt file (one prompt per line).',
+    },
   );
 }
 

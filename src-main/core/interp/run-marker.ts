@@ -1,11 +1,12 @@
 // The marker a compare run keeps in its `.partial/` folder while it writes there: which process owns the folder and
 // when it last finished a batch. A second run into the same folder is refused while the marker is live, and the
-// results history shows the run as running instead of offering to resume or delete it.
+// results history shows the run as running instead of offering to resume or delete it. A run that fails leaves
+// `failed.json` (its error) beside it, so the history can say why the run stopped.
 
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { raise } from '../../shared/index.ts';
+import { raise, type AppError } from '../../shared/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 
 const markerName = 'running.json';
@@ -37,6 +38,18 @@ export function liveRunMarker(partialDir: string): { pid: number; heartbeat: num
     return fresh && processAlive(marker.pid) ? { pid: marker.pid, heartbeat: marker.heartbeat } : null;
   } catch {
     return null; // a half-written or damaged marker claims nothing
+  }
+}
+
+/** The file in `.partial/` that holds the error a run stopped with (removed when a run starts there again). */
+export const failedRunFile = 'failed.json';
+
+/** Records why a run stopped; a failure to write it must not hide the error itself. */
+export function recordRunFailure(partialDir: string, error: AppError): void {
+  try {
+    writeFileAtomic(join(partialDir, failedRunFile), JSON.stringify({ ...error, at: new Date().toISOString() }) + '\n');
+  } catch {
+    // the folder is gone or read-only: the error still reaches the user
   }
 }
 

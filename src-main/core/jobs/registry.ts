@@ -11,7 +11,14 @@ import { probeTrainJob } from '../interp/probe-train-job.ts';
 import { collectDoctorReport } from '../diagnostics/doctor.ts';
 import { appVersion } from '../app-version.ts';
 import { classifyJob } from '../models/classifier/classify-job.ts';
-import { activationsJob, catalogueJob, generateJob, inspectJob, tokenizeJob } from '../models/model-jobs.ts';
+import {
+  activationsJob,
+  catalogueJob,
+  generateJob,
+  inspectClassifierJob,
+  inspectJob,
+  tokenizeJob,
+} from '../models/model-jobs.ts';
 import {
   deleteResultJob,
   exportResultJob,
@@ -37,6 +44,7 @@ export const jobRegistry: JobRegistry = {
   'detox:run': detoxJob,
   'detox:batch': detoxBatchJob,
   'classify:run': classifyJob,
+  'classifier:inspect': inspectClassifierJob,
   'model:catalogue': catalogueJob,
   'app:doctor': () => collectDoctorReport(appVersion),
   'interp:neuron': neuronDetailJob,

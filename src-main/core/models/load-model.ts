@@ -59,6 +59,7 @@ export function loadAnyModel(reference: string, weightsFile?: string): AnyLoaded
       'MODEL_NOT_FOUND',
       `${resolved.folder} has no weights (model.safetensors, a sharded index, or pytorch_model.bin).`,
       'Copy the weights into the folder, or pass them with --weights FILE.',
+      { appHint: 'Copy the weights (model.safetensors or pytorch_model.bin) into the folder.' },
     );
   }
   const stateDict = loadStateDictFile(weightsPath);

@@ -1,5 +1,5 @@
 // The model jobs behind `inspect`, `tokenize`, `activations` and `generate` (cli.md §1–4), for every front door,
-// and the catalogue of models found in the Hugging Face cache.
+// the inspection of a toxicity classifier, and the catalogue of models found in the Hugging Face cache.
 
 import os from 'node:os';
 import {
@@ -8,6 +8,8 @@ import {
   raise,
   type ActivationsRequest,
   type ActivationsResult,
+  type ClassifierInspection,
+  type ClassifierSelection,
   type GeneratedToken,
   type GenerateRequest,
   type GenerateResult,
@@ -26,6 +28,8 @@ import { generate } from './decoder/generate.ts';
 import { openDecoderSession } from './decoder/open-session.ts';
 import { loadTokenizer } from '../tokenizer/load-tokenizer.ts';
 import { readModelConfig } from './architectures.ts';
+import { toxicityLabel } from './classifier/classifier-text.ts';
+import { loadClassifier } from './classifier/load-classifier.ts';
 import { BartSession } from './bart/bart-session.ts';
 import { bartHookNames } from './bart/graph.ts';
 import {
@@ -37,6 +41,7 @@ import {
   type LoadedModel,
 } from './load-model.ts';
 import { huggingFaceCacheDir, listCachedModels, resolveModelRef } from './model-ref.ts';
+import { assertGenerationFits, positionsKeyOf } from './position-limit.ts';
 
 export const inspectJob: Job<ModelSelection, never, ModelInspection> = async (request) => {
   const model = loadAnyModel(request.model, request.weights);
@@ -67,6 +72,26 @@ export const inspectJob: Job<ModelSelection, never, ModelInspection> = async (re
   };
 };
 
+/** A toxicity classifier's shape, labels and fingerprint (the Models page's classifier rows); no session is opened. */
+export const inspectClassifierJob: Job<ClassifierSelection, never, ClassifierInspection> = async (request) => {
+  const model = loadClassifier(request.model, { tokenizerFolder: request.tokenizer });
+  const { config } = model;
+  return {
+    architecture: config.architecture,
+    format: model.format,
+    nLayers: config.nLayers,
+    dModel: config.dModel,
+    nHeads: config.nHeads,
+    dVocab: config.dVocab,
+    maxTokens: config.maxTokens,
+    labels: model.labels,
+    activation: model.activation,
+    toxicityLabel: toxicityLabel(model.labels),
+    parameters: model.parameters,
+    weights: { files: model.stateDict.files, sha256: model.fingerprint() },
+  };
+};
+
 /** Tokenising needs only config.json and the tokenizer files, not the weights. */
 export const tokenizeJob: Job<TokenizeRequest, never, Tokenization> = async (request) => {
   const { folder } = resolveModelRef(request.model);
@@ -80,7 +105,8 @@ function bosTokenId(model: LoadedModel): number {
   return id ?? raise('INPUT_INVALID', `${model.resolved.reference} defines no BOS token.`, 'Leave out --prepend-bos.');
 }
 
-export function checkIds(model: AnyLoadedModel, ids: number[], extraPositions: number): void {
+/** Refuses ids outside the vocabulary, and a prompt that with `newTokens` to generate overruns the positions. */
+export function checkIds(model: AnyLoadedModel, ids: number[], newTokens: number): void {
   const { dVocab, nCtx } = model.config;
   const bad = ids.find((id) => id >= dVocab);
   if (bad !== undefined)
@@ -89,13 +115,14 @@ export function checkIds(model: AnyLoadedModel, ids: number[], extraPositions: n
       `Token id ${bad} is outside the vocabulary (0..${dVocab - 1}).`,
       "Pass ids from this model's tokenizer (`toxscope tokenize`).",
     );
-  if (ids.length + extraPositions > nCtx) {
+  if (newTokens > 0)
+    return assertGenerationFits([model], { number: 1, tokens: ids.length }, newTokens, { prompts: 'one' });
+  if (ids.length > nCtx)
     raise(
       'INPUT_INVALID',
-      `The input is ${ids.length} tokens${extraPositions ? ` plus ${extraPositions} to generate` : ''}, more than the model's context of ${nCtx}.`,
-      `Shorten the text to at most ${nCtx - extraPositions} tokens${extraPositions ? ' or generate fewer tokens' : ''}.`,
+      `The input is ${ids.length} tokens, but ${model.resolved.reference} has ${nCtx} positions (${positionsKeyOf(model)} in its config.json).`,
+      `Shorten the text to at most ${nCtx} tokens.`,
     );
-  }
 }
 
 /** Runs one forward pass and returns the requested hooks ([pos, width], batch dropped) and logits. */
@@ -116,7 +143,7 @@ export async function decoderActivations(
       kvCache: false,
       interventions: false,
     },
-    { device, threads, batch: 1, length: ids.length },
+    { device, threads, batch: 1, length: ids.length, once: true },
   );
   try {
     const pos = ids.length;

@@ -49,7 +49,7 @@ export function resolveCachedRepo(repoId: string, cacheDir = huggingFaceCacheDir
 export function listCachedModels(cacheDir = huggingFaceCacheDir()): CachedModel[] {
   if (!isDirectory(cacheDir)) return [];
   return readdirSync(cacheDir)
-    .filter((name) => name.startsWith('models--') && name.includes('--', 'models--'.length))
+    .filter((name) => name.startsWith('models--') && name.length > 'models--'.length)
     .flatMap((name) => {
       const reference = name.slice('models--'.length).replace('--', '/');
       const folder = resolveCachedRepo(reference, cacheDir);
@@ -98,18 +98,25 @@ export function resolveModelRef(reference: string): ResolvedModel {
   }
   const asPath = resolve(reference);
   if (isDirectory(asPath)) return { reference, folder: asPath, source: 'folder' };
-  if (/^[\w.-]+\/[\w.-]+$/.test(reference)) {
-    const cached = resolveCachedRepo(reference);
+  // `gpt2` and `org/name` are what Hugging Face calls a repo id: look for it in the cache before calling it a path.
+  const weightsFile = /\.(safetensors|bin|pt|pth|ckpt)$/i.test(reference);
+  if (/^[\w-][\w.-]*(\/[\w-][\w.-]*)?$/.test(reference) && !weightsFile) {
+    const cacheDir = huggingFaceCacheDir();
+    const cached = resolveCachedRepo(reference, cacheDir);
     if (cached) return { reference, folder: cached, source: 'hf-cache' };
+    const repoDir = join(cacheDir, `models--${reference.replace('/', '--')}`);
+    const found = isDirectory(repoDir)
+      ? `${repoDir} exists but has no snapshot that refs/main names`
+      : `there is no ${repoDir}`;
     raise(
       'MODEL_NOT_FOUND',
-      `"${reference}" is neither a folder nor a model in the local Hugging Face cache (${huggingFaceCacheDir()}).`,
-      'ToxScope never downloads. Pass the folder that holds config.json and the weights, or download the model on a machine with network and copy the cache (set HF_HUB_CACHE or HF_HOME to point at it).',
+      `"${reference}" was looked up in the local Hugging Face cache (${cacheDir}) and is not there: ${found}. It is not a folder either (no ${asPath}).`,
+      `ToxScope never downloads. On a machine with network, download it (\`huggingface-cli download ${reference}\`), then copy its models--${reference.replace('/', '--')} folder into ${cacheDir}, or set HF_HOME (or HF_HUB_CACHE) to the cache that holds it; or pass the folder that holds its config.json and weights.`,
     );
   }
   return raise(
     'MODEL_NOT_FOUND',
-    `No model folder at ${asPath}.`,
+    weightsFile ? `No weights file at ${asPath}.` : `No model folder at ${asPath}.`,
     'Pass a folder with config.json, tokenizer files and weights, an org/name in your Hugging Face cache, or demo:gpt2-base.',
   );
 }

@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../files/atomic-write.ts';
 import { writeZip } from '../files/zip-writer.ts';
 import { userDataDir } from '../app-paths.ts';
 import { readNeuronTable } from '../interp/compare-output.ts';
-import { liveRunMarker } from '../interp/run-marker.ts';
+import { failedRunFile, liveRunMarker } from '../interp/run-marker.ts';
 
 const labelFile = 'label.json';
 
@@ -58,6 +58,12 @@ const shortSpec = (spec: string) =>
 
 const fixed = (value: number) => (Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(3));
 
+/** A run's classifier toxicity for its description (one mean, or base → DPO); empty without a classifier. */
+function classifierNumbers(...means: (number | undefined)[]): string {
+  if (means.length === 0 || !means.every((mean) => typeof mean === 'number')) return '';
+  return ` · classifier toxicity ${(means as number[]).map((mean) => mean.toFixed(3)).join(' → ')}`;
+}
+
 /** The history entry of a folder, or null when the folder is not a ToxScope run. */
 export function readResultEntry(path: string): ResultEntry | null {
   const manifest = readJson<Manifest>(join(path, 'manifest.json'));
@@ -67,7 +73,7 @@ export function readResultEntry(path: string): ResultEntry | null {
     const summary = readJson<CompareSummary>(join(path, 'summary.json'));
     const models = `${manifest.models?.base?.reference ?? '?'} vs ${manifest.models?.dpo?.reference ?? '?'}`;
     const numbers = summary
-      ? ` · ${summary.prompts} prompts · net reduction ${fixed(summary.netReduction)} · TP− ${(100 * summary.groups['TP-'].share).toFixed(1)}%`
+      ? ` · ${summary.prompts} prompts · net reduction ${fixed(summary.netReduction)} · TP− ${(100 * summary.groups['TP-'].share).toFixed(1)}%${classifierNumbers(summary.classifier?.base?.mean, summary.classifier?.dpo?.mean)}`
       : ' · summary.json missing';
     return {
       path,
@@ -84,7 +90,7 @@ export function readResultEntry(path: string): ResultEntry | null {
   if (manifest?.app === 'ToxScope' && manifest.command === 'intervene') {
     const summary = readJson<InterveneSummary>(join(path, 'summary.json'));
     const numbers = summary
-      ? ` · ${summary.prompts} prompts · probe toxicity ${fixed(summary.toxicity.probe)}${summary.perplexity === null ? '' : ` · perplexity ${fixed(summary.perplexity)}`}`
+      ? ` · ${summary.prompts} prompts · probe toxicity ${fixed(summary.toxicity.probe)}${classifierNumbers(summary.toxicity.classifier?.mean)}${summary.perplexity === null ? '' : ` · perplexity ${fixed(summary.perplexity)}`}`
       : ' · summary.json missing';
     return {
       path,
@@ -98,11 +104,21 @@ export function readResultEntry(path: string): ResultEntry | null {
       sizeBytes: folderBytes(path),
     };
   }
-  const state = readJson<{ promptsDone?: unknown }>(join(path, '.partial', 'state.json'));
-  if (state && typeof state.promptsDone === 'number') {
-    const request = readJson<CompareRequest>(join(path, '.partial', 'request.json'));
-    const running = liveRunMarker(join(path, '.partial')) !== null;
+  // A compare run that has not finished: running, interrupted, or failed (its error.json says why). One that ended
+  // before its first batch has no state.json yet; it is listed too, so its folder can be resumed or deleted.
+  const partialDir = join(path, '.partial');
+  if (existsSync(partialDir) && statSync(partialDir).isDirectory()) {
+    const state = readJson<{ promptsDone?: unknown }>(join(partialDir, 'state.json'));
+    const promptsDone = typeof state?.promptsDone === 'number' ? state.promptsDone : 0;
+    const request = readJson<CompareRequest>(join(partialDir, 'request.json'));
+    const failure = readJson<{ message?: unknown }>(join(partialDir, failedRunFile));
+    const running = liveRunMarker(partialDir) !== null;
     const models = request ? ` · ${request.base} vs ${request.dpo}` : '';
+    const status = running
+      ? `running after ${promptsDone} prompts`
+      : typeof failure?.message === 'string'
+        ? `failed after ${promptsDone} prompts (${failure.message})`
+        : `interrupted after ${promptsDone} prompts`;
     return {
       path,
       kind: 'compare',
@@ -111,7 +127,7 @@ export function readResultEntry(path: string): ResultEntry | null {
       complete: false,
       resume: running ? null : request,
       running,
-      description: `${running ? 'running' : 'interrupted'} after ${state.promptsDone} prompts${models}`,
+      description: `${status}${models}`,
       sizeBytes: folderBytes(path),
     };
   }

@@ -32,6 +32,9 @@ export function assertFits(estimate: MemoryEstimate, what: string): void {
       'OUT_OF_MEMORY',
       `${what} needs about ${gib(estimate.totalBytes)} (weights ${gib(estimate.weightsBytes)}, working ${gib(estimate.workingBytes)}), but only ${gib(estimate.availableBytes)} is free.`,
       `Models up to about ${fittingParameters(estimate)} parameters fit in the free memory here (float32 on the CPU). Use a smaller model, a GPU with enough memory (--device cuda or webgpu), or close other programs; lowering --batch or the prompt length shrinks only the working part.`,
+      {
+        appHint: `Models up to about ${fittingParameters(estimate)} parameters fit in the free memory here (float32 on the CPU). Use a smaller model, a GPU with enough memory (Settings → device), or close other programs; fewer prompts per batch shrinks only the working part.`,
+      },
     );
   }
 }

@@ -2,6 +2,7 @@
 // Everything else in ToxScope talks to the runtime through these functions.
 
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import {
   raise,
@@ -28,6 +29,12 @@ export function onnxruntimeVersion(): string {
 /** Providers compiled into this onnxruntime-node build; `bundled: false` ones need a separate install. */
 export function listBuiltProviders(): { name: string; bundled: boolean }[] {
   return ort.listSupportedBackends().map((backend) => ({ name: backend.name, bundled: backend.bundled }));
+}
+
+/** The folder of onnxruntime-node's core library: it loads libonnxruntime_providers_*.so from here and nowhere else. */
+export function providerLibraryFolder(): string {
+  const packageFile = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+  return join(dirname(packageFile), 'bin', 'napi-v6', process.platform, process.arch);
 }
 
 const probeModel = encodeModel({
@@ -68,7 +75,12 @@ export function probeProvider(provider: ProviderProbe['provider']): Promise<Prov
 }
 
 function firstLine(error: unknown): string {
-  const text = (error instanceof Error ? error.message : String(error))
+  const message = error instanceof Error ? error.message : String(error);
+  // The CUDA provider wraps a CUDA error in two C++ template signatures: keep the error and the call that failed.
+  const cudaFailure = /\b(CUDA|CUBLAS|CUDNN|CURAND) failure (\d+): (.*?) ; GPU=.*?expr=(.*?);?\s*$/s.exec(message);
+  if (cudaFailure)
+    return `${cudaFailure[1]} failure ${cudaFailure[2]}: ${cudaFailure[3]!.trim()} (in ${cudaFailure[4]})`;
+  const text = message
     // Drop onnxruntime's source location and failed-assertion text, keep its explanation.
     .replace(/^\/onnxruntime_src\/\S+ .*? was false\. /, '');
   const line = text.split('\n').find((candidate) => candidate.trim() !== '') ?? text;
@@ -77,8 +89,15 @@ function firstLine(error: unknown): string {
 
 const providerHints: Record<ExecutionProvider, string> = {
   cpu: 'The CPU provider is bundled with onnxruntime-node; reinstall with `npm ci` if it fails to load.',
-  cuda: 'Install the CUDA provider with `npm run setup:cuda` (needs an NVIDIA driver, CUDA 12 and cuDNN 9), or run with --device cpu.',
+  cuda: 'Install the CUDA provider with `npm run setup:cuda` (needs an NVIDIA driver and CUDA 13, or CUDA 12 with `-- --cuda 12`); `toxscope doctor` says what is missing. Or run with --device cpu.',
   webgpu: 'WebGPU needs a GPU with Vulkan (Linux) or D3D12/Metal drivers; run with --device cpu otherwise.',
+};
+
+/** The same advice for the app, whose device choice is in Settings. */
+const providerAppHints: Record<ExecutionProvider, string> = {
+  cpu: providerHints.cpu,
+  cuda: 'Install the CUDA provider with `npm run setup:cuda` (needs an NVIDIA driver and CUDA 13, or CUDA 12 with `-- --cuda 12`); `toxscope doctor` says what is missing. Or choose CPU in Settings.',
+  webgpu: 'WebGPU needs a GPU with Vulkan (Linux) or D3D12/Metal drivers; choose CPU in Settings otherwise.',
 };
 
 /** Turns the user's device choice into the provider that will run, loudly refusing an unavailable explicit choice. */
@@ -96,6 +115,7 @@ export async function resolveDevice(choice: DeviceChoice): Promise<DeviceReport>
       'DEVICE_UNAVAILABLE',
       `The ${choice} execution provider does not load here: ${probe.detail}`,
       providerHints[choice],
+      { field: 'device', appHint: providerAppHints[choice] },
     );
   }
   return { requested: choice, used: choice, note: '' };
@@ -116,6 +136,13 @@ export interface SessionOptions {
    * `dispose()`); every other output comes back to the CPU. Only for GPU execution providers.
    */
   outputsOnDevice?: string[];
+  /**
+   * Whether onnxruntime's CPU kernels repack the weights at session creation (default true). Repacking copies every
+   * weight matrix into the GEMM kernel's layout: it is most of a session's creation time and a second copy of the
+   * weights in memory, and it makes every later GEMM faster. Without it the weights stay memory-mapped from their
+   * file (external data) and a GEMM packs what it needs as it runs: right for a session that runs once.
+   */
+  prepackWeights?: boolean;
 }
 
 /** Creates a session from model bytes, or from a model.onnx path (needed when weights are external data). */
@@ -138,12 +165,14 @@ export async function createSession(model: Uint8Array | string, options: Session
           }
         : {}),
       ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      ...(options.prepackWeights === false ? { extra: { session: { disable_prepacking: '1' } } } : {}),
     });
   } catch (error) {
     return raise(
       'RUNTIME_FAILED',
       `onnxruntime could not create a session on ${options.device.used}: ${firstLine(error)}`,
       'Run `toxscope doctor` to see which execution providers load; try --device cpu.',
+      { field: 'device', appHint: 'Settings shows which devices load here; choose CPU there and run again.' },
     );
   }
 }
@@ -162,15 +191,32 @@ export function describeFeeds(feeds: Record<string, Tensor>): string {
     .join('; ');
 }
 
-/** Runs a session; a failure names every input with its dtype and dims (the first thing to check). */
+/**
+ * What an onnxruntime failure most likely means, in plain words: an index past a table is a position past the
+ * model's positions or a token id past its vocabulary (the jobs check both before they start, so this is a bug).
+ */
+function explainRunFailure(detail: string): string {
+  if (/indices element out of data bounds|out of range|out of bounds/i.test(detail))
+    return 'The model was asked for a position or token beyond its tables (a prompt plus new tokens longer than its positions, or a token id outside its vocabulary)';
+  if (/failed to allocate|out of memory|bad_alloc/i.test(detail))
+    return 'The device ran out of memory while running the model';
+  return 'The model failed while running';
+}
+
+/** Runs a session; a failure says in plain words what went wrong, then names every input with its dtype and dims. */
 export async function runSession(session: Session, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
   try {
     return await session.run(feeds);
   } catch (error) {
+    const detail = firstLine(error);
     return raise(
       'RUNTIME_FAILED',
-      `onnxruntime failed to run with inputs {${describeFeeds(feeds)}}: ${firstLine(error)}`,
-      'Check that the inputs match the model; run `toxscope doctor` if the model ran before.',
+      `${explainRunFailure(detail)}. onnxruntime said: ${detail} (inputs {${describeFeeds(feeds)}})`,
+      'Check that the inputs fit the model (prompt plus new tokens within its positions, a smaller --batch for memory); if the same run worked before, run `toxscope doctor` and report this message.',
+      {
+        appHint:
+          'Check that the inputs fit the model (prompt plus new tokens within its positions, fewer prompts per batch for memory); if the same run worked before, open Settings → device check and report this message.',
+      },
     );
   }
 }

@@ -1,6 +1,7 @@
 // Loads a model folder's tokenizer through Hugging Face's `tokenizers`: `tokenizer.json` (any model the library
 // reads: byte-level BPE, SentencePiece-style BPE with byte fallback, WordPiece, Unigram), or `vocab.json` +
-// `merges.txt` converted to one in memory; special tokens from `tokenizer_config.json` / `special_tokens_map.json`.
+// `merges.txt` or a BERT `vocab.txt` converted to one in memory; special tokens from `tokenizer_config.json` /
+// `special_tokens_map.json`.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,12 +14,14 @@ import {
   specialIdsOf,
   summarizeTokenizerJson,
   tokenIdIn,
+  parseVocabTxt,
   vocabMergesToTokenizerJson,
+  vocabTxtToTokenizerJson,
   type TokenizerConfig,
   type TokenizerJson,
 } from './tokenizer-json.ts';
 
-export type TokenizerFormat = 'tokenizer.json' | 'vocab.json+merges.txt';
+export type TokenizerFormat = 'tokenizer.json' | 'vocab.json+merges.txt' | 'vocab.txt';
 
 export interface LoadedTokenizer {
   tokenizer: Tokenizer;
@@ -113,6 +116,7 @@ const tokenizerFileNames = [
   'tokenizer.json',
   'vocab.json',
   'merges.txt',
+  'vocab.txt',
 ];
 
 /**
@@ -164,9 +168,14 @@ function readTokenizer(folder: string, modelType: string): LoadedTokenizer {
       files: [vocabPath, mergesPath],
     };
   }
+  const vocabTxtPath = join(folder, 'vocab.txt');
+  if (existsSync(vocabTxtPath)) {
+    const json = vocabTxtToTokenizerJson(parseVocabTxt(readText(vocabTxtPath)), config, vocabTxtPath);
+    return { ...build(json, null, json, config, vocabTxtPath), format: 'vocab.txt', files: [vocabTxtPath] };
+  }
   return raise(
     'MODEL_NOT_FOUND',
-    `${folder} has no tokenizer: neither tokenizer.json nor vocab.json + merges.txt.`,
+    `${folder} has no tokenizer: no tokenizer.json, vocab.json + merges.txt or vocab.txt (BERT).`,
     'Copy the tokenizer files of the base model into the folder (for GPT-2: vocab.json and merges.txt from gpt2 or gpt2-medium).',
   );
 }

@@ -1,5 +1,6 @@
 // The tokenizer.json format (Hugging Face `tokenizers`, serialization 1.0) as ToxScope reads and writes it: a
-// vocab.json + merges.txt folder converted as transformers' GPT2Converter / RobertaConverter do, the settings that
+// vocab.json + merges.txt folder converted as transformers' GPT2Converter / RobertaConverter do, a BERT vocab.txt as
+// its BertConverter does, the settings that
 // transformers takes from tokenizer_config.json over tokenizer.json (Llama's and Gemma's add_bos_token /
 // add_eos_token, BERT's do_lower_case), special-token roles, the vocabulary size and a content hash.
 
@@ -249,18 +250,106 @@ export function applyTokenizerConfig(json: TokenizerJson, config: TokenizerConfi
     result = { ...result, post_processor: templateProcessing(bos, eos) };
   }
   const normalizer = result.normalizer;
-  if (bertClasses.has(tokenizerClass) && normalizer?.type === 'BertNormalizer') {
-    result = {
-      ...result,
-      normalizer: {
-        ...normalizer,
-        lowercase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : true,
-        strip_accents: typeof config.strip_accents === 'boolean' ? config.strip_accents : null,
-        handle_chinese_chars: typeof config.tokenize_chinese_chars === 'boolean' ? config.tokenize_chinese_chars : true,
-      },
-    };
-  }
+  if (bertClasses.has(tokenizerClass) && normalizer?.type === 'BertNormalizer')
+    result = { ...result, normalizer: { ...normalizer, ...bertNormalizerSettings(config) } };
   return result;
+}
+
+/** BertTokenizer(Fast)'s normalizer settings from do_lower_case (default true), strip_accents, tokenize_chinese_chars. */
+function bertNormalizerSettings(config: TokenizerConfig): Record<string, unknown> {
+  return {
+    lowercase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : true,
+    strip_accents: typeof config.strip_accents === 'boolean' ? config.strip_accents : null,
+    handle_chinese_chars: typeof config.tokenize_chinese_chars === 'boolean' ? config.tokenize_chinese_chars : true,
+  };
+}
+
+/**
+ * The entries of a BERT vocab.txt as BertTokenizer's load_vocab reads them: one token per line, the line's number its
+ * id, only the line break removed (a token repeated later takes the later id, as a Python dict does).
+ */
+export function parseVocabTxt(text: string): Record<string, number> {
+  const lines = text.split('\n');
+  if (text.endsWith('\n')) lines.pop();
+  const vocab: Record<string, number> = {};
+  lines.forEach((token, id) => (vocab[token] = id));
+  return vocab;
+}
+
+/**
+ * tokenizer.json for a vocab.txt folder (BERT WordPiece), as transformers' BertConverter converts BertTokenizer:
+ * BertNormalizer from tokenizer_config.json (see bertNormalizerSettings), BertPreTokenizer, WordPiece with "##" and
+ * 100 characters per word, `[CLS] $A [SEP]` (pairs: `… $B:1 [SEP]:1`), and the named special tokens as added tokens.
+ */
+export function vocabTxtToTokenizerJson(
+  vocab: Record<string, number>,
+  config: TokenizerConfig,
+  path: string,
+): TokenizerJson {
+  const lookup = (token: string) => (Object.hasOwn(vocab, token) ? vocab[token] : undefined);
+  const named = (key: string, fallback: string): [string, number] => {
+    const token = Object.hasOwn(config, key) ? namedToken(config[key]) : fallback;
+    const id = token === null ? undefined : lookup(token);
+    if (token === null || id === undefined)
+      return raise(
+        'MODEL_NOT_FOUND',
+        `${path} has no ${JSON.stringify(token ?? fallback)} token (the ${key}), so it cannot be a BERT vocabulary.`,
+        `Use the vocab.txt of the model's base checkpoint, or set ${key} in tokenizer_config.json to a token of it.`,
+      );
+    return [token, id];
+  };
+  const unk = named('unk_token', '[UNK]');
+  const cls = named('cls_token', '[CLS]');
+  const sep = named('sep_token', '[SEP]');
+  const addedTokens: AddedTokenJson[] = [];
+  for (const [key, fallback] of [
+    ['unk_token', '[UNK]'],
+    ['sep_token', '[SEP]'],
+    ['pad_token', '[PAD]'],
+    ['cls_token', '[CLS]'],
+    ['mask_token', '[MASK]'],
+  ] as const) {
+    const token = Object.hasOwn(config, key) ? namedToken(config[key]) : fallback;
+    const id = token === null ? undefined : lookup(token);
+    if (token === null || id === undefined || addedTokens.some((added) => added.id === id)) continue;
+    addedTokens.push({
+      id,
+      content: token,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    });
+  }
+  const special = ([token]: [string, number], typeId: number): TemplatePiece => ({
+    SpecialToken: { id: token, type_id: typeId },
+  });
+  const sequence = (id: 'A' | 'B', typeId: number): TemplatePiece => ({ Sequence: { id, type_id: typeId } });
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: addedTokens.sort((a, b) => a.id - b.id),
+    normalizer: { type: 'BertNormalizer', clean_text: true, ...bertNormalizerSettings(config) },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [special(cls, 0), sequence('A', 0), special(sep, 0)],
+      pair: [special(cls, 0), sequence('A', 0), special(sep, 0), sequence('B', 1), special(sep, 1)],
+      special_tokens: Object.fromEntries(
+        [cls, sep].map(([token, id]) => [token, { id: token, ids: [id], tokens: [token] }]),
+      ),
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: {
+      type: 'WordPiece',
+      unk_token: unk[0],
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab,
+    },
+  };
 }
 
 /** Model types whose vocab.json + merges.txt convert with RobertaConverter (<s> … </s>, <mask> absorbing a space). */

@@ -1,8 +1,15 @@
 // The change log of a detox review, as JSON and CSV: one entry per edit with the original, the model's rewrite,
 // the final text, the decision, every scored word, the settings that produced it and the models' fingerprints; with
-// a toxicity gate, each entry's toxicity before/after and every refused rewrite with its reason (original kept).
+// a toxicity gate, the gate's settings, classifier and counts, the document's score, each entry's toxicity
+// before/after (with every label's), every refused rewrite with its reason and every sentence left clean.
 
-import type { DetoxGateAttempt, DetoxSettings } from '../../../src-main/shared/index.ts';
+import type {
+  DetoxGateAttempt,
+  DetoxGateCounts,
+  DetoxGateSettings,
+  DetoxSettings,
+} from '../../../src-main/shared/index.ts';
+import { documentToxicity, gateCounts, keptLabelScores } from './detox-gate-view.ts';
 import { decisionLabel, edits, finalText, type DetoxReview, type ReviewSentence } from './detox-review.ts';
 
 export interface ChangeLogEntry {
@@ -18,7 +25,14 @@ export interface ChangeLogEntry {
   scores: { word: string; start: number; end: number; divergence: number; score: number; masked: boolean }[];
   settings: DetoxSettings;
   /** The gate classifier's toxicity of the original and of the rewrite; null when the run had no gate. */
-  toxicity: { label: string; before: number; after: number | null } | null;
+  toxicity: {
+    label: string;
+    before: number;
+    after: number | null;
+    /** Every label's probability before and after, when the record has them. */
+    labelsBefore?: Record<string, number>;
+    labelsAfter?: Record<string, number>;
+  } | null;
 }
 
 /** A sentence the toxicity gate kept as it was because every candidate rewrite was refused. */
@@ -32,6 +46,27 @@ export interface RefusedEntry {
   attempts: DetoxGateAttempt[];
 }
 
+/** A sentence the toxicity gate scored at or below its threshold and left as it was. */
+export interface CleanEntry {
+  sentence: number;
+  occurrences: { start: number; end: number }[];
+  original: string;
+  label: string;
+  before: number;
+  reason: string;
+}
+
+/** The gate a review's run used: its settings, classifier fingerprint, decisions and the document's score. */
+export interface GateRecord extends DetoxGateSettings {
+  /** sha256 of the classifier's weights; null when the run did not finish. */
+  sha256: string | null;
+  label: string | null;
+  /** Distinct sentences by outcome. */
+  counts: DetoxGateCounts;
+  /** Mean toxicity of the document's sentences (every occurrence) before, with every rewrite, and as reviewed. */
+  document: { before: number; after: number; reviewed: number | null } | null;
+}
+
 export interface ChangeLog {
   format: 'toxscope-detox-changes';
   version: 1;
@@ -40,8 +75,12 @@ export interface ChangeLog {
   settings: DetoxSettings;
   counts: { edits: number; accepted: number; rejected: number; edited: number; pending: number };
   changes: ChangeLogEntry[];
+  /** The toxicity gate; null when the run had none (MaRCo on every sentence). */
+  gate: GateRecord | null;
   /** Rewrites the toxicity gate refused (the original is in the document), with the reasons. */
   refused: RefusedEntry[];
+  /** Sentences the toxicity gate left as they were (at or below its threshold). */
+  clean: CleanEntry[];
 }
 
 function entryOf(review: DetoxReview, sentence: ReviewSentence): ChangeLogEntry {
@@ -67,9 +106,46 @@ function entryOf(review: DetoxReview, sentence: ReviewSentence): ChangeLogEntry 
           ],
     ),
     settings: sentence.settings ?? review.settings,
-    toxicity: sentence.gate
-      ? { label: sentence.gate.label, before: sentence.gate.before, after: sentence.gate.after }
-      : null,
+    toxicity: sentence.gate ? toxicityOf(sentence) : null,
+  };
+}
+
+function toxicityOf(sentence: ReviewSentence): NonNullable<ChangeLogEntry['toxicity']> {
+  const gate = sentence.gate!;
+  const after = keptLabelScores(gate);
+  return {
+    label: gate.label,
+    before: gate.before,
+    after: gate.after,
+    ...(gate.labelScores ? { labelsBefore: gate.labelScores } : {}),
+    ...(after ? { labelsAfter: after } : {}),
+  };
+}
+
+function cleanOf(sentence: ReviewSentence): CleanEntry[] {
+  const gate = sentence.gate;
+  if (!gate || gate.outcome !== 'clean' || sentence.rewrite !== sentence.text) return [];
+  return [
+    {
+      sentence: sentence.id + 1,
+      occurrences: sentence.occurrences.map((start) => ({ start, end: start + sentence.text.length })),
+      original: sentence.text,
+      label: gate.label,
+      before: gate.before,
+      reason: gate.reason ?? 'clean',
+    },
+  ];
+}
+
+function gateRecordOf(review: DetoxReview): GateRecord | null {
+  if (!review.gate) return null;
+  const document = documentToxicity(review);
+  return {
+    ...review.gate,
+    sha256: review.classifierSha256 ?? null,
+    label: document?.label ?? null,
+    counts: gateCounts(review) ?? { rewritten: 0, clean: 0, refused: 0 },
+    document: document ? { before: document.before, after: document.after, reviewed: document.reviewed } : null,
   };
 }
 
@@ -111,7 +187,9 @@ export function changeLog(review: DetoxReview): ChangeLog {
       pending: count('pending'),
     },
     changes,
+    gate: gateRecordOf(review),
     refused,
+    clean: review.sentences.flatMap(cleanOf),
   };
 }
 
@@ -128,6 +206,8 @@ export const changeLogCsvHeader = [
   'decision',
   'masked_words',
   'scores',
+  'toxicity_before',
+  'toxicity_after',
   'settings',
   'base_sha256',
   'expert_sha256',
@@ -143,7 +223,10 @@ export function csvCell(value: string | number): string {
 const settingsText = (settings: DetoxSettings) =>
   `threshold=${settings.threshold}; alphaBase=${settings.alphaBase}; alphaExpert=${settings.alphaExpert}; alphaAnti=${settings.alphaAnti}; temperature=${settings.temperature}; repetitionPenalty=${settings.repetitionPenalty}; maxLength=${settings.maxLength}; divergence=${settings.divergence}`;
 
-/** One row per edit; offsets are "start-end" of each occurrence, scores "word=score" (3 decimals) of scored words. */
+/**
+ * One row per edit; offsets are "start-end" of each occurrence, scores "word=score" (3 decimals) of scored words,
+ * toxicity the gate classifier's (empty without a gate, or after when the original was kept).
+ */
 export function changeLogCsv(review: DetoxReview): string {
   const log = changeLog(review);
   const rows = log.changes.map((entry) => [
@@ -158,6 +241,8 @@ export function changeLogCsv(review: DetoxReview): string {
       .map((score) => score.word)
       .join(' | '),
     entry.scores.map((score) => `${score.word}=${score.score.toFixed(3)}`).join('; '),
+    entry.toxicity ? entry.toxicity.before : '',
+    entry.toxicity?.after ?? '',
     settingsText(entry.settings),
     log.models.base.sha256 ?? '',
     log.models.expert.sha256 ?? '',

@@ -1,7 +1,15 @@
 // The detox review being worked on, as reactive state: starts runs and single-sentence re-runs, folds their events
 // into the review (pure functions in detox-review.ts), and autosaves it to the user data folder after every change.
 
-import type { AppError, DetoxFrame, DetoxRequest, DetoxSettings, JobEvent } from '../../../src-main/shared/index.ts';
+import type {
+  AppError,
+  DetoxFrame,
+  DetoxGateSettings,
+  DetoxRequest,
+  DetoxResult,
+  DetoxSettings,
+  JobEvent,
+} from '../../../src-main/shared/index.ts';
 import { api } from './api.ts';
 import {
   addFrame,
@@ -82,6 +90,8 @@ class DetoxReviewState {
     models: DetoxReview['models'];
     preset: DetoxReview['preset'];
     settings: DetoxSettings;
+    /** The toxicity gate; null = off (MaRCo rewrites every sentence). */
+    gate: DetoxGateSettings | null;
   }): Promise<void> {
     const request: DetoxRequest = {
       ...options.models,
@@ -89,6 +99,7 @@ class DetoxReviewState {
       settings: options.settings,
       batch: 1, // one sentence at a time: progress and cancel per sentence
       device: appSettings.device,
+      gate: options.gate,
     };
     // The new review shows at once, so nothing on the page reports the previous run's status meanwhile; re-runs
     // of the old review's sentences are cancelled.
@@ -112,6 +123,7 @@ class DetoxReviewState {
       settings: review.settings,
       batch: 1,
       device: appSettings.device,
+      gate: review.gate ?? null,
       skipSentences: review.sentences.map((sentence) => sentence.text),
     });
   }
@@ -132,8 +144,10 @@ class DetoxReviewState {
       for (const frame of job.frames.slice(processed)) review = addFrame(review, $state.snapshot(frame) as DetoxFrame);
       processed = job.frames.length;
       const message = job.error?.message ?? null;
-      if (job.status === 'done') review = setRun(review, { status: 'done', message: null });
-      else if (job.status === 'cancelled' || job.status === 'failed')
+      if (job.status === 'done') {
+        const classifierSha256 = (job.result as DetoxResult | null)?.gate?.sha256 ?? review.classifierSha256 ?? null;
+        review = setRun({ ...review, classifierSha256 }, { status: 'done', message: null });
+      } else if (job.status === 'cancelled' || job.status === 'failed')
         review = setRun(review, { status: job.status, message });
       this.update(review);
     });
@@ -143,7 +157,10 @@ class DetoxReviewState {
     if (this.run && !this.run.finished) await jobs.cancel(this.run);
   }
 
-  /** Re-runs one sentence alone with other settings; its new rewrite replaces the old one (undo brings it back). */
+  /**
+   * Re-runs one sentence alone with other settings, under the review's gate (so a re-run never makes it worse either);
+   * its new rewrite replaces the old one (undo brings it back).
+   */
   async rerun(id: number, settings: DetoxSettings): Promise<void> {
     const review = this.review;
     const sentence = review?.sentences[id];
@@ -154,6 +171,7 @@ class DetoxReviewState {
       settings,
       batch: 1,
       device: appSettings.device,
+      gate: review.gate ?? null,
     });
     if (!run) return;
     this.reruns = { ...this.reruns, [id]: run };

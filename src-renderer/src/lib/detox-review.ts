@@ -5,6 +5,7 @@
 import type {
   DetoxFrame,
   DetoxFrameSegment,
+  DetoxGateSettings,
   DetoxModelFingerprints,
   DetoxSegmentGate,
   DetoxSettings,
@@ -60,6 +61,10 @@ export interface DetoxReview {
   fingerprints: DetoxModelFingerprints | null;
   preset: PresetName | 'custom';
   settings: DetoxSettings;
+  /** The toxicity gate the run used; null = off (MaRCo on every sentence); absent in reviews saved before the gate. */
+  gate?: DetoxGateSettings | null;
+  /** sha256 of the gate classifier's weights, known once a run finished; null without a gate or before. */
+  classifierSha256?: string | null;
   run: RunState;
   sentences: ReviewSentence[];
   undo: ReviewChange[];
@@ -74,11 +79,15 @@ export function startReview(options: {
   models: DetoxReview['models'];
   preset: DetoxReview['preset'];
   settings: DetoxSettings;
+  /** The toxicity gate of the run; omitted = off. */
+  gate?: DetoxGateSettings | null;
 }): DetoxReview {
   return {
     format: 'toxscope-detox-review',
     version: 1,
     ...options,
+    gate: options.gate ?? null,
+    classifierSha256: null,
     fingerprints: null,
     run: { status: 'running', done: 0, total: null, message: null },
     sentences: [],
@@ -181,13 +190,16 @@ export function editByHand(review: DetoxReview, id: number, text: string): Detox
   return change(review, `Edit sentence ${id + 1}`, [{ ...sentence, edited, decision: 'accepted' }]);
 }
 
-/** A sentence's new rewrite from a run of that sentence alone with other settings; the decision starts over. */
+/**
+ * A sentence's new rewrite from a run of that sentence alone with other settings; the decision starts over. The
+ * gate's record is the re-run's (the old scores belong to the old rewrite), or none when the re-run had no gate.
+ */
 export function applyRerun(
   review: DetoxReview,
   id: number,
-  rerun: { words: DetoxWord[]; masked: string; rewrite: string; settings: DetoxSettings },
+  rerun: { words: DetoxWord[]; masked: string; rewrite: string; settings: DetoxSettings; gate?: DetoxSegmentGate },
 ): DetoxReview {
-  const sentence = sentenceById(review, id);
+  const { gate: _replaced, ...sentence } = sentenceById(review, id);
   return change(review, `Re-run sentence ${id + 1}`, [{ ...sentence, ...rerun, decision: 'pending', edited: null }]);
 }
 
@@ -262,12 +274,13 @@ export function countDecisions(review: DetoxReview): ReviewCounts {
 
 /**
  * A sentence re-run alone comes back as the frames of that run; a sentence the splitter cuts again (another
- * max-length) comes back in parts: words, masked text and rewrite are put together at the parts' offsets.
+ * max-length) comes back in parts: words, masked text and rewrite are put together at the parts' offsets. The gate's
+ * record is kept when the sentence came back whole (parts' scores are not the sentence's score).
  */
 export function combineRerun(
   text: string,
   frames: DetoxFrame[],
-): { words: DetoxWord[]; masked: string; rewrite: string } {
+): { words: DetoxWord[]; masked: string; rewrite: string; gate?: DetoxSegmentGate } {
   const parts = frames
     .flatMap((frame) => frame.segments)
     .flatMap((segment) => segment.occurrences.map((start) => ({ start, segment })))
@@ -283,7 +296,13 @@ export function combineRerun(
     words.push(...segment.words.map((word) => ({ ...word, start: start + word.start, end: start + word.end })));
     cursor = start + segment.text.length;
   }
-  return { words, masked: masked + text.slice(cursor), rewrite: rewrite + text.slice(cursor) };
+  const whole = parts.length === 1 && parts[0]!.segment.text === text ? parts[0]!.segment.gate : undefined;
+  return {
+    words,
+    masked: masked + text.slice(cursor),
+    rewrite: rewrite + text.slice(cursor),
+    ...(whole ? { gate: whole } : {}),
+  };
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

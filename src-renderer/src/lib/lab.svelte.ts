@@ -32,6 +32,8 @@ export interface LabPlan {
   maxNewTokens: number;
   pplText: string;
   f1Data: string;
+  /** The toxicity classifier that scores every condition's continuations next to the probe; empty = none. */
+  classifier: string;
   resultsFolder: string;
   device: DeviceChoice;
 }
@@ -92,6 +94,8 @@ class LabState {
         scorer: plan.base,
         ...(plan.pplText.trim() ? { pplText: plan.pplText.trim() } : {}),
         ...(plan.f1Data.trim() ? { f1Data: plan.f1Data.trim() } : {}),
+        // The same classifier for every condition, so its columns compare too.
+        ...(plan.classifier.trim() ? { classifier: plan.classifier.trim() } : {}),
         maxNewTokens: plan.maxNewTokens,
         maxPromptTokens: defaultMaxPromptTokens,
         limit: plan.limit,

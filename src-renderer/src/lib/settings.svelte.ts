@@ -1,14 +1,23 @@
 // What the app remembers between starts, kept by the engine in the user data folder (a browser's own storage would
-// be forgotten: the server's port, and so the page's origin, changes every start): the user's models and device.
+// be forgotten: the server's port, and so the page's origin, changes every start): the user's models and toxicity
+// classifiers, the default classifier of the detox gate, and the device.
 
-import type { AppError, DeviceChoice } from '../../../src-main/shared/index.ts';
+import { defaultToxicityClassifier, type AppError, type DeviceChoice } from '../../../src-main/shared/index.ts';
 import { api } from './api.ts';
-import { readStoredSettings } from './stored-settings.ts';
+import { readStoredSettings, type StoredSettings } from './stored-settings.ts';
 
 class Settings {
+  /** Language models the user added on the Models page. */
   models = $state<string[]>([]);
+  /** Toxicity classifiers the user added on the Models page. */
+  classifiers = $state<string[]>([]);
+  /** The classifier the detox gate starts with. */
+  defaultClassifier = $state(defaultToxicityClassifier);
+  /** The execution device every run asks for. */
   device = $state<DeviceChoice>('auto');
+  /** Whether the stored copy has been read. */
   loaded = $state(false);
+  /** Why the last read or write failed. */
   error = $state<AppError | null>(null);
   #loading: Promise<void> | null = null;
 
@@ -24,7 +33,13 @@ class Settings {
   }
 
   async #save(): Promise<void> {
-    const written = await api.writeStore('settings', { models: [...this.models], device: this.device });
+    const value: StoredSettings = {
+      models: [...this.models],
+      classifiers: [...this.classifiers],
+      defaultClassifier: this.defaultClassifier,
+      device: this.device,
+    };
+    const written = await api.writeStore('settings', value);
     this.error = written.ok ? null : written.error;
   }
 
@@ -35,6 +50,23 @@ class Settings {
 
   async removeModel(reference: string): Promise<void> {
     this.models = this.models.filter((model) => model !== reference);
+    await this.#save();
+  }
+
+  async addClassifier(reference: string): Promise<void> {
+    if (!this.classifiers.includes(reference)) this.classifiers = [...this.classifiers, reference];
+    await this.#save();
+  }
+
+  /** Removing the default classifier makes the demo classifier the default again. */
+  async removeClassifier(reference: string): Promise<void> {
+    this.classifiers = this.classifiers.filter((classifier) => classifier !== reference);
+    if (this.defaultClassifier === reference) this.defaultClassifier = defaultToxicityClassifier;
+    await this.#save();
+  }
+
+  async setDefaultClassifier(reference: string): Promise<void> {
+    this.defaultClassifier = reference.trim() || defaultToxicityClassifier;
     await this.#save();
   }
 

@@ -1,24 +1,50 @@
 // The shape of the remembered settings, and how a stored copy is read back safely.
 
-import { deviceChoices, isRecord, type DeviceChoice } from '../../../src-main/shared/index.ts';
+import {
+  defaultToxicityClassifier,
+  deviceChoices,
+  isRecord,
+  type DeviceChoice,
+} from '../../../src-main/shared/index.ts';
 
 export interface StoredSettings {
   /** Model folders, weights files and `org/name` references the user added, in the order added. */
   models: string[];
+  /** Toxicity classifiers the user added (folders, `org/name`, Detoxify .ckpt files), listed apart from models. */
+  classifiers: string[];
+  /** The classifier the detox gate starts with ("Default toxicity classifier" on the Settings page). */
+  defaultClassifier: string;
   /** The execution device every run asks for. */
   device: DeviceChoice;
 }
 
-const defaults: StoredSettings = { models: [], device: 'auto' };
+const defaults: StoredSettings = {
+  models: [],
+  classifiers: [],
+  defaultClassifier: defaultToxicityClassifier,
+  device: 'auto',
+};
+
+/** Distinct non-empty strings of a stored list, in order; anything else is the default list. */
+function references(value: unknown, fallback: string[]): string[] {
+  if (!Array.isArray(value)) return [...fallback];
+  return [...new Set(value.filter((item): item is string => typeof item === 'string' && item.trim() !== ''))];
+}
 
 /** The stored value if it has the right shape (the file may have been edited by hand), field by field. */
 export function readStoredSettings(value: unknown): StoredSettings {
-  if (!isRecord(value)) return { ...defaults };
-  const models = Array.isArray(value.models)
-    ? value.models.filter((model): model is string => typeof model === 'string' && model.trim() !== '')
-    : defaults.models;
+  if (!isRecord(value)) return { ...defaults, models: [], classifiers: [] };
   const device = deviceChoices.includes(value.device as DeviceChoice)
     ? (value.device as DeviceChoice)
     : defaults.device;
-  return { models: [...new Set(models)], device };
+  const defaultClassifier =
+    typeof value.defaultClassifier === 'string' && value.defaultClassifier.trim() !== ''
+      ? value.defaultClassifier.trim()
+      : defaults.defaultClassifier;
+  return {
+    models: references(value.models, defaults.models),
+    classifiers: references(value.classifiers, defaults.classifiers),
+    defaultClassifier,
+    device,
+  };
 }

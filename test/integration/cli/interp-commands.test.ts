@@ -72,7 +72,8 @@ describe('toxscope compare', () => {
     const generation = JSON.parse(
       readFileSync(join(compareOut, 'generations.jsonl'), 'utf8').split('\n')[0]!,
     ) as object;
-    expect(Object.keys(generation)).toEqual(['prompt', 'base', 'dpo']);
+    // The default toxicity classifier (demo:classifier) scores both continuations.
+    expect(Object.keys(generation)).toEqual(['prompt', 'base', 'dpo', 'baseToxicity', 'dpoToxicity']);
   });
 
   it('exits 3 for a probe that does not fit the model and 2 for a malformed prompt file', () => {

@@ -168,7 +168,10 @@ describe('toxscope model commands', () => {
       '4',
     );
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/71 tokens plus 4 to generate, more than the model's context of 64/);
+    expect(run.stderr).toMatch(
+      /The prompt is 71 tokens and 4 new tokens are asked for: 75 positions, but .* has 64 positions \(n_positions in its config\.json\)/,
+    );
+    expect(run.stderr).toMatch(/hint: Shorten the prompt\./);
   });
 
   it('exits 3 for a hostile checkpoint and 2 for bad usage', () => {

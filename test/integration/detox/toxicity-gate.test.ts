@@ -63,13 +63,16 @@ function request(gate: Partial<NonNullable<DetoxRequest['gate']>> | null, explai
 async function run(gate: Parameters<typeof request>[0]) {
   const explain = join(work, `explain-${Math.random().toString(36).slice(2)}.json`);
   const result = await detoxJob(request(gate, explain), testContext<DetoxFrame>().context);
-  const segments = (JSON.parse(readFileSync(explain, 'utf8')) as { segments: DetoxSegment[] }).segments;
-  return { result, segments };
+  const { segments, settings } = JSON.parse(readFileSync(explain, 'utf8')) as {
+    segments: DetoxSegment[];
+    settings: { gate?: Record<string, unknown> };
+  };
+  return { result, segments, settings };
 }
 
 describe('the detox toxicity gate', () => {
   it('a sentence at or below the threshold is never masked and is written byte for byte', async () => {
-    const { result, segments } = await run({ toxicityThreshold: 1 });
+    const { result, segments, settings } = await run({ toxicityThreshold: 1 });
     expect(result.document).toBe(document);
     expect(segments.length).toBeGreaterThan(0);
     for (const segment of segments) {
@@ -80,6 +83,8 @@ describe('the detox toxicity gate', () => {
     }
     expect(result.gate).toMatchObject({ clean: segments.length, rewritten: 0, refused: 0, threshold: 1 });
     expect(result.gate!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // --explain names the weights that produced the scores: the classifier's sha256 and label beside its reference.
+    expect(settings.gate).toMatchObject({ classifier, sha256: result.gate!.sha256, label: 'toxic' });
   });
 
   it('every kept rewrite is less toxic than its original and adds no blocklisted word; refused ones keep the original', async () => {
@@ -89,6 +94,9 @@ describe('the detox toxicity gate', () => {
       const gate = segment.gate!;
       expect(gate.outcome).not.toBe('clean');
       expect(gate.attempts.length).toBeLessThanOrEqual(3);
+      // Every label's probability is recorded (the app's breakdown), the gate's label being the compared toxicity.
+      expect(gate.labelScores![gate.label]).toBe(gate.before);
+      for (const attempt of gate.attempts) expect(attempt.labelScores![gate.label]).toBe(attempt.toxicity);
       if (gate.outcome === 'rewritten') {
         expect(segment.rewrite).not.toBe(segment.text);
         expect(gate.after!).toBeLessThan(gate.before);
@@ -152,6 +160,7 @@ describe('the detox toxicity gate', () => {
     const sentences = summary.files.reduce((sum, file) => sum + file.sentences, 0);
     expect(summary.gate).toMatchObject({ ...gate, rewritten: 0, clean: sentences, refused: 0 });
     expect(summary.gate!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(summary.gate!.label).toBe('toxic'); // the label its numbers are the probability of
   });
 
   it('without a gate MaRCo rewrites as before and reports no gate', async () => {

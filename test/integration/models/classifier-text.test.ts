@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import {
   classifierMaxLength,
   encodeForClassifier,
+  lengthOrder,
   loadClassifierTokenizer,
   openTextClassifier,
   toxicityLabel,
@@ -93,5 +94,52 @@ describe('classifier text parity with PyTorch', () => {
     expect(toxicityLabel(['non-toxic', 'toxic'])).toBe('toxic');
     expect(toxicityLabel(['neutral', 'offensive', 'hate'])).toBe('offensive');
     expect(toxicityLabel(['LABEL_0', 'LABEL_1'])).toBe('LABEL_1');
+  });
+});
+
+describe('classifier batching by length', () => {
+  const words = 'the quick brown fox jumps over the lazy dog while a cat sleeps'.split(' ');
+  /** Eleven texts of 1–14 words in a shuffled order of lengths, so a sorted window really reorders them. */
+  const mixed = [5, 1, 14, 3, 9, 2, 12, 7, 1, 10, 4].map((count, index) =>
+    Array.from({ length: count }, (_, word) => words[(index + word) % words.length]).join(' '),
+  );
+
+  it('scores windows sorted by length, returns them in input order, each as scored alone (1e-5)', async () => {
+    const model = loadClassifier(classifierFixture('bert-multilabel'));
+    const rows = await encodeForClassifier(loadClassifierTokenizer(model), mixed.slice(0, 9), 24);
+    expect(lengthOrder(rows)).not.toEqual(rows.map((_, index) => index)); // the first window is reordered
+    const alone = await openTextClassifier(model, { device: cpu, batch: 1, window: 1 });
+    const sorted = await openTextClassifier(model, { device: cpu, batch: 3, window: 9 });
+    const expected = await alone.classify(mixed);
+    const actual = await sorted.classify(mixed);
+    await alone.release();
+    await sorted.release();
+    expect(actual.map((result) => result.text)).toEqual(mixed);
+    const problems = actual
+      .map((result, r) =>
+        describeMismatch(
+          `text ${r} (${mixed[r]!.split(' ').length} words)`,
+          Float32Array.from(model.labels.map((label) => result.scores[label]!)),
+          Float32Array.from(model.labels.map((label) => expected[r]!.scores[label]!)),
+          1e-5,
+        ),
+      )
+      .filter((problem) => problem !== null);
+    expect(problems).toEqual([]);
+  });
+
+  it('orders a window longest first, equal lengths in input order', () => {
+    expect(lengthOrder([[1, 2], [1, 2, 3], [1], [4, 5, 6], [7, 8]])).toEqual([1, 3, 0, 4, 2]);
+  });
+
+  it('a window defaults to 1,024 texts (8 batches when larger), and is never smaller than a batch', async () => {
+    const model = loadClassifier(classifierFixture('bert-multilabel'));
+    const opened = await Promise.all(
+      [{ batch: 4 }, { batch: 200 }, { batch: 4, window: 2 }].map((options) =>
+        openTextClassifier(model, { device: cpu, ...options }),
+      ),
+    );
+    expect(opened.map((classifier) => classifier.window)).toEqual([1024, 1600, 4]);
+    for (const classifier of opened) await classifier.release();
   });
 });

@@ -50,7 +50,7 @@ describe('loading models', () => {
     copyFileSync(join(gpt2FixtureDir, 'hub', 'model.safetensors'), join(folder, 'model.safetensors'));
     const error = failure(() => loadModel(folder));
     expect(error.code).toBe('MODEL_NOT_FOUND');
-    expect(error.message).toMatch(/neither tokenizer\.json nor vocab\.json \+ merges\.txt/);
+    expect(error.message).toMatch(/no tokenizer\.json, vocab\.json \+ merges\.txt or vocab\.txt/);
   });
 
   it('names the tensor whose shape does not match config.json', () => {
@@ -76,5 +76,40 @@ describe('loading models', () => {
     expect(error.code).toBe('MODEL_NOT_FOUND');
     expect(error.hint).toMatch(/never downloads/);
     delete process.env.HF_HUB_CACHE;
+  });
+
+  it('looks a bare name such as gpt2 up in the cache, and says where it looked and how to get it there', () => {
+    const home = mkdtempSync(join(os.tmpdir(), 'toxscope-hfhome-'));
+    const saved = { HF_HUB_CACHE: process.env.HF_HUB_CACHE, HF_HOME: process.env.HF_HOME };
+    delete process.env.HF_HUB_CACHE;
+    process.env.HF_HOME = home;
+    try {
+      const error = failure(() => loadModel('gpt2'));
+      expect(error.code).toBe('MODEL_NOT_FOUND');
+      expect(error.message).toContain(
+        `"gpt2" was looked up in the local Hugging Face cache (${join(home, 'hub')}) and is not there`,
+      );
+      expect(error.message).toContain(join(home, 'hub', 'models--gpt2'));
+      expect(error.message).not.toMatch(/^No model folder/);
+      expect(error.hint).toMatch(/huggingface-cli download gpt2/);
+      expect(error.hint).toMatch(/HF_HOME/);
+
+      // The same name, once its cache folder is copied in, resolves (legacy repo ids have no org).
+      const snapshot = join(home, 'hub', 'models--gpt2', 'snapshots', 'rev1');
+      mkdirSync(snapshot, { recursive: true });
+      const source = tinyGpt2Folder('hub');
+      for (const file of ['config.json', 'vocab.json', 'merges.txt', 'model.safetensors'])
+        copyFileSync(join(source, file), join(snapshot, file));
+      expect(loadModel('gpt2').resolved).toMatchObject({ folder: snapshot, source: 'hf-cache' });
+    } finally {
+      for (const [key, value] of Object.entries(saved))
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+    }
+  });
+
+  it('calls a missing weights file a missing file, not a cache miss', () => {
+    const error = failure(() => loadModel('dpo-missing.pt'));
+    expect(error.message).toMatch(/^No weights file at .*dpo-missing\.pt\.$/);
   });
 });

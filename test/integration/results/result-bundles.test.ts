@@ -1,6 +1,7 @@
 // The results history and the neuron close-up on real runs of the demo pair: listing, opening (the per-neuron
-// table equals neurons.csv), renaming, exporting as a zip that reads back byte for byte, deleting only bundles, an interrupted
-// run offered for resume; and a neuron's activations equal those the activations job reports.
+// table equals neurons.csv), renaming, exporting as a zip that reads back byte for byte, deleting only bundles, an
+// interrupted run offered for resume, a failed one listed with its error; and a neuron's activations equal those the
+// activations job reports.
 
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,7 +20,12 @@ import {
 } from '../../../src-main/core/results/result-bundles.ts';
 import { openSafetensors } from '../../../src-main/core/weights/safetensors.ts';
 import { openZip } from '../../../src-main/core/weights/zip-archive.ts';
-import type { CompareFrame, CompareRequest, ResultEntry } from '../../../src-main/shared/index.ts';
+import {
+  toAppError,
+  type CompareFrame,
+  type CompareRequest,
+  type ResultEntry,
+} from '../../../src-main/shared/index.ts';
 import { useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
 import { testContext } from '../../support/job-context.ts';
 
@@ -109,6 +115,39 @@ describe('result bundles', () => {
     expect(entry).toMatchObject({ complete: false, resume: { ...request, out: interrupted, limit: 16 } });
     expect(entry.description).toMatch(/^interrupted after 4 prompts/);
     expect(() => openResult(interrupted)).toThrow(/interrupted compare run/);
+  });
+
+  it("keeps a failed compare's partial folder, names it in the error, and lists it with the error", async () => {
+    const failed = join(resultsFolder, 'compare-failed');
+    // A folder takes request.json's place, so the run fails right after it has claimed its .partial folder.
+    mkdirSync(join(failed, '.partial', 'request.json'), { recursive: true });
+    const error = await compareJob({ ...request, out: failed }, testContext<CompareFrame>().context).then(
+      () => null,
+      (thrown: unknown) => toAppError(thrown),
+    );
+    expect(error?.hint).toContain(`What finished is kept in ${join(failed, '.partial')}`);
+    expect(error?.appHint).toMatch(/resume or delete it on the Results page\.$/);
+    const entry = listResults(resultsFolder).find((candidate) => candidate.path === failed)!;
+    expect(entry).toMatchObject({ complete: false, running: false });
+    expect(entry.description).toMatch(/^failed after 0 prompts \(Unexpected failure: /);
+    expect(deleteResult(failed)).toEqual({ deleted: failed });
+  });
+
+  it('lists a partial folder left before the first batch, so it can be deleted', () => {
+    const orphan = join(resultsFolder, 'compare-orphan');
+    mkdirSync(join(orphan, '.partial'), { recursive: true });
+    const entry = listResults(resultsFolder).find((candidate) => candidate.path === orphan)!;
+    expect(entry).toMatchObject({ complete: false, resume: null, running: false });
+    expect(entry.description).toBe('interrupted after 0 prompts');
+    expect(deleteResult(orphan)).toEqual({ deleted: orphan });
+  });
+
+  it('refuses more new tokens than the positions hold before it writes anything', async () => {
+    const tooLong = join(resultsFolder, 'compare-too-long');
+    await expect(
+      compareJob({ ...request, out: tooLong, maxNewTokens: 256 }, testContext<CompareFrame>().context),
+    ).rejects.toMatchObject({ appError: { code: 'INPUT_INVALID', field: 'maxNewTokens' } });
+    expect(existsSync(tooLong)).toBe(false);
   });
 
   it('shows a run that is still writing as running: no resume, no delete, and no second run into its folder', async () => {

@@ -63,6 +63,24 @@ describe('toxscope CLI', () => {
     expect(exitCodeFor('WEIGHTS_INVALID')).toBe(3);
     expect(exitCodeFor('MODEL_NOT_FOUND')).toBe(3);
     expect(exitCodeFor('CANCELLED')).toBe(130);
-    expect(exitCodeFor('RUNTIME_FAILED')).toBe(1);
+    expect(exitCodeFor('RUNTIME_FAILED')).toBe(4);
+    expect(exitCodeFor('DEVICE_UNAVAILABLE')).toBe(4);
+    expect(exitCodeFor('ENGINE_CRASHED')).toBe(4);
+    expect(exitCodeFor('INTERNAL')).toBe(1);
+  });
+
+  it('lists every exit code in its help', async () => {
+    const { io, out } = fakeIo();
+    await runCli(['--help'], io, paths);
+    const codes = out().slice(out().indexOf('Exit codes:')).replace(/\s+/g, ' ');
+    for (const code of [
+      '0 success',
+      '1 unexpected failure',
+      '2 bad usage',
+      '3 invalid model',
+      '4 the engine failed',
+      '130 cancelled',
+    ])
+      expect(codes).toContain(code);
   });
 });

@@ -244,10 +244,11 @@ describe('change log', () => {
   it('writes CSV rows with quoted cells and the same facts', () => {
     const lines = changeLogCsv(decided()).split('\r\n');
     expect(lines[0]).toBe(
-      'sentence,offsets,original,rewrite,final,decision,masked_words,scores,settings,base_sha256,expert_sha256,anti_expert_sha256',
+      'sentence,offsets,original,rewrite,final,decision,masked_words,scores,toxicity_before,toxicity_after,settings,base_sha256,expert_sha256,anti_expert_sha256',
     );
+    // Without a gate the toxicity cells are empty.
     expect(lines[2]).toBe(
-      `4,69-84,"Shut up, moron!","Calm down, friend!","Shut up, moron!",rejected,Shut | moron,Shut=1.500; up=0.900; moron=3.100,threshold=1.2; alphaBase=1; alphaExpert=4.25; alphaAnti=1.5; temperature=2.5; repetitionPenalty=1; maxLength=128; divergence=symmetric-kl,${'a'.repeat(64)},${'b'.repeat(64)},${'c'.repeat(64)}`,
+      `4,69-84,"Shut up, moron!","Calm down, friend!","Shut up, moron!",rejected,Shut | moron,Shut=1.500; up=0.900; moron=3.100,,,threshold=1.2; alphaBase=1; alphaExpert=4.25; alphaAnti=1.5; temperature=2.5; repetitionPenalty=1; maxLength=128; divergence=symmetric-kl,${'a'.repeat(64)},${'b'.repeat(64)},${'c'.repeat(64)}`,
     );
     expect(lines.at(-1)).toBe('');
     expect(csvCell('say "hi"\nnow')).toBe('"say ""hi""\nnow"');

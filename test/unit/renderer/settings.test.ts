@@ -3,17 +3,36 @@
 import { describe, expect, it } from 'vitest';
 import { readStoredSettings } from '../../../src-renderer/src/lib/stored-settings.ts';
 
+const defaults = { models: [], classifiers: [], defaultClassifier: 'demo:classifier', device: 'auto' };
+
 describe('stored settings', () => {
   it('keeps valid fields and replaces the rest with defaults', () => {
-    expect(readStoredSettings(null)).toEqual({ models: [], device: 'auto' });
+    expect(readStoredSettings(null)).toEqual(defaults);
     expect(readStoredSettings({ models: ['/m/gpt2', 'gpt2', '/m/gpt2'], device: 'cpu' })).toEqual({
+      ...defaults,
       models: ['/m/gpt2', 'gpt2'],
       device: 'cpu',
     });
-    expect(readStoredSettings({ models: ['ok', 3, '', null], device: 'tpu' })).toEqual({
-      models: ['ok'],
-      device: 'auto',
+    expect(readStoredSettings({ models: ['ok', 3, '', null], device: 'tpu' })).toEqual({ ...defaults, models: ['ok'] });
+    expect(readStoredSettings({ models: 'not a list' })).toEqual(defaults);
+  });
+
+  it('reads the toxicity classifiers and the default classifier, which starts as the demo classifier', () => {
+    expect(
+      readStoredSettings({
+        models: [],
+        classifiers: ['/m/toxic-bert', 'unitary/toxic-bert', '/m/toxic-bert', 7],
+        defaultClassifier: ' unitary/toxic-bert ',
+        device: 'auto',
+      }),
+    ).toEqual({
+      ...defaults,
+      classifiers: ['/m/toxic-bert', 'unitary/toxic-bert'],
+      defaultClassifier: 'unitary/toxic-bert',
     });
-    expect(readStoredSettings({ models: 'not a list' })).toEqual({ models: [], device: 'auto' });
+    // A settings file from before classifiers were remembered.
+    expect(readStoredSettings({ models: ['gpt2'], device: 'cpu' }).defaultClassifier).toBe('demo:classifier');
+    expect(readStoredSettings({ defaultClassifier: '' }).defaultClassifier).toBe('demo:classifier');
+    expect(readStoredSettings({ defaultClassifier: 42 }).defaultClassifier).toBe('demo:classifier');
   });
 });

@@ -1,5 +1,6 @@
 // The tokenizer loader: the settings transformers takes from tokenizer_config.json over tokenizer.json (Llama's and
-// Gemma's add_bos_token / add_eos_token, BERT's do_lower_case), and AppErrors that name the file for bad files.
+// Gemma's add_bos_token / add_eos_token, BERT's do_lower_case), a BERT vocab.txt converted as BertConverter does, and
+// AppErrors that name the file for bad files.
 
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppErrorException } from '../../../src-main/shared/index.ts';
 import { loadTokenizer } from '../../../src-main/core/tokenizer/load-tokenizer.ts';
+import { hardStrings } from '../../support/hard-strings.ts';
 
 const temporary: string[] = [];
 afterAll(() => temporary.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
@@ -71,6 +73,52 @@ describe('tokenizer_config.json over tokenizer.json', () => {
     const error = thrown(() => loadTokenizer(folder, 'llama'));
     expect(error.appError.code).toBe('MODEL_NOT_FOUND');
     expect(error.message).toMatch(/add_bos_token.*"<not-a-token>" is not in the vocabulary/);
+  });
+});
+
+/**
+ * A folder with only a vocab.txt (ids in line order) and the fixture's tokenizer_config.json, as bert-base-uncased and
+ * unitary/toxic-bert ship without a tokenizer.json; `drop` leaves tokens out of the vocabulary.
+ */
+function vocabTxtFolder(name: string, drop: string[] = []): string {
+  const fixture = new URL(`../../fixtures/tokenizers/${name}/`, import.meta.url).pathname;
+  const json = JSON.parse(readFileSync(join(fixture, 'tokenizer.json'), 'utf8')) as {
+    model: { vocab: Record<string, number> };
+  };
+  const folder = mkdtempSync(join(os.tmpdir(), `toxscope-tok-vocabtxt-${name}-`));
+  temporary.push(folder);
+  const tokens = Object.entries(json.model.vocab)
+    .sort((a, b) => a[1] - b[1])
+    .map(([token]) => (drop.includes(token) ? '[dropped]' : token));
+  writeFileSync(join(folder, 'vocab.txt'), `${tokens.join('\n')}\n`);
+  cpSync(join(fixture, 'tokenizer_config.json'), join(folder, 'tokenizer_config.json'));
+  return folder;
+}
+
+describe('BERT vocab.txt folders', () => {
+  for (const name of ['bert-uncased', 'bert-cased']) {
+    it(`${name}: vocab.txt tokenizes as the tokenizer.json of the same vocabulary, on hundreds of hard strings`, async () => {
+      const fromJson = loadTokenizer(new URL(`../../fixtures/tokenizers/${name}/`, import.meta.url).pathname, 'bert');
+      const fromVocab = loadTokenizer(vocabTxtFolder(name), 'bert');
+      expect(fromVocab.format).toBe('vocab.txt');
+      expect(fromVocab.sha256).toBe(fromJson.sha256);
+      expect(fromVocab.tokenizer.specialIds).toEqual(fromJson.tokenizer.specialIds);
+      for (const text of hardStrings(['[CLS]', '[SEP]', '[MASK]', '[PAD]', '[UNK]'])) {
+        const ids = await fromVocab.tokenizer.encode(text);
+        expect(ids, text).toEqual(await fromJson.tokenizer.encode(text));
+        expect(await fromVocab.tokenizer.encode(text, { addSpecialTokens: false }), text).toEqual(
+          await fromJson.tokenizer.encode(text, { addSpecialTokens: false }),
+        );
+        expect(await fromVocab.tokenizer.decode(ids), text).toBe(await fromJson.tokenizer.decode(ids));
+      }
+    });
+  }
+
+  it('refuses a vocab.txt without [CLS], naming the file', () => {
+    const folder = vocabTxtFolder('bert-uncased', ['[CLS]']);
+    const error = thrown(() => loadTokenizer(folder, 'bert'));
+    expect(error.message).toContain(join(folder, 'vocab.txt'));
+    expect(error.message).toMatch(/no "\[CLS\]" token/);
   });
 });
 

@@ -113,9 +113,10 @@ export const classifyJob: Job<ClassifyRequest, ClassifyFrame, ClassifyResult> = 
   const texts = request.text !== undefined ? single(request.text) : readClassifyInput(request.input!);
   let done = 0;
   const run = async (emit: (results: ClassifiedText[]) => Promise<void>) => {
-    for await (const chunk of chunked(texts, classifier.batch)) {
+    // A window at a time: classify sorts it by length, so its batches pad little (and checks the signal per batch).
+    for await (const chunk of chunked(texts, classifier.window)) {
       throwIfCancelled(context.signal);
-      const results = await classifier.classify(chunk);
+      const results = await classifier.classify(chunk, context.signal);
       done += results.length;
       await emit(results);
       context.progress({ done, total: null, message: `${done} texts scored` });

@@ -85,11 +85,19 @@ export class DecoderSession {
   static async open(
     model: Uint8Array | string,
     config: DecoderConfig,
-    run: { device: DeviceReport; threads?: number; cacheCapacity?: number; kvCache: boolean; cacheOnDevice?: boolean },
+    run: {
+      device: DeviceReport;
+      threads?: number;
+      cacheCapacity?: number;
+      kvCache: boolean;
+      cacheOnDevice?: boolean;
+      prepackWeights?: boolean;
+    },
   ): Promise<DecoderSession> {
     const session = await createSession(model, {
       device: run.device,
       threads: run.threads,
+      prepackWeights: run.prepackWeights,
       memoryPattern: !run.kvCache,
       outputsOnDevice: run.cacheOnDevice
         ? Array.from({ length: config.nLayers }, (_, layer) => [

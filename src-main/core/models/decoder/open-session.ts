@@ -48,6 +48,8 @@ export interface DecoderRun {
   threads?: number;
   batch: number;
   length: number;
+  /** A session that runs once (one forward): skip repacking the weights (see SessionOptions.prepackWeights). */
+  once?: boolean;
 }
 
 /** Refuses, with numbers, models whose sessions would not fit in free memory together (before any is opened). */
@@ -83,6 +85,7 @@ export async function openDecoderSession(
     cacheCapacity: run.length,
     kvCache: options.kvCache,
     cacheOnDevice: options.kvCache && options.attention === 'standard' && run.device.used === 'webgpu',
+    prepackWeights: !run.once,
   });
   return { session, graph };
 }

@@ -1,0 +1,204 @@
+// Whole commands against PyTorch scripts doing the same job end to end (issue 19): each side is one process timed
+// from the outside (process start, imports, reading weights, session creation or module building, the work, the
+// output files), on GPT-2-medium-shaped random weights, PyTorch on the OpenBLAS core this CPU supports best and, for
+// compare, at its best batch. Three alternating rounds; medians of the wall times, the largest peak RSS.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { median } from '../../src-main/core/diagnostics/statistics.ts';
+import { speedup, type BenchRow } from './engine-host.bench.ts';
+import { mediumFolder } from './gpt2-runtime.bench.ts';
+import {
+  blasCoreType,
+  blasSettings,
+  cpuFlags,
+  hasTorch,
+  lastJson,
+  python,
+  torchEnv,
+  torchMissing,
+  warnOnBlasFallback,
+  type Measurement,
+} from './torch-baseline.ts';
+
+const here = new URL('.', import.meta.url).pathname;
+const toxscopeBin = join(here, '../../bin/toxscope.js');
+const roundCount = 3;
+const promptCount = 32;
+/** The activations input: 115 seeded token ids (the length issue 19 measured). */
+const activationIds = Array.from({ length: 115 }, (_, index) => (index * 7919 + 13) % 50000);
+
+interface ProcessRun {
+  seconds: number;
+  peakRssBytes: number;
+  stdout: string;
+}
+
+/** Runs a command under /usr/bin/time: its wall time and peak RSS as the kernel counted them. */
+function timedProcess(command: string, args: string[], env: NodeJS.ProcessEnv): ProcessRun {
+  const work = mkdtempSync(join(os.tmpdir(), 'toxscope-bench-time-'));
+  try {
+    const report = join(work, 'time.txt');
+    const started = performance.now();
+    const run = spawnSync('/usr/bin/time', ['-o', report, '-f', '%M', command, ...args], { encoding: 'utf8', env });
+    const seconds = (performance.now() - started) / 1000;
+    if (run.status !== 0)
+      throw new Error(`${command} ${args.join(' ')} failed (exit ${String(run.status)}):\n${run.stderr.slice(-2000)}`);
+    const kib = Number(readFileSync(report, 'utf8').trim().split('\n').at(-1));
+    return { seconds, peakRssBytes: kib * 1024, stdout: run.stdout };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The prompt file both compare sides continue: prompt p is " x" × (8 + 7p mod 25), one GPT-2 token per word. */
+function writePrompts(work: string): string {
+  const path = join(work, 'prompts.jsonl');
+  const lines = Array.from({ length: promptCount }, (_, p) =>
+    JSON.stringify({ prompt: Array.from({ length: 8 + ((7 * p) % 25) }, () => 'x').join(' ') }),
+  );
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+export function benchCommands(
+  threads: number,
+  log: (line: string) => void,
+): { rows: BenchRow[]; settings: string } | null {
+  if (!hasTorch()) {
+    log(`commands: PyTorch baseline skipped: ${torchMissing}.`);
+    return null;
+  }
+  if (!existsSync(join(here, '../../out/main/cli.js'))) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+  const folder = mediumFolder();
+  const flags = cpuFlags();
+  const coreType = blasCoreType(flags);
+  const work = mkdtempSync(join(os.tmpdir(), 'toxscope-bench-commands-'));
+  const ourEnv = { ...process.env, TOXSCOPE_DATA_DIR: join(work, 'data') };
+  const loadBefore = os.loadavg()[0]!;
+  try {
+    const prompts = writePrompts(work);
+    const probe = join(work, 'probe.json');
+    writeFileSync(probe, JSON.stringify(Array.from({ length: 1024 }, (_, index) => Math.sin(index) / 32)));
+    const ids = activationIds.join(',');
+    const common = ['--threads', String(threads), '--device', 'cpu'];
+    const ours = {
+      activations: () =>
+        timedProcess(
+          'node',
+          [toxscopeBin, 'activations', folder, '--ids', ids, '--out', join(work, 'ours.safetensors'), ...common],
+          ourEnv,
+        ),
+      compare: () =>
+        timedProcess(
+          'node',
+          [
+            toxscopeBin,
+            'compare',
+            ...['--base', folder, '--dpo', folder, '--probe', probe, '--prompts', prompts],
+            ...['--max-new-tokens', '20', '--no-bos', '--classifier', 'none', '--quiet'],
+            ...['--out', join(work, `compare-${Math.random().toString(36).slice(2)}`), ...common],
+          ],
+          ourEnv,
+        ),
+    };
+    const torchArgs = [join(here, 'gpt2_torch_bench.py'), '--folder', folder, '--threads', String(threads)];
+    const theirs = {
+      activations: () =>
+        timedProcess(
+          python,
+          [...torchArgs, '--mode', 'activations', '--ids', ids, '--out', join(work, 'theirs.safetensors')],
+          torchEnv(coreType),
+        ),
+      compare: (batch: number) =>
+        timedProcess(
+          python,
+          [...torchArgs, '--mode', 'compare', '--prompts', String(promptCount), '--batch', String(batch)],
+          torchEnv(coreType),
+        ),
+    };
+
+    log('commands: first use of each ToxScope command (graphs built, weights hashed), not counted');
+    ours.activations();
+    ours.compare();
+    log('commands: PyTorch compare at batch 16 and 32, to run it at its best batch');
+    const batchTimes = [16, 32].map((batch) => ({ batch, run: theirs.compare(batch) }));
+    const best = batchTimes.reduce((a, b) => (b.run.seconds < a.run.seconds ? b : a));
+    const torchReport: Measurement = lastJson(best.run.stdout);
+    warnOnBlasFallback(torchReport, coreType, log);
+
+    const rounds: Record<'activations' | 'compare', { ours: ProcessRun; theirs: ProcessRun }[]> = {
+      activations: [],
+      compare: [],
+    };
+    for (let round = 1; round <= roundCount; round++) {
+      log(`commands: round ${round} of ${roundCount}, ToxScope then PyTorch`);
+      rounds.activations.push({ ours: ours.activations(), theirs: theirs.activations() });
+      rounds.compare.push({ ours: ours.compare(), theirs: theirs.compare(best.batch) });
+    }
+    const loadAfter = os.loadavg()[0]!;
+
+    const seconds = (runs: { ours: ProcessRun; theirs: ProcessRun }[], side: 'ours' | 'theirs') =>
+      median(runs.map((run) => run[side].seconds));
+    const peak = (runs: { ours: ProcessRun; theirs: ProcessRun }[], side: 'ours' | 'theirs') =>
+      Math.max(...runs.map((run) => run[side].peakRssBytes)) / 2 ** 20;
+    const ratios = (runs: { ours: ProcessRun; theirs: ProcessRun }[]) =>
+      runs.map((run) => (run.theirs.seconds / run.ours.seconds).toFixed(2)).join(', ');
+    const timeRow = (name: string, job: 'activations' | 'compare', baseline: string, target: number): BenchRow => {
+      const value = seconds(rounds[job], 'ours');
+      const baselineValue = seconds(rounds[job], 'theirs');
+      return {
+        name,
+        value,
+        unit: 's',
+        baseline,
+        baselineValue,
+        comparison: speedup(value, baselineValue),
+        note: `target ≥ ${target}×: ${baselineValue / value >= target ? 'met' : 'missed'}; rounds: ${ratios(rounds[job])}×`,
+      };
+    };
+    const rssRow = (name: string, job: 'activations' | 'compare'): BenchRow => {
+      const value = peak(rounds[job], 'ours');
+      const baselineValue = peak(rounds[job], 'theirs');
+      return {
+        name,
+        value,
+        unit: 'MiB',
+        baseline: 'the PyTorch script, same job',
+        baselineValue,
+        comparison: `${(value / baselineValue).toFixed(2)}× its memory`,
+        note: `target ≤ 1.0×: ${value <= baselineValue ? 'met' : 'missed'}`,
+      };
+    };
+    const torch = `PyTorch ${String(torchReport.torch)}`;
+    const rows: BenchRow[] = [
+      timeRow(
+        '`toxscope activations`, 115 tokens, 24 mlp.hook_post + logits written, whole command',
+        'activations',
+        `${torch} script: load, one forward with forward hooks, write the same tensors`,
+        1.2,
+      ),
+      timeRow(
+        `\`toxscope compare\`, ${promptCount} prompts × 20 tokens × 2 models, batch 16, whole command`,
+        'compare',
+        `${torch} script, same job, batch ${best.batch} (its best of 16: ${batchTimes[0]!.run.seconds.toFixed(1)} s, 32: ${batchTimes[1]!.run.seconds.toFixed(1)} s)`,
+        1.5,
+      ),
+      rssRow('`toxscope activations` peak RSS', 'activations'),
+      rssRow('`toxscope compare` peak RSS', 'compare'),
+    ];
+    const settings = [
+      `${threads} threads on both sides (--threads, torch.set_num_threads)`,
+      'GPT-2-medium shapes (24 layers, d_model 1024, 4096 neurons, vocab 50257), random fp32 weights (1.32 GiB), base = DPO folder',
+      'each side one process per run, timed from outside (/usr/bin/time for peak RSS); ToxScope with its graph cache warm (first use not counted)',
+      blasSettings(torchReport, coreType),
+      `CPU flags: ${flags.join(' ')}`,
+      `medians of ${roundCount} alternating rounds; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (a shared machine)`,
+    ].join('; ');
+    return { rows, settings };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,90 @@
+// What every benchmark against PyTorch needs to make the baseline fair (issue 19): Debian's python3 with torch, the
+// OpenBLAS core this CPU supports best, the CPU flags and BLAS settings for the settings line, and the shared
+// machine's free memory and load. The Python side of the BLAS report is torch_blas.py.
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+export const python = '/usr/bin/python3';
+
+/** One side's measurements, as the benchmark processes print them (one JSON object, the last line). */
+export type Measurement = Record<string, number | string>;
+
+export function hasTorch(): boolean {
+  return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+export const torchMissing =
+  'install Debian python3-torch and libopenblas0-openmp (apt-get install -y python3-torch libopenblas0-openmp)';
+
+/** The CPU's flags that decide which GEMM kernels the two libraries can pick. */
+export function cpuFlags(): string[] {
+  const line = readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .find((text) => text.startsWith('flags'));
+  const flags = new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
+  return ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx512_bf16', 'amx_tile'].filter((flag) =>
+    flags.has(flag),
+  );
+}
+
+/**
+ * OpenBLAS 0.3.21 (Debian's) does not recognise recent AMD CPUs and falls back to its Haswell kernels; with AVX-512
+ * its SkylakeX kernels are the fair choice (measured here: 2048² sgemm 128 → 180 GFLOP/s). This overrides an
+ * OPENBLAS_CORETYPE the environment sets (ours sets Haswell); blasSettings names both.
+ */
+export function blasCoreType(flags: string[]): string {
+  return flags.includes('avx512f') ? 'SkylakeX' : 'Haswell';
+}
+
+/** The environment PyTorch's processes run with: the chosen OpenBLAS core. */
+export function torchEnv(coreType: string): NodeJS.ProcessEnv {
+  return { ...process.env, OPENBLAS_CORETYPE: coreType };
+}
+
+/**
+ * The settings line's words on PyTorch's BLAS, from what torch_blas.py's blas_info reported in a baseline process
+ * (blasConfig, blasCore, blasThreads) and the core this bench asked for.
+ */
+export function blasSettings(torch: Measurement, coreType: string): string {
+  const inheritedCore = process.env.OPENBLAS_CORETYPE;
+  const otherBlasSettings = Object.entries(process.env)
+    .filter(([name]) => name.startsWith('OPENBLAS_') && name !== 'OPENBLAS_CORETYPE')
+    .map(([name, value]) => `${name}=${value ?? ''}`);
+  return `PyTorch's BLAS: ${String(torch.blasConfig)}, core ${String(torch.blasCore)} (OPENBLAS_CORETYPE=${coreType}${inheritedCore && inheritedCore !== coreType ? `, overriding the environment's ${inheritedCore}` : ''}), ${String(torch.blasThreads)} threads${otherBlasSettings.length ? `, ${otherBlasSettings.join(' ')} as the environment sets it` : ''}`;
+}
+
+/**
+ * The core OpenBLAS reported in a baseline process, checked against the one asked for: a mismatch means PyTorch ran
+ * on other kernels than intended (an OpenBLAS without that core, or a fallback), so its numbers measure the setup.
+ */
+export function warnOnBlasFallback(torch: Measurement, coreType: string, log: (line: string) => void): void {
+  const reported = String(torch.blasCore ?? 'unknown');
+  if (reported.toLowerCase() !== coreType.toLowerCase())
+    log(
+      `WARNING: PyTorch's OpenBLAS runs core ${reported}, not ${coreType} as asked: its numbers may measure a fallback kernel set, not PyTorch at its best.`,
+    );
+}
+
+export function availableBytes(): number {
+  const match = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+  return match ? Number(match[1]) * 1024 : os.freemem();
+}
+
+/** This machine is shared: before a process that holds `bytes`, wait (up to 10 minutes) until that much is free. */
+export function waitForMemory(bytes: number, what: string, log: (line: string) => void): void {
+  const deadline = Date.now() + 10 * 60_000;
+  const gib = (value: number) => (value / 2 ** 30).toFixed(1);
+  while (availableBytes() < bytes) {
+    if (Date.now() > deadline)
+      throw new Error(`${what} needs ${gib(bytes)} GiB free, only ${gib(availableBytes())} GiB is: stopped`);
+    log(`${what}: waiting for ${gib(bytes)} GiB of free memory (${gib(availableBytes())} GiB now)`);
+    spawnSync('sleep', ['15']);
+  }
+}
+
+/** The JSON object a benchmark process prints on its last line. */
+export function lastJson(output: string): Measurement {
+  return JSON.parse(output.trim().split('\n').at(-1)!) as Measurement;
+}
