@@ -167,7 +167,9 @@ if (values.mode === 'prepare') {
     },
     {
       signal: new AbortController().signal,
-      progress: () => undefined,
+      // The job's phases with their start times, on stderr (the bench reads only stdout's last line).
+      progress: (progress) =>
+        process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s: ${progress.message}\n`),
       // tokens/s of the generation alone (from the sessions' first step), as the job reports it after every batch
       frame: (frame) => (result.generationTokensPerSecond = frame.tokensPerSecond),
     },

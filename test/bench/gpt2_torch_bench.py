@@ -33,7 +33,33 @@ class LazySafetensors:
         entry = self.header[name]
         begin, end = entry["data_offsets"]
         self.file.seek(self.start + begin)
-        return torch.frombuffer(bytearray(self.file.read(end - begin)), dtype=torch.float32).reshape(entry["shape"])
+        tensor = torch.empty(entry["shape"], dtype=torch.float32)
+        self.file.readinto(memoryview(tensor.numpy()).cast("B"))  # one copy, file → tensor, as safetensors reads
+        return tensor
+
+
+class NoInitWeights:
+    """Modules built without their random initialisation, as transformers' from_pretrained builds them
+    (`no_init_weights`): load() overwrites every parameter, so initialising 355M values first only measures a mistake."""
+
+    classes = (torch.nn.Linear, torch.nn.Embedding, torch.nn.LayerNorm)
+
+    def __enter__(self):
+        self.saved = {cls: cls.reset_parameters for cls in self.classes}
+        for cls in self.classes:
+            cls.reset_parameters = lambda module: None
+
+    def __exit__(self, *_exception):
+        for cls, reset in self.saved.items():
+            cls.reset_parameters = reset
+
+
+def build(cfg, folder):
+    """A GPT-2 with the folder's weights, in eval mode."""
+    with NoInitWeights():
+        model = Gpt2(cfg)
+    model.load(LazySafetensors(os.path.join(folder, "model.safetensors")))
+    return model.eval()
 
 
 class GeluNew(torch.nn.Module):
@@ -80,18 +106,21 @@ class Gpt2(torch.nn.Module):
         self.ln_f = torch.nn.LayerNorm(d, eps=1e-5)
 
     def load(self, sd):
-        with torch.no_grad():
-            self.wte.weight.copy_(sd["wte.weight"])
-            self.wpe.weight.copy_(sd["wpe.weight"])
-            for i, block in enumerate(self.h):
-                p = f"h.{i}."
-                block.ln_1.weight.copy_(sd[p + "ln_1.weight"]); block.ln_1.bias.copy_(sd[p + "ln_1.bias"])
-                block.c_attn.weight.copy_(sd[p + "attn.c_attn.weight"].T); block.c_attn.bias.copy_(sd[p + "attn.c_attn.bias"])
-                block.c_proj.weight.copy_(sd[p + "attn.c_proj.weight"].T); block.c_proj.bias.copy_(sd[p + "attn.c_proj.bias"])
-                block.ln_2.weight.copy_(sd[p + "ln_2.weight"]); block.ln_2.bias.copy_(sd[p + "ln_2.bias"])
-                block.c_fc.weight.copy_(sd[p + "mlp.c_fc.weight"].T); block.c_fc.bias.copy_(sd[p + "mlp.c_fc.bias"])
-                block.mlp_proj.weight.copy_(sd[p + "mlp.c_proj.weight"].T); block.mlp_proj.bias.copy_(sd[p + "mlp.c_proj.bias"])
-            self.ln_f.weight.copy_(sd["ln_f.weight"]); self.ln_f.bias.copy_(sd["ln_f.bias"])
+        """Each checkpoint tensor becomes its parameter as read, no copy (as from_pretrained does with safetensors);
+        a Conv1D weight [in, out] becomes nn.Linear's weight as its transposed view, which F.linear multiplies
+        without copying (BLAS reads it transposed)."""
+        def own(module, name, tensor):
+            setattr(module, name, torch.nn.Parameter(tensor, requires_grad=False))
+        own(self.wte, "weight", sd["wte.weight"])
+        own(self.wpe, "weight", sd["wpe.weight"])
+        for i, block in enumerate(self.h):
+            p = f"h.{i}."
+            for module, key in ((block.ln_1, "ln_1"), (block.ln_2, "ln_2")):
+                own(module, "weight", sd[p + key + ".weight"]); own(module, "bias", sd[p + key + ".bias"])
+            for module, key in ((block.c_attn, "attn.c_attn"), (block.c_proj, "attn.c_proj"), (block.c_fc, "mlp.c_fc"),
+                                (block.mlp_proj, "mlp.c_proj")):
+                own(module, "weight", sd[p + key + ".weight"].T); own(module, "bias", sd[p + key + ".bias"])
+        own(self.ln_f, "weight", sd["ln_f.weight"]); own(self.ln_f, "bias", sd["ln_f.bias"])
 
     def forward(self, ids, attention_mask, past=None, last_only=False):
         b, s = ids.shape
@@ -156,9 +185,7 @@ def main():
         return
 
     start = time.perf_counter()
-    model = Gpt2(cfg)
-    model.load(LazySafetensors(os.path.join(args.folder, "model.safetensors")))
-    model.eval()
+    model = build(cfg, args.folder)
     with torch.no_grad():
         ids = torch.randint(0, cfg["vocab_size"], (1, 32))
         model(ids, torch.ones_like(ids), last_only=True)
@@ -219,9 +246,7 @@ def write_safetensors(path, tensors):
 def activations(cfg, folder, ids, out):
     """What `toxscope activations <model> --ids … --out F` does with its default hooks, as a PyTorch script does it end
     to end: load the model, one forward pass with forward hooks on every MLP activation, write them and the logits."""
-    model = Gpt2(cfg)
-    model.load(LazySafetensors(os.path.join(folder, "model.safetensors")))
-    model.eval()
+    model = build(cfg, folder)
     with torch.no_grad():
         captured, _handles = capture_hooks(model, last_only=False)
         tokens = torch.tensor([ids])
@@ -237,9 +262,7 @@ def compare(cfg, folder, base, prompt_count, batch_size, base_load_seconds):
     cache); a forward hook adds the last position's MLP activations of every pass to float64 running sums.
     compareSeconds counts loading both models, as ToxScope's does; generationSeconds only the generation."""
     load_started = time.perf_counter()
-    dpo = Gpt2(cfg)
-    dpo.load(LazySafetensors(os.path.join(folder, "model.safetensors")))
-    dpo.eval()
+    dpo = build(cfg, folder)
     generator = torch.Generator(device="cpu").manual_seed(1)
     # Prompt p has 8 + (7p mod 25) tokens (8…32), the lengths of the commands bench's prompt file; random ids.
     prompts = [torch.randint(0, cfg["vocab_size"], (8 + (7 * p) % 25,), generator=generator, device="cpu").tolist() for p in range(prompt_count)]

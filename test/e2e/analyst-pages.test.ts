@@ -135,7 +135,11 @@ describe('analyst pages on the demo pair', () => {
     expect(await detail.getByTestId('neuron-tokens-dpo').locator('.token').count()).toBe(baseTokens.length);
 
     // Another prompt, then pick neurons for patching: filter a group and layer, sort by reduction.
-    const neuronJobs = () => page.getByTestId('job').filter({ hasText: 'interp:neuron' }).count();
+    const neuronJobs = () =>
+      page
+        .getByTestId('job')
+        .filter({ hasText: /Neuron L\d+\.\d+ close-up/ })
+        .count();
     const jobsBefore = await neuronJobs();
     await detail.getByLabel('Prompt').fill('shut up you');
     await page.waitForTimeout(500); // long enough for a job that typing would start to show in the panel
@@ -223,14 +227,27 @@ describe('analyst pages on the demo pair', () => {
       page.waitForEvent('download'),
       compareRow.getByRole('button', { name: 'Export zip' }).click(),
     ]);
-    expect(zip.suggestedFilename()).toMatch(/^compare-.*\.zip$/);
+    expect(zip.suggestedFilename()).toBe('Demo pair, 24 prompts.zip');
     const names = [...openZip((await zip.path())!).entries.keys()].map((name) => name.split('/').at(-1));
     expect(names.sort()).toEqual(['generations.jsonl', 'label.json', 'manifest.json', 'neurons.csv', 'summary.json']);
     await page.screenshot({ path: `${screenshotDir}/results.png`, fullPage: true });
 
+    // Search, the kind filter, and the warning when a label repeats another run's.
+    await page.getByLabel('Search', { exact: true }).fill('ABLATE:top=128');
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.getByLabel('Search', { exact: true }).fill('');
+    await page.getByLabel('Kind', { exact: true }).selectOption('intervene');
+    await expect.poll(() => rows.count()).toBe(5);
+    expect(await page.getByTestId('results-count').textContent()).toBe('5 of 6 runs');
+    await page.getByLabel('Kind', { exact: true }).selectOption('all');
     const ablation = rows.filter({ hasText: 'ablate:top=128 on' });
+    await ablation.getByRole('button', { name: 'Rename' }).click();
+    await ablation.getByLabel('New name').fill('demo PAIR, 24 prompts ');
+    await expect.poll(() => ablation.getByTestId('duplicate-label').textContent()).toMatch(/already named “Demo pair/);
+    await ablation.getByRole('button', { name: 'Cancel' }).click();
+
     const ablationPath = (await ablation.locator('code').textContent())!;
-    await ablation.getByRole('button', { name: 'Delete…' }).click();
+    await ablation.getByRole('button', { name: /^Delete .*…$/ }).click();
     await ablation.getByRole('button', { name: 'Delete for good' }).click();
     await expect.poll(() => rows.count()).toBe(5);
     expect(existsSync(ablationPath)).toBe(false);

@@ -67,7 +67,7 @@ describe('app shell in Chromium', () => {
     await page.getByRole('button', { name: 'Run device check' }).click();
     const job = page.getByTestId('job').first();
     await job.getByText(/MatMul 1024×1024/).waitFor({ timeout: 30_000 });
-    await job.getByRole('button', { name: 'Cancel device:benchmark' }).click();
+    await job.getByRole('button', { name: 'Cancel Device check (MatMul speed)' }).click();
     await expect.poll(() => job.getByTestId('job-status').textContent(), { timeout: 30_000 }).toBe('Cancelled');
     expect(app.engine.host.activeJobCount()).toBe(0);
     await page.screenshot({ path: `${screenshotDir}/job-cancelled.png` });

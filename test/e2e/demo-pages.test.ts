@@ -116,8 +116,10 @@ describe('demo models in the UI', () => {
       .poll(() => page.getByTestId('compare-progress').textContent(), { timeout: 60_000 })
       .toMatch(/[1-9]\d* of 40 prompts/);
     const job = page.getByTestId('job').first();
-    await job.getByRole('button', { name: 'Cancel interp:compare' }).click();
+    expect(await job.locator('.name').textContent()).toBe('Compare demo:gpt2-base vs demo:gpt2-dpo');
+    await job.getByRole('button', { name: 'Cancel Compare demo:gpt2-base vs demo:gpt2-dpo' }).click();
     await expect.poll(() => job.getByTestId('job-status').textContent(), { timeout: 30_000 }).toBe('Cancelled');
+    expect(await job.textContent()).toMatch(/Cancelled after \d+ of 40 prompts\./);
     await page.getByRole('button', { name: 'Resume in the same folder' }).click();
     await page.getByTestId('compare-done').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('compare-done').textContent()).toMatch(/40 prompts, resumed after [1-9]\d*\./);

@@ -86,6 +86,20 @@ function scoreChange(text: string | null): { before: number; after: number } {
   return { before: Number(match![1]), after: Number(match![2]) };
 }
 
+describe('the demo examples (issue 16)', () => {
+  it('"detoxify the demo examples" on the Models page opens the Detox page with the examples in the editor', async () => {
+    await page.goto(`${app.server.url}#/models`);
+    await page.getByRole('link', { name: 'detoxify the demo examples' }).click();
+    const examples = readFileSync(join(demoFolder(), 'detox-examples.txt'), 'utf8');
+    await expect.poll(() => page.getByLabel('Text to detoxify').inputValue()).toBe(examples);
+    await page.getByLabel('Text to detoxify').fill('');
+    await button('Use the demo examples').click();
+    expect(await page.getByLabel('Text to detoxify').inputValue()).toBe(examples);
+    await page.getByLabel('Text to detoxify').fill('');
+    await page.goto(`${app.server.url}#/detox`);
+  });
+});
+
 describe('detox with the default toxicity gate (issue 15)', () => {
   it('leaves the issue’s clean sentences untouched and shows no rewrite more toxic than its original', async () => {
     expect(await page.getByLabel('Classifier', { exact: true }).inputValue()).toBe('demo:classifier');

@@ -204,7 +204,22 @@ export function deleteResult(path: string): { deleted: string } {
   return { deleted: path };
 }
 
-/** Exports a finished bundle as a zip whose files sit in one folder named after the run folder. */
+/**
+ * The zip's file name from the run's label: the characters Windows, macOS or Linux refuse in a file name become "_",
+ * at most 120 characters; the run folder's name when nothing usable is left.
+ */
+export function exportFileName(label: string, folderName: string): string {
+  const safe = label
+    .replace(/\s+/g, ' ')
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
+    .replace(/[\u0000-\u001f<>:"/\\|?*]/g, '_')
+    .replace(/^[\s.]+|[\s.]+$/g, '')
+    .slice(0, 120)
+    .trim();
+  return `${safe || folderName}.zip`;
+}
+
+/** Exports a finished bundle as a zip named after its label, whose files sit in one folder named after the run folder. */
 export function exportResult(path: string): ResultExport {
   const entry = requireEntry(path);
   if (!entry.complete)
@@ -218,5 +233,6 @@ export function exportResult(path: string): ResultExport {
       modified: statSync(join(path, file)).mtime,
     }));
   const zip = writeZip(files);
-  return { fileName: `${folderName}.zip`, base64: Buffer.from(zip).toString('base64'), bytes: zip.length };
+  const fileName = exportFileName(entry.name, folderName);
+  return { fileName, base64: Buffer.from(zip).toString('base64'), bytes: zip.length };
 }

@@ -13,6 +13,7 @@ import {
   type Result,
 } from '../../../src-main/shared/index.ts';
 import { api } from './api.ts';
+import { jobTitle } from './job-titles.ts';
 
 /** Quick bookkeeping jobs the renderer runs for itself; the job panel does not list them. */
 const backgroundJobs: readonly JobName[] = [
@@ -30,7 +31,10 @@ export type JobStatus = 'starting' | 'running' | 'done' | 'failed' | 'cancelled'
 export class JobState {
   readonly jobId: string;
   readonly job: JobName;
-  readonly startedAt = Date.now();
+  /** What the job panel calls it (jobTitle). */
+  readonly title: string;
+  /** When it was asked for (ms since epoch): before the engine's reply, so no event can predate it. */
+  readonly startedAt: number;
   /** Lifecycle of the job as last reported by the engine. */
   status = $state<JobStatus>('running');
   /** Latest progress report, null before the first. */
@@ -47,9 +51,11 @@ export class JobState {
   /** When the terminal event arrived (ms since epoch), null while running. */
   finishedAt = $state<number | null>(null);
 
-  constructor(jobId: string, job: JobName) {
+  constructor(jobId: string, job: JobName, title: string, startedAt: number) {
     this.jobId = jobId;
     this.job = job;
+    this.title = title;
+    this.startedAt = startedAt;
   }
 
   get finished(): boolean {
@@ -119,9 +125,11 @@ class JobList {
 
   async #begin<N extends JobName>(job: N, request: JobRequest<N>): Promise<JobState | AppError> {
     // A plain copy: requests built from $state are proxies, which Electron's IPC cannot clone.
-    const started = await api.startJob(job, $state.snapshot(request) as JobRequest<N>);
+    const plain = $state.snapshot(request) as JobRequest<N>;
+    const askedAt = Date.now();
+    const started = await api.startJob(job, plain);
     if (!started.ok) return started.error;
-    const state = new JobState(started.value.jobId, job);
+    const state = new JobState(started.value.jobId, job, jobTitle(job, plain), askedAt);
     this.all.unshift(state);
     for (const event of this.#early.get(state.jobId) ?? []) this.#apply(state, event);
     this.#early.delete(state.jobId);

@@ -12,8 +12,9 @@ export const pages = [
 
 export type PageId = (typeof pages)[number]['id'];
 
+/** The page of a hash such as `#/detox` or `#/detox?examples` (what follows `?` is for the page itself). */
 function pageFromHash(hash: string): PageId {
-  const id = hash.replace(/^#\/?/, '');
+  const id = hash.replace(/^#\/?/, '').split('?')[0];
   return pages.find((page) => page.id === id)?.id ?? 'models';
 }
 
@@ -27,6 +28,11 @@ class Router {
 
   go(page: PageId): void {
     location.hash = `#/${page}`;
+  }
+
+  /** Whether the hash asks the page for this option (`#/detox?examples`). */
+  hasOption(option: string): boolean {
+    return (location.hash.split('?')[1] ?? '').split('&').includes(option);
   }
 }
 

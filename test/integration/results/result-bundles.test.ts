@@ -13,6 +13,7 @@ import { demoFolder } from '../../../src-main/core/models/model-ref.ts';
 import { activationsJob } from '../../../src-main/core/models/model-jobs.ts';
 import {
   deleteResult,
+  exportFileName,
   exportResult,
   listResults,
   openResult,
@@ -84,7 +85,7 @@ describe('result bundles', () => {
 
   it('exports the bundle as a zip that reads back byte for byte', () => {
     const exported = exportResult(compareFolder);
-    expect(exported.fileName).toBe('compare-demo.zip');
+    expect(exported.fileName).toBe('Demo pair, 8 prompts.zip'); // named after the label
     const zipPath = join(mkdtempSync(join(os.tmpdir(), 'toxscope-zip-')), exported.fileName);
     writeFileSync(zipPath, Buffer.from(exported.base64, 'base64'));
     const archive = openZip(zipPath);
@@ -95,6 +96,14 @@ describe('result bundles', () => {
     );
     for (const file of ['neurons.csv', 'summary.json', 'generations.jsonl', 'manifest.json', 'label.json'])
       expect(archive.read(`compare-demo/${file}`)).toEqual(readFileSync(join(compareFolder, file)));
+  });
+
+  it('names a zip after a label without the characters file systems refuse, or after the folder', () => {
+    expect(exportFileName('DPO vs base: 8/12 prompts?', 'compare-x')).toBe('DPO vs base_ 8_12 prompts_.zip');
+    expect(exportFileName('  ..tabs\tand\nlines.. ', 'compare-x')).toBe('tabs and lines.zip');
+    expect(exportFileName('???', 'compare-x')).toBe('___.zip');
+    expect(exportFileName(' . ', 'compare-x')).toBe('compare-x.zip');
+    expect(exportFileName('x'.repeat(300), 'compare-x')).toBe(`${'x'.repeat(120)}.zip`);
   });
 
   it('offers an interrupted compare for resume with its request, and refuses to open it', async () => {
