@@ -19,6 +19,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_blas import blas_info  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+from gpt2_reference import write_safetensors  # noqa: E402
+
 
 class LazySafetensors:
     """Reads one tensor at a time (as safetensors' own loader does), so loading never holds the file twice."""
@@ -226,21 +229,6 @@ def main():
         result.update(compare(cfg, args.folder, model, args.prompts, args.batch, result["loadToFirstTokenMs"] / 1000))
     result["peakRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(result))
-
-
-def write_safetensors(path, tensors):
-    """safetensors by hand (Debian has no safetensors package): u64 header length, JSON header, raw data."""
-    header, offset, blobs = {}, 0, []
-    for name, tensor in tensors.items():
-        data = tensor.contiguous().numpy().tobytes()
-        dtype = {torch.float32: "F32", torch.int64: "I64"}[tensor.dtype]
-        header[name] = {"dtype": dtype, "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    raw = json.dumps(header).encode()
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
 def activations(cfg, folder, ids, out):
