@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CudaReport, DoctorReport, ProviderProbe } from '../../shared/index.ts';
+import { cpuFeatures } from '../runtime/cpu.ts';
 import {
   listBuiltProviders,
   onnxruntimeVersion,
@@ -24,33 +25,6 @@ import {
 
 /** The record `npm run setup:cuda` writes next to the provider files (scripts/setup-cuda.js). */
 export const providerRecordFile = 'toxscope-cuda-provider.json';
-
-/** Instruction-set extensions that decide onnxruntime's CPU kernels (read from /proc/cpuinfo on Linux). */
-const interestingCpuFlags = [
-  'sse4_2',
-  'avx',
-  'avx2',
-  'fma',
-  'f16c',
-  'avx512f',
-  'avx512bw',
-  'avx512_vnni',
-  'avx512_bf16',
-  'amx_tile',
-];
-
-function cpuFeatures(): string[] {
-  if (process.platform !== 'linux') return [];
-  try {
-    const flagsLine = readFileSync('/proc/cpuinfo', 'utf8')
-      .split('\n')
-      .find((line) => line.startsWith('flags'));
-    const flags = new Set((flagsLine?.split(':')[1] ?? '').trim().split(/\s+/));
-    return interestingCpuFlags.filter((flag) => flags.has(flag));
-  } catch {
-    return []; // /proc is not always readable (sandboxes); the report then lists no features
-  }
-}
 
 function electronStatus(): DoctorReport['electron'] {
   const require = createRequire(import.meta.url);

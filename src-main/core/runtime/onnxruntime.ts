@@ -12,6 +12,15 @@ import {
   type ProviderProbe,
 } from '../../shared/index.ts';
 import { encodeModel } from '../onnx/graph-builder.ts';
+import {
+  discardPrepacked,
+  planPrepackedSave,
+  prepackedCacheEnabled,
+  prepackedCopyAllowed,
+  prepackedDataFile,
+  savedPrepackedModel,
+  type PrepackedSave,
+} from './prepacked-cache.ts';
 
 // onnxruntime-node is CommonJS with a native binding; require keeps it external in every bundle.
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
@@ -140,33 +149,92 @@ export interface SessionOptions {
    * Whether onnxruntime's CPU kernels repack the weights at session creation (default true). Repacking copies every
    * weight matrix into the GEMM kernel's layout: it is most of a session's creation time and a second copy of the
    * weights in memory, and it makes every later GEMM faster. Without it the weights stay memory-mapped from their
-   * file (external data) and a GEMM packs what it needs as it runs: right for a session that runs once.
+   * file (external data) and a GEMM packs what it needs as it runs: right for a session that runs once. On the CPU,
+   * a session of a graph file with repacked weights saves them once beside the graph and maps them from then on
+   * (prepacked-cache.ts).
    */
   prepackWeights?: boolean;
+}
+
+/** onnxruntime's session options for ours; `saveTo` also writes the optimized graph with its prepacked weights. */
+function ortSessionOptions(
+  options: SessionOptions,
+  saveTo?: PrepackedSave,
+  optimized = false,
+): Ort.InferenceSession.SessionOptions {
+  const sessionConfig: Record<string, string> = {
+    ...(options.prepackWeights === false ? { disable_prepacking: '1' } : {}),
+    ...(saveTo
+      ? {
+          optimized_model_external_initializers_file_name: prepackedDataFile,
+          optimized_model_external_initializers_min_size_in_bytes: '1024',
+          save_external_prepacked_constant_initializers: '1',
+        }
+      : {}),
+  };
+  return {
+    executionProviders: [options.device.used],
+    graphOptimizationLevel: optimized ? 'disabled' : 'all',
+    logSeverityLevel: 3,
+    enableMemPattern: options.memoryPattern ?? true,
+    ...(options.outputsOnDevice?.length
+      ? {
+          preferredOutputLocation: Object.fromEntries(
+            options.outputsOnDevice.map((name) => [name, 'gpu-buffer' as const]),
+          ),
+        }
+      : {}),
+    ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+    ...(saveTo ? { optimizedModelFilePath: saveTo.modelFile } : {}),
+    ...(Object.keys(sessionConfig).length ? { extra: { session: sessionConfig } } : {}),
+  };
+}
+
+const createOrtSession = ort.InferenceSession.create as (
+  model: Uint8Array | string,
+  options: Ort.InferenceSession.SessionOptions,
+) => Promise<Session>;
+
+/**
+ * A CPU session with prepacked weights from a graph file: from its saved prepacked copy when there is one, else
+ * created while saving that copy (see prepacked-cache.ts); null when neither works out, and the caller creates the
+ * session plainly (a copy that fails to load is deleted, a save that fails is abandoned).
+ */
+async function createFromPrepackedCopy(modelPath: string, options: SessionOptions): Promise<Session | null> {
+  const version = onnxruntimeVersion();
+  const saved = savedPrepackedModel(modelPath, version);
+  if (saved) {
+    try {
+      return await createOrtSession(saved, ortSessionOptions(options, undefined, true));
+    } catch {
+      discardPrepacked(modelPath, version);
+    }
+  }
+  let save: PrepackedSave | null = null;
+  try {
+    save = planPrepackedSave(modelPath, version);
+    if (!save) return null;
+    const session = await createOrtSession(modelPath, ortSessionOptions(options, save));
+    save.commit();
+    return session;
+  } catch {
+    save?.abandon();
+    return null;
+  }
 }
 
 /** Creates a session from model bytes, or from a model.onnx path (needed when weights are external data). */
 export async function createSession(model: Uint8Array | string, options: SessionOptions): Promise<Session> {
   try {
-    const create = ort.InferenceSession.create as (
-      model: Uint8Array | string,
-      options: Ort.InferenceSession.SessionOptions,
-    ) => Promise<Session>;
-    return await create(model, {
-      executionProviders: [options.device.used],
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      enableMemPattern: options.memoryPattern ?? true,
-      ...(options.outputsOnDevice?.length
-        ? {
-            preferredOutputLocation: Object.fromEntries(
-              options.outputsOnDevice.map((name) => [name, 'gpu-buffer' as const]),
-            ),
-          }
-        : {}),
-      ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
-      ...(options.prepackWeights === false ? { extra: { session: { disable_prepacking: '1' } } } : {}),
-    });
+    const fromCopy =
+      typeof model === 'string' &&
+      options.device.used === 'cpu' &&
+      options.prepackWeights !== false &&
+      prepackedCacheEnabled() &&
+      prepackedCopyAllowed(model)
+        ? await createFromPrepackedCopy(model, options)
+        : null;
+    return fromCopy ?? (await createOrtSession(model, ortSessionOptions(options)));
   } catch (error) {
     return raise(
       'RUNTIME_FAILED',

@@ -1,0 +1,113 @@
+// Saved prepacked weights (prepacked-cache.ts) with the real onnxruntime: the first CPU session of a graph saves the
+// copy, the next one opens from it, and both give exactly the numbers of a session that repacks; a copy that cannot
+// be loaded is replaced, a half-written one of a dead process removed, and TOXSCOPE_PREPACKED_CACHE=off turns it off.
+
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { collectBatch, collectionGraphOptions, emptySums } from '../../../src-main/core/interp/collect-activations.ts';
+import { loadModel, type LoadedDecoderModel } from '../../../src-main/core/models/load-model.ts';
+import type { DecoderGraphOptions } from '../../../src-main/core/models/decoder/graph.ts';
+import { openDecoderSession, type OpenedDecoder } from '../../../src-main/core/models/decoder/open-session.ts';
+import { onnxruntimeVersion } from '../../../src-main/core/runtime/onnxruntime.ts';
+import {
+  leavesRoomForCopy,
+  prepackedCacheVariable,
+  prepackedFolder,
+} from '../../../src-main/core/runtime/prepacked-cache.ts';
+import { tinyGpt2Folder, useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
+
+const cpu = { requested: 'cpu' as const, used: 'cpu' as const, note: '' };
+
+async function open(model: LoadedDecoderModel, attention?: DecoderGraphOptions['attention']): Promise<OpenedDecoder> {
+  const graphOptions = { ...collectionGraphOptions(model.config.nLayers), interventions: false, attention };
+  return openDecoderSession(model, graphOptions, { device: cpu, threads: 1, batch: 2, length: 16 });
+}
+
+/** Greedy continuations and summed activations of two prompts: every number the compare job keeps. */
+async function runOnce(model: LoadedDecoderModel, attention?: DecoderGraphOptions['attention']) {
+  const { session, graph } = await open(model, attention);
+  try {
+    const sums = emptySums(model.config.nLayers, model.config.dMlp);
+    const unit = Float64Array.from({ length: model.config.dModel }, (_, index) => Math.cos(index));
+    const generated = await collectBatch(session, [[464, 3290, 318], [40]], sums, {
+      maxNewTokens: 5,
+      padTokenId: 50256,
+      unit,
+    });
+    return { generated, post: Array.from(sums.post), projection: Array.from(sums.outProjection), graph };
+  } finally {
+    await session.release();
+  }
+}
+
+afterEach(() => {
+  delete process.env[prepackedCacheVariable];
+});
+
+describe('saved prepacked weights', () => {
+  it('are written by the first session, used by the next, and change no number', async () => {
+    useTemporaryDataDir();
+    const model = loadModel(tinyGpt2Folder('hub'));
+    process.env[prepackedCacheVariable] = 'off';
+    const plain = await runOnce(model);
+    const copy = prepackedFolder(plain.graph.modelPath, onnxruntimeVersion());
+    expect(existsSync(copy)).toBe(false);
+
+    delete process.env[prepackedCacheVariable];
+    const saving = await runOnce(model);
+    expect(readdirSync(copy).sort()).toEqual(['model.onnx', 'weights.bin']);
+    const fromCopy = await runOnce(model);
+    for (const run of [saving, fromCopy]) {
+      expect(run.generated).toEqual(plain.generated);
+      expect(run.post).toEqual(plain.post);
+      expect(run.projection).toEqual(plain.projection);
+    }
+    // Nothing half-written is left beside the graph.
+    expect(readdirSync(dirname(plain.graph.modelPath)).filter((name) => name.includes('.tmp'))).toEqual([]);
+  });
+
+  it('replaces a copy onnxruntime cannot load, and removes one a dead process of this host left half-written', async () => {
+    useTemporaryDataDir();
+    const model = loadModel(tinyGpt2Folder('hub'));
+    const first = await runOnce(model);
+    const copy = prepackedFolder(first.graph.modelPath, onnxruntimeVersion());
+    writeFileSync(join(copy, 'model.onnx'), 'not a model');
+    const abandoned = `${copy}.tmp-${os.hostname()}-999999999-0123abcd`; // no such process on this host
+    const otherHost = `${copy}.tmp-another-node-${process.pid}-0123abcd`; // a live save elsewhere on a shared disk
+    mkdirSync(abandoned);
+    mkdirSync(otherHost);
+
+    const second = await runOnce(model);
+    expect(second.generated).toEqual(first.generated);
+    expect(second.post).toEqual(first.post);
+    expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(otherHost)).toBe(true);
+    // The unloadable copy was deleted and saved again by the same session.
+    const third = await runOnce(model);
+    expect(third.post).toEqual(first.post);
+    expect(readdirSync(copy).sort()).toEqual(['model.onnx', 'weights.bin']);
+  });
+
+  it("are never saved for a graph with onnxruntime's contrib ops, whose fused Attention crashes when run from them", async () => {
+    useTemporaryDataDir();
+    const model = loadModel(tinyGpt2Folder('hub'));
+    const first = await runOnce(model, 'fused');
+    const graphFolder = dirname(first.graph.modelPath);
+    expect(readdirSync(graphFolder).filter((name) => name.startsWith('prepacked-'))).toEqual([]);
+    const second = await runOnce(model, 'fused');
+    expect(second.post).toEqual(first.post);
+    expect(second.generated).toEqual(first.generated);
+  });
+});
+
+describe('leavesRoomForCopy', () => {
+  const gib = 1024 ** 3;
+  it('keeps 2 GiB or a tenth of the disk free after a copy twice the size of the graph', () => {
+    expect(leavesRoomForCopy(1 * gib, { freeBytes: 10 * gib, totalBytes: 50 * gib })).toBe(true); // 8 GiB left > 5
+    expect(leavesRoomForCopy(3 * gib, { freeBytes: 10 * gib, totalBytes: 50 * gib })).toBe(false); // 4 GiB left < 5
+    expect(leavesRoomForCopy(0.5 * gib, { freeBytes: 3 * gib, totalBytes: 10 * gib })).toBe(false); // 2 GiB = the floor
+    expect(leavesRoomForCopy(0.4 * gib, { freeBytes: 3 * gib, totalBytes: 10 * gib })).toBe(true);
+  });
+});
