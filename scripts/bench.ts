@@ -9,6 +9,7 @@ import { benchDetox } from '../test/bench/detox.bench.ts';
 import { benchClassifier } from '../test/bench/classifier-runtime.bench.ts';
 import { benchCommands } from '../test/bench/commands.bench.ts';
 import { benchDecoder } from '../test/bench/decoder-runtime.bench.ts';
+import { benchMerge } from '../test/bench/merge.bench.ts';
 import { benchCompare, benchGpt2Runtime } from '../test/bench/gpt2-runtime.bench.ts';
 import { benchTokenizer } from '../test/bench/tokenizer.bench.ts';
 
@@ -107,5 +108,9 @@ if (!values.only || values.only === 'classifier') {
 if (!values.only || values.only === 'commands') {
   const result = benchCommands(threads, log);
   if (result) writeSection('commands', result.rows, result.settings);
+}
+if (!values.only || values.only === 'merge') {
+  const result = benchMerge(threads, log);
+  writeSection('merge', result.rows, result.settings);
 }
 process.stdout.write('Wrote docs/benchmarks.md\n');

@@ -2,7 +2,7 @@
 // names the flag and the value.
 
 import { resolve } from 'node:path';
-import { deviceChoices, type DeviceChoice } from '../shared/index.ts';
+import { deviceChoices, maxShardCount, type DeviceChoice, type ShardSpec } from '../shared/index.ts';
 import { UsageError } from './usage-error.ts';
 
 export function positiveInteger(value: string | undefined, flag: string, fallback?: number): number | undefined {
@@ -39,4 +39,16 @@ export function fileOrDemo(path: string): string {
 /** Paths are made absolute here, so the engine thread and the manifests see the file the user meant. */
 export function absolutePath(path: string | undefined): string | undefined {
   return path === undefined ? undefined : resolve(path);
+}
+
+/** --shard K/N (1 ≤ K ≤ N): which share of the prompts or files this run does (scale-out/shards.ts). */
+export function shardOption(value: string | undefined): ShardSpec | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const [index, count] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!match || !(index >= 1) || !(count >= 1) || index > count || count > maxShardCount)
+    throw new UsageError(
+      `--shard must be K/N with 1 ≤ K ≤ N ≤ ${maxShardCount}, got "${value}" (e.g. --shard 3/8; a Kubernetes Indexed Job's 0-based JOB_COMPLETION_INDEX is K − 1).`,
+    );
+  return { index, count };
 }

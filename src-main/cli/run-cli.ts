@@ -14,6 +14,7 @@ import {
   type CommandContext,
 } from './commands/model-commands.ts';
 import { compareCommand, detoxCommand, interveneCommand, probeCommand } from './commands/interp-commands.ts';
+import { mergeCommand } from './commands/merge.ts';
 import { serveCommand } from './commands/serve.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
@@ -60,12 +61,13 @@ const commands: Record<string, Command> = {
       'compare --base M --dpo M|F --probe F --prompts F --out DIR   Base vs DPO, neuron by neuron (neurons.csv, summary.json, ...).',
     usage: `Usage: toxscope compare --base <model> [--base-weights F] --dpo <model|weights file> --probe FILE --prompts FILE [--column NAME]
          [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 16] [--weight-processing none|center] [--no-bos]
-         [--classifier <model>|none] [--classifier-tokenizer DIR] --out DIR
+         [--classifier <model>|none] [--classifier-tokenizer DIR] [--shard K/N] --out DIR
   Each model greedily continues every prompt; the last position's MLP activations of each forward pass are averaged.
   Writes DIR/neurons.csv, summary.json, generations.jsonl, manifest.json. Run it again with the same --out to resume.
   --classifier (default demo:classifier when installed; none = no classifier) scores both models' continuations: each
   one's toxicity in generations.jsonl, and the base and DPO mean and fraction above 0.5 in summary.json's "classifier".
   --weight-processing center row-centres W_out as TransformerLens does (the published GPT-2 numbers).
+  --shard K/N does only prompts K, K+N, K+2N, … (1-based) and writes a partial result for \`toxscope merge\`.
 ${common}
 `,
     run: compareCommand,
@@ -75,14 +77,15 @@ ${common}
       'intervene --model M --probe F --prompts F --intervention SPEC --out DIR   Toxicity, perplexity, F1 under one intervention.',
     usage: `Usage: toxscope intervene --model <model> [--weights F] --probe FILE --prompts FILE [--column NAME] --intervention SPEC
          [--ppl-text FILE] [--f1-data FILE] [--scorer <model>] [--classifier <model>|none] [--classifier-tokenizer DIR]
-         [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 16] --out DIR
+         [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 16] [--shard K/N] --out DIR
   SPEC: none | ablate:top=N[,positive=DIR] | patch:csv=FILE | patch:groups=TP-+AN-,from=DIR
         | patch:neurons=L19N770+L3N2,from=DIR | edit:alpha=A,beta=B[,from=DIR] | subtract:alpha=A[,layer=L]
         | scale-keys:top=N,factor=F   (DIR = a compare output folder)
   Toxicity is the probe's logit on each continuation's mean residual, computed by the unmodified scorer
   (default: --model without --weights). --classifier (default demo:classifier when installed; none = no classifier)
   scores every continuation too: mean and fraction above 0.5 in summary.json's toxicity.classifier.
-  Writes DIR/summary.json, generations.jsonl, manifest.json.
+  Writes DIR/summary.json, generations.jsonl, manifest.json. --shard K/N does only prompts K, K+N, … and writes a
+  partial result for \`toxscope merge\` (shard 1 also measures --ppl-text and --f1-data).
 ${common}
 `,
     run: interveneCommand,
@@ -100,9 +103,9 @@ ${common}
     run: probeCommand,
   },
   detox: {
-    summary:
-      'detox --base M --expert M --anti-expert M (--text T | --in F) [--out F] [--explain F.json]   MaRCo rewrite.',
+    summary: 'detox --base M --expert M --anti-expert M (--text T | --in F | --in-dir D --out-dir D)   MaRCo rewrite.',
     usage: `Usage: toxscope detox --base <model> --expert <model> --anti-expert <model> (--text T | --in FILE) [--out FILE] [--explain FILE.json]
+       toxscope detox --base <model> --expert <model> --anti-expert <model> --in-dir DIR --out-dir DIR [--shard K/N]
          [--preset magr|sbf|dynahate] [--threshold 1.2] [--alpha-base 1] [--alpha-expert 4.25] [--alpha-anti 1.5] [--temperature 2.5]
          [--repetition-penalty 1.0] [--max-length 128] [--divergence symmetric-kl|jsd] [--index-quirk] [--sample --seed s --top-k k --top-p p] [--batch 8]
          [--classifier <model>|none] [--classifier-tokenizer DIR] [--toxicity-threshold 0.5] [--max-resamples 3] [--blocklist FILE|none]
@@ -112,6 +115,9 @@ ${common}
   the classifier scores above --toxicity-threshold are rewritten; a rewrite that is not less toxic than its original,
   or adds a word of the blocklist (default resources/detox/blocklist.txt), is re-sampled up to --max-resamples times,
   else the original is kept. --explain records each sentence's toxicity before/after and why a rewrite was refused.
+  --in-dir: every .txt/.md file under DIR (recursively) into --out-dir with the same relative path, explanations in
+  OUT/explain/, OUT/summary.json and OUT/manifest.json; run it again to resume (exit 2 when a file could not be read:
+  the others are written). --shard K/N does files K, K+N, … for \`toxscope merge\`.
 ${common}\n`,
     run: detoxCommand,
   },
@@ -128,6 +134,17 @@ ${common}\n`,
 ${common}
 `,
     run: classifyCommand,
+  },
+  merge: {
+    summary:
+      'merge OUT DIR…                            Combine the --shard K/N folders of one run into the files one run writes.',
+    usage: `Usage: toxscope merge OUT DIR1 DIR2 … [--json] [--quiet]
+  Combines the shard folders of one compare, intervene or detox --in-dir run (given in any order) into OUT, exactly the
+  files a single run writes (compare: neurons.csv, summary.json, generations.jsonl in prompt order, manifest.json
+  listing the shards). Refuses (exit 2, naming the folder) a missing or duplicated shard, and shards that differ in
+  models, probe, prompts, settings or ToxScope version. --json prints what was written.
+`,
+    run: mergeCommand,
   },
   serve: {
     summary:

@@ -12,3 +12,4 @@ export * from './demo.ts';
 export * from './results.ts';
 export * from './neuron-ranking.ts';
 export * from './toxicity.ts';
+export * from './scale-out.ts';

@@ -7,6 +7,7 @@ import type { DetoxSettings } from './detox-settings.ts';
 import type { AppError } from './errors.ts';
 import type { ClassifierToxicity } from './toxicity.ts';
 import type {
+  GenerationsResult,
   NeuronDetail,
   NeuronDetailRequest,
   ResultBundle,
@@ -18,6 +19,7 @@ import type {
   ResultsListResult,
 } from './results.ts';
 import { hasOnlyKeys, isArrayOf, isOneOf, isPositiveInteger, isRecord, type Guard } from './guards.ts';
+import { isMergeRequest, isShardSpec, type MergeRequest, type MergeResult, type ShardSpec } from './scale-out.ts';
 
 /** Measures MatMul throughput on the chosen device: the machine's GEMM ceiling, streamed size by size. */
 export interface GemmBenchmarkRequest {
@@ -170,6 +172,8 @@ export interface CompareRequest extends RunSettings {
    */
   classifier?: string;
   classifierTokenizer?: string;
+  /** Only shard K of N's prompts, written as a partial result that only `merge` reads (issue 18). */
+  shard?: ShardSpec;
 }
 
 /** Streamed after each batch: where the run is and the results so far (over the prompts done). */
@@ -215,6 +219,8 @@ export interface InterveneRequest extends RunSettings {
   batch: number;
   prependBos: boolean;
   out: string;
+  /** Only shard K of N's prompts, written as a partial result that only `merge` reads (issue 18). */
+  shard?: ShardSpec;
 }
 
 export interface InterveneSummary {
@@ -496,6 +502,10 @@ export interface DetoxBatchRequest extends RunSettings {
   batch: number;
   /** As for detox:run. */
   gate?: DetoxGateSettings | null;
+  /** Also the documents in subfolders, written under the same relative paths (`toxscope detox --in-dir`). */
+  recursive?: boolean;
+  /** Only shard K of N's files, with a shard record that only `merge` reads (issue 18). */
+  shard?: ShardSpec;
 }
 
 /** One input file's outcome in a batch. */
@@ -570,6 +580,8 @@ export interface JobCatalogue {
   'results:rename': { request: ResultRenameRequest; frame: never; result: ResultEntry };
   'results:delete': { request: ResultPathRequest; frame: never; result: { deleted: string } };
   'results:export': { request: ResultPathRequest; frame: never; result: ResultExport };
+  'results:generations': { request: ResultPathRequest; frame: never; result: GenerationsResult };
+  'results:merge': { request: MergeRequest; frame: never; result: MergeResult };
 }
 
 export type JobName = keyof JobCatalogue;
@@ -723,10 +735,12 @@ function isCompareRequest(value: unknown): value is CompareRequest {
       'out',
       'classifier',
       'classifierTokenizer',
+      'shard',
       'device',
       'threads',
     ]) &&
     hasClassifierFields(value) &&
+    (value.shard === undefined || isShardSpec(value.shard)) &&
     isNonEmptyString(value.base) &&
     isOptionalString(value.baseWeights) &&
     isNonEmptyString(value.dpo) &&
@@ -757,10 +771,12 @@ function isInterveneRequest(value: unknown): value is InterveneRequest {
       'batch',
       'prependBos',
       'out',
+      'shard',
       'device',
       'threads',
     ]) &&
     isModelSelection(value) &&
+    (value.shard === undefined || isShardSpec(value.shard)) &&
     isNonEmptyString(value.probe) &&
     isNonEmptyString(value.intervention) &&
     isOptionalString(value.pplText) &&
@@ -899,10 +915,14 @@ function isDetoxBatchRequest(value: unknown): value is DetoxBatchRequest {
       'settings',
       'batch',
       'gate',
+      'recursive',
+      'shard',
       'device',
       'threads',
     ]) &&
     isOptionalGate(value.gate) &&
+    (value.recursive === undefined || typeof value.recursive === 'boolean') &&
+    (value.shard === undefined || isShardSpec(value.shard)) &&
     isNonEmptyString(value.base) &&
     isNonEmptyString(value.expert) &&
     isNonEmptyString(value.antiExpert) &&
@@ -952,6 +972,19 @@ function isDetoxRequest(value: unknown): value is DetoxRequest {
   );
 }
 
+function isNeuronRunScan(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, ['folder', 'maxPromptTokens', 'top', 'limit']) &&
+    isNonEmptyString(value.folder) &&
+    isPositiveInteger(value.maxPromptTokens) &&
+    isPositiveInteger(value.top) &&
+    value.top <= 50 &&
+    isPositiveInteger(value.limit) &&
+    value.limit <= 10_000
+  );
+}
+
 function isNeuronDetailRequest(value: unknown): value is NeuronDetailRequest {
   return (
     isRecord(value) &&
@@ -964,8 +997,10 @@ function isNeuronDetailRequest(value: unknown): value is NeuronDetailRequest {
       'prompt',
       'prependBos',
       'topTokens',
+      'run',
       'device',
     ]) &&
+    (value.run === undefined || isNeuronRunScan(value.run)) &&
     isNonEmptyString(value.base) &&
     isOptionalString(value.baseWeights) &&
     isNonEmptyString(value.dpo) &&
@@ -1014,21 +1049,23 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'model:tokenize': `{${modelShape}, text}`,
   'model:activations': `{${modelShape}, ${runShape}, text or ids (not both), hooks?: names or globs, prependBos, out: a .safetensors path}`,
   'model:generate': `{${modelShape}, ${runShape}, prompt, maxNewTokens ≥ 1, sampling: null or {temperature > 0, topK ≥ 0, topP in (0, 1], seed ≥ 0}}`,
-  'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, classifier?, classifierTokenizer? (only with classifier), maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, ${runShape}}`,
+  'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, classifier?, classifierTokenizer? (only with classifier), maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, shard?: {index K, count N}, ${runShape}}`,
   'interp:probe-train': `{${modelShape}, data, textColumn, labelColumn, positiveLabel?, maxTokens, limit?, heldOutFraction in (0, 1), seed, batch, out: a .safetensors path, ${runShape}}`,
   'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, skipSentences?: strings, gate?: null|{classifier, tokenizer?, toxicityThreshold 0..1, maxResamples 0..100, blocklist: null|file}, ${runShape}}`,
-  'detox:batch': `{base, expert, antiExpert, inputFolder, outputFolder (not the input folder), settings (as detox:run), batch, gate? (as detox:run), ${runShape}}`,
+  'detox:batch': `{base, expert, antiExpert, inputFolder, outputFolder (not the input folder), settings (as detox:run), batch, gate? (as detox:run), recursive?, shard?: {index K, count N}, ${runShape}}`,
   'classify:run': `{model, tokenizer?, text or input (not both), output?, batch?: 1..4096, maxLength?, ${runShape}}`,
   'classifier:inspect': '{model: a classifier folder, org/name, demo:classifier or Detoxify .ckpt, tokenizer?}',
   'model:catalogue': '{}',
   'app:doctor': '{}',
-  'interp:neuron': `{base, baseWeights?, dpo, layer ≥ 0, neuron ≥ 0, prompt, prependBos, topTokens 1..200, device: ${deviceChoices.join('|')}}`,
+  'interp:neuron': `{base, baseWeights?, dpo, layer ≥ 0, neuron ≥ 0, prompt, prependBos, topTokens 1..200, run?: {folder, maxPromptTokens ≥ 1, top 1..50, limit 1..10000}, device: ${deviceChoices.join('|')}}`,
   'results:list': '{folder}',
   'results:open': '{path: a result folder}',
   'results:rename': '{path: a result folder, name: 1..200 characters}',
   'results:delete': '{path: a result folder}',
   'results:export': '{path: a result folder}',
-  'interp:compare': `{base, baseWeights?, dpo, probe, prompts, column?, maxNewTokens 1..1024, maxPromptTokens ≥ 1, limit?, batch 1..1024, weightProcessing: none|center, prependBos, out, classifier?, classifierTokenizer? (only with classifier), ${runShape}}`,
+  'results:generations': '{path: a result folder}',
+  'results:merge': '{out: a new folder, shards: the shard folders of one run}',
+  'interp:compare': `{base, baseWeights?, dpo, probe, prompts, column?, maxNewTokens 1..1024, maxPromptTokens ≥ 1, limit?, batch 1..1024, weightProcessing: none|center, prependBos, out, classifier?, classifierTokenizer? (only with classifier), shard?: {index K, count N} with 1 ≤ K ≤ N, ${runShape}}`,
 };
 
 export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
@@ -1052,6 +1089,8 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'results:rename': isResultRenameRequest,
   'results:delete': isResultPathRequest,
   'results:export': isResultPathRequest,
+  'results:generations': isResultPathRequest,
+  'results:merge': isMergeRequest,
 };
 
 export const jobNames = Object.keys(jobRequestGuards) as JobName[];

@@ -4,6 +4,7 @@
 import type { CompareSummary } from './compare.ts';
 import type { DeviceChoice } from './device.ts';
 import type { CompareRequest, InterveneSummary } from './jobs.ts';
+import type { ShardGroup } from './scale-out.ts';
 
 export type ResultKind = 'compare' | 'intervene';
 
@@ -34,6 +35,8 @@ export interface ResultsListResult {
   folder: string;
   /** Newest first. */
   results: ResultEntry[];
+  /** Shard folders of sharded runs (`--shard K/N`) in the folder, grouped by run, which can be merged. */
+  shardGroups: ShardGroup[];
 }
 
 /** neurons.csv by columns (row i of every array is one neuron), the compact form for 98,304 rows. */
@@ -43,6 +46,9 @@ export interface NeuronTable {
   neuron: number[];
   cosPre: number[];
   cosDpo: number[];
+  /** The value vector's projection on the probe direction (cos · ‖v‖), base and DPO. */
+  sPre: number[];
+  sDpo: number[];
   meanPre: number[];
   meanDpo: number[];
   projPre: number[];
@@ -95,7 +101,21 @@ export interface NeuronDetailRequest {
   prependBos: boolean;
   /** How many promoted and suppressed tokens to list. */
   topTokens: number;
+  /** A finished compare run whose prompts and continuations to scan for the neuron's top-activating examples. */
+  run?: NeuronRunScan;
   device: DeviceChoice;
+}
+
+/** Which run to scan, cut as the run cut its prompts. */
+export interface NeuronRunScan {
+  /** The compare run's folder (its generations.jsonl). */
+  folder: string;
+  /** The run's maxPromptTokens, so prompts are cut where the run cut them. */
+  maxPromptTokens: number;
+  /** How many examples to return per model (the most active first). */
+  top: number;
+  /** Scan at most this many prompts (the first ones of the file). */
+  limit: number;
 }
 
 export interface TokenScore {
@@ -120,4 +140,59 @@ export interface NeuronDetail {
   tokens: string[];
   base: NeuronModelDetail;
   dpo: NeuronModelDetail;
+  /** The run's top-activating examples, when the request named a run. */
+  examples?: NeuronRunExamples;
+}
+
+/**
+ * One prompt of the run with one model's continuation, and the neuron's activation at each of its tokens in both
+ * models (the same tokens, so the two strips and their difference line up).
+ */
+export interface NeuronExample {
+  /** The prompt's line in generations.jsonl (0-based). */
+  index: number;
+  /** The tokens as text: the prompt's (BOS included), then the continuation's (re-tokenized from its text). */
+  tokens: string[];
+  /** How many of `tokens` are the prompt's. */
+  promptTokens: number;
+  /** [pos] the base model's activation. */
+  base: number[];
+  /** [pos] the DPO model's activation. */
+  dpo: number[];
+  /** The ranking key: the largest activation of the model whose continuation this is. */
+  max: number;
+}
+
+export interface NeuronRunExamples {
+  /** How many prompts were scanned. */
+  scanned: number;
+  /** Prompts with the base model's continuation, by the base model's largest activation on them. */
+  base: NeuronExample[];
+  /** Prompts with the DPO model's continuation, by the DPO model's largest activation on them. */
+  dpo: NeuronExample[];
+}
+
+/** One prompt of a run's generations.jsonl, as the continuations view lists it. */
+export type GenerationRow =
+  | {
+      kind: 'compare';
+      prompt: string;
+      base: string;
+      dpo: string;
+      /** The classifier's toxicity of each continuation (null when the run had no classifier). */
+      baseToxicity: number | null;
+      dpoToxicity: number | null;
+    }
+  | {
+      kind: 'intervene';
+      prompt: string;
+      continuation: string;
+      /** The probe's toxicity score of the continuation. */
+      probeToxicity: number | null;
+      classifierToxicity: number | null;
+    };
+
+export interface GenerationsResult {
+  path: string;
+  rows: GenerationRow[];
 }

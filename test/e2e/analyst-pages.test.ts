@@ -1,6 +1,8 @@
-// End to end through the analyst's pages on the demo pair: a compare draws the per-neuron figures, the Neurons table
-// finds and opens a neuron (tokens and activations from both models), the lab runs ablation and patching and shows
-// the recovered fraction, and Results reopens, renames, exports and deletes runs. Saves a screenshot of each page.
+// End to end through the analyst's pages on the demo pair: a compare draws the per-neuron figures (clickable, exported
+// as SVG) and lists its continuations, the Neurons table finds and opens a neuron at its own address (tokens,
+// activations and top-activating examples from both models; the address and the picks survive a reload), the lab runs
+// ablation and patching and shows the recovered fraction, and Results reopens, renames, exports and deletes runs.
+// Saves a screenshot of each page, and of the analysis pages at 1440 and 1024 px in both themes.
 
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -41,6 +43,39 @@ afterAll(async () => {
 });
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name });
+const hash = () => page.evaluate(() => location.hash);
+/** The address of neuron L3 N17 of the demo run, once the Neurons test has opened it. */
+let neuronAddress = '';
+
+/** Where a chart drew a pixel of the given colour (CSS pixels from the canvas's corner), or null if nowhere. */
+function firstPixelOf(testId: string, colourVariable: string): Promise<{ x: number; y: number } | null> {
+  return page.evaluate(
+    ([id, variable]) => {
+      const canvas = document.querySelector<HTMLCanvasElement>(`[data-testid="${id}"]`)!;
+      const probe = document.createElement('canvas').getContext('2d')!;
+      probe.fillStyle = getComputedStyle(document.documentElement).getPropertyValue(variable).trim();
+      probe.fillRect(0, 0, 1, 1);
+      const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const scale = canvas.getBoundingClientRect().width / canvas.width;
+      // The chart area only (not the legend's swatches below it): the top 80% of the canvas.
+      for (let y = 0; y < canvas.height * 0.8; y++)
+        for (let x = 0; x < canvas.width; x++) {
+          const index = (y * canvas.width + x) * 4;
+          const distance =
+            Math.abs(pixels[index]! - r!) + Math.abs(pixels[index + 1]! - g!) + Math.abs(pixels[index + 2]! - b!);
+          // The middle of a point: the pixels two to the right and below have the colour too.
+          const below = ((y + 2) * canvas.width + x + 2) * 4;
+          const belowDistance =
+            Math.abs(pixels[below]! - r!) + Math.abs(pixels[below + 1]! - g!) + Math.abs(pixels[below + 2]! - b!);
+          if (distance < 30 && pixels[index + 3]! > 200 && belowDistance < 30)
+            return { x: (x + 2) * scale, y: (y + 2) * scale };
+        }
+      return null;
+    },
+    [testId, colourVariable] as const,
+  );
+}
 
 describe('models page', () => {
   it('adds a model only once it loads, lists the Hugging Face cache, and reports the execution providers', async () => {
@@ -118,6 +153,90 @@ describe('analyst pages on the demo pair', () => {
     await page.screenshot({ path: `${screenshotDir}/compare-neuron-figures.png`, fullPage: true });
   });
 
+  it('lists the continuations side by side with their scores, and finds the prompts that contain a word', async () => {
+    const count = page.getByTestId('continuations-count');
+    await expect.poll(() => count.textContent(), { timeout: 30_000 }).toMatch(/^\s*24 of 24 prompts/);
+    const rows = page.getByTestId('continuation-row');
+    const cells = rows.first().locator('td');
+    expect(await cells.count()).toBe(4); // #, prompt, base, DPO
+    // The default classifier scored both continuations.
+    for (const column of [2, 3])
+      expect(await cells.nth(column).locator('.score').textContent()).toMatch(/^\s*[01]\.\d{3}/);
+    const continuation = (await cells.nth(3).locator('.continuation').textContent())!;
+    const word = continuation
+      .trim()
+      .split(/\s+/)
+      .sort((a, b) => b.length - a.length)[0]!;
+    await page.getByLabel('Search prompts and continuations').fill(word);
+    await expect.poll(() => count.textContent()).toMatch(/^\s*\d+ of 24 prompts/);
+    const shown = await rows.allTextContents();
+    expect(shown.length).toBeGreaterThanOrEqual(1);
+    for (const text of shown) expect(text.toLowerCase()).toContain(word.toLowerCase());
+    await page.getByLabel('Search prompts and continuations').fill('qqzzxq');
+    await expect.poll(() => count.textContent()).toMatch(/^\s*0 of 24 prompts/);
+    await page.getByLabel('Search prompts and continuations').fill('');
+  });
+
+  it('exports a figure as SVG shapes and all of neurons.csv as written', async () => {
+    const [svg] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export layers as SVG' }).click(),
+    ]);
+    expect(svg.suggestedFilename()).toBe('layers.svg');
+    const text = readFileSync((await svg.path())!, 'utf8');
+    expect(text).toMatch(/^<\?xml[^>]*>\n<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(text).not.toMatch(/<image|data:image|NaN/); // shapes, not a picture of the canvas
+    // 4 layers × 2 bars (reduced, increased), the clip rectangle and two legend swatches.
+    expect(text.match(/<rect x=/g)?.length).toBe(4 * 2 + 1 + 2);
+    expect(text).toContain('>layer</text>');
+    expect(text).toContain('>reduced (Δ &gt; 0)</text>');
+
+    // Enlarged, the figure takes the window; Esc brings it back.
+    const layers = page.getByTestId('layers-chart');
+    const before = (await layers.boundingBox())!.width;
+    await page.getByRole('button', { name: 'Enlarge' }).nth(2).click();
+    await expect.poll(async () => (await layers.boundingBox())!.width).toBeGreaterThan(Math.max(before * 1.5, 1000));
+    await page.keyboard.press('Escape');
+    await expect.poll(async () => (await layers.boundingBox())!.width).toBeLessThan(before + 2);
+
+    const out = (await page.getByTestId('compare-done').locator('code').first().textContent())!;
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: /Export all of neurons\.csv/ }).click(),
+    ]);
+    expect(csv.suggestedFilename()).toBe('neurons.csv');
+    expect(readFileSync((await csv.path())!, 'utf8')).toBe(readFileSync(join(out, 'neurons.csv'), 'utf8'));
+  });
+
+  it('opens a layer and a neuron in the Neurons table from a click on a figure', async () => {
+    const layers = page.getByTestId('layers-chart');
+    const box = (await layers.boundingBox())!;
+    await layers.click({ position: { x: box.width * 0.6, y: box.height * 0.4 } });
+    await expect.poll(hash).toMatch(/^#\/neurons\/compare-[^/?]+\?layer=[0-3]$/);
+    const layer = (await hash()).at(-1)!;
+    expect(await page.getByLabel('Layer', { exact: true }).inputValue()).toBe(layer);
+    await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/^\s*512 of 2,048 neurons shown/);
+
+    await page.goBack();
+    await page.getByTestId('arrows-chart').waitFor();
+    const point = await firstPixelOf('arrows-chart', '--chart-2'); // a base point
+    expect(point).not.toBeNull();
+    await page.getByTestId('arrows-chart').click({ position: point! });
+    await expect.poll(hash).toMatch(/^#\/neurons\/compare-[^/?]+\/\d+\/\d+$/);
+    const [, opened, neuron] = (await hash()).match(/(\d+)\/(\d+)$/)!;
+    await page
+      .getByTestId('neuron-detail')
+      .getByRole('heading', { name: `Neuron L${opened} N${neuron}` })
+      .waitFor();
+    await nav('Compare').click();
+    // The last result survives a reload of the page.
+    await page.reload();
+    await expect
+      .poll(() => page.getByTestId('compare-opened').textContent(), { timeout: 30_000 })
+      .toMatch(/24 prompts/);
+    expect(await countChartPixels(page, 'arrows-chart', '--chart-1')).toBeGreaterThan(40);
+  });
+
   it('finds a neuron by its address, opens it, and shows both models over a prompt', async () => {
     await page.getByRole('link', { name: /Explore all 2,048 neurons/ }).click();
     await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/2,048 of 2,048 neurons shown/);
@@ -125,9 +244,17 @@ describe('analyst pages on the demo pair', () => {
     expect(await page.getByTestId('neuron-row').count()).toBeLessThan(40);
     await page.getByLabel('Find a neuron').fill('L3 N17');
     await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/^\s*1 of 2,048 neurons shown/);
-    await page.getByRole('button', { name: 'L3 N17' }).click();
+    await page.getByRole('link', { name: 'L3 N17', exact: true }).click();
     const detail = page.getByTestId('neuron-detail');
     await detail.getByRole('heading', { name: 'Neuron L3 N17' }).waitFor();
+    await expect.poll(hash).toMatch(/^#\/neurons\/compare-[^/?]+\/3\/17$/);
+    neuronAddress = await hash();
+    // The run's prompts it fires on most: five per model, each with Base, DPO and difference strips of its tokens.
+    const examples = detail.getByTestId('neuron-examples-base').getByTestId('neuron-example');
+    await expect.poll(() => examples.count(), { timeout: 60_000 }).toBe(5);
+    expect(await examples.first().locator('.strip-label').allTextContents()).toEqual(['Base', 'DPO', 'DPO − base']);
+    expect(await detail.getByTestId('neuron-examples-dpo').getByTestId('neuron-example').count()).toBe(5);
+    expect(await detail.getByTestId('neuron-examples-note').textContent()).toMatch(/first 24 prompts/);
     await expect.poll(() => detail.getByTestId('promoted-base').locator('li').count(), { timeout: 60_000 }).toBe(8);
     expect(await detail.getByTestId('promoted-dpo').locator('li').count()).toBe(8);
     const baseTokens = await detail.getByTestId('neuron-tokens-base').locator('.token').allTextContents();
@@ -138,7 +265,7 @@ describe('analyst pages on the demo pair', () => {
     const neuronJobs = () =>
       page
         .getByTestId('job')
-        .filter({ hasText: /Neuron L\d+\.\d+ close-up/ })
+        .filter({ hasText: /Neuron L\d+ N\d+ close-up/ })
         .count();
     const jobsBefore = await neuronJobs();
     await detail.getByLabel('Prompt').fill('shut up you');
@@ -159,6 +286,24 @@ describe('analyst pages on the demo pair', () => {
     await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/is not a neuron address/);
     await page.getByLabel('Find a neuron').fill('');
     await page.screenshot({ path: `${screenshotDir}/neurons.png`, fullPage: true });
+
+    // A reload (or the address sent to someone on this machine) opens the same neuron, with the picks kept.
+    await page.reload();
+    await page
+      .getByTestId('neuron-detail')
+      .getByRole('heading', { name: 'Neuron L3 N17' })
+      .waitFor({ timeout: 30_000 });
+    expect(await hash()).toBe(neuronAddress);
+    await expect.poll(() => page.getByTestId('neuron-count').textContent()).toMatch(/3 picked for patching/);
+    // A click anywhere on a row opens that row's neuron page.
+    const second = rows.nth(1);
+    const name = (await second.getByRole('link').textContent())!;
+    await second.locator('td').last().click();
+    await page
+      .getByTestId('neuron-detail')
+      .getByRole('heading', { name: `Neuron ${name}` })
+      .waitFor();
+    expect(await hash()).toBe(neuronAddress.replace(/\/3\/17$/, `/${name.replace(/^L(\d+) N(\d+)$/, '$1/$2')}`));
 
     // The table scrolls through every row: the last TP- row by Δ appears at the bottom.
     await page.getByLabel('Group').selectOption('');
@@ -211,6 +356,13 @@ describe('analyst pages on the demo pair', () => {
     expect(Number(picked[8])).toBeGreaterThanOrEqual(0);
     expect(Number(picked[8])).toBeLessThanOrEqual(1);
     expect(picked.slice(11, 13)).toEqual(['demo:classifier', expect.stringMatching(/^[0-9a-f]{64}$/)]);
+
+    // The Compare page lists each intervention's continuation beside base and DPO, for the 16 prompts the lab ran.
+    await nav('Compare').click();
+    const continuation = page.getByTestId('continuation-row');
+    await expect.poll(() => continuation.first().locator('td').count(), { timeout: 30_000 }).toBe(2 + 2 + 3);
+    expect(await continuation.first().locator('td').nth(4).locator('.score').textContent()).toMatch(/probe -?\d/);
+    expect(await continuation.nth(20).locator('td').nth(4).textContent()).toBe('—');
   });
 
   it('lists every run in Results; reopens, renames, exports and deletes them', async () => {
@@ -267,6 +419,34 @@ describe('analyst pages on the demo pair', () => {
     await page.screenshot({ path: `${screenshotDir}/neurons-dark.png`, fullPage: true });
     await nav('Settings').click();
     await page.getByLabel('Light').check();
+  });
+
+  it('shows the analysis pages at 1440 and 1024 px in both themes', async () => {
+    for (const theme of ['Light', 'Dark']) {
+      await nav('Settings').click();
+      await page.getByLabel(theme).check();
+      for (const width of [1440, 1024]) {
+        const name = (view: string) => `${screenshotDir}/analysis-${view}-${width}-${theme.toLowerCase()}.png`;
+        await page.setViewportSize({ width, height: 900 });
+        await nav('Compare').click();
+        await page.getByTestId('continuations-count').waitFor({ timeout: 30_000 });
+        await page.screenshot({ path: name('compare'), fullPage: true });
+        await page.evaluate((address) => (location.hash = address), neuronAddress);
+        await page
+          .getByTestId('neuron-examples-dpo')
+          .getByTestId('neuron-example')
+          .first()
+          .waitFor({ timeout: 60_000 });
+        await page.screenshot({ path: name('neuron'), fullPage: true });
+        await nav('Interventions').click();
+        await page.getByTestId('lab-definitions').waitFor();
+        await page.screenshot({ path: name('interventions'), fullPage: true });
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await nav('Settings').click();
+    await page.getByLabel('Light').check();
+    expect(app.pageErrors).toEqual([]);
   });
 });
 

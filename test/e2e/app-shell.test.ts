@@ -76,6 +76,8 @@ describe('app shell in Chromium', () => {
   it('switches to the dark theme and keeps it after a reload', async () => {
     await page.getByLabel('Dark').check();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    // The device-check chart on this page re-themes at once: its grid lines take the dark theme's border colour.
+    await expect.poll(() => countChartPixels(page, 'gemm-chart', '--border')).toBeGreaterThan(100);
     await page.reload();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     await page.screenshot({ path: `${screenshotDir}/settings-dark.png`, fullPage: true });

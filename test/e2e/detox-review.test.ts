@@ -57,10 +57,25 @@ function applyLog(source: string, log: ChangeLog): string {
   return text;
 }
 
-async function runDetox(text: string) {
+/** Runs the document; `replacing` a review with edits, the page asks first (detox-track-changes.test.ts tests it). */
+async function runDetox(text: string, replacing = true) {
   await page.getByLabel('Text to detoxify').fill(text);
   await button('Detoxify').click();
+  if (replacing) await confirmDiscard();
 }
+
+async function confirmDiscard() {
+  const dialog = page.getByRole('dialog', { name: /^Discard the review of / });
+  await dialog.getByRole('button', { name: 'Discard it and detoxify' }).click();
+}
+
+/** The reviewed document as Save document writes it: the pane's text without the words its markup shows deleted. */
+const reviewedText = () =>
+  page.getByTestId('detox-document').evaluate((element) => {
+    const copy = element.cloneNode(true) as HTMLElement;
+    for (const removed of copy.querySelectorAll('del')) removed.remove();
+    return copy.textContent;
+  });
 
 async function waitUntilDone(status = 'done') {
   await expect
@@ -101,18 +116,22 @@ describe('the demo examples (issue 16)', () => {
 });
 
 describe('detox with the default toxicity gate (issue 15)', () => {
+  /** Edits of the first review: with none, the next run has nothing to discard and does not ask. */
+  let firstReviewEdits = 0;
+
   it('leaves the issue’s clean sentences untouched and shows no rewrite more toxic than its original', async () => {
     expect(await page.getByLabel('Classifier', { exact: true }).inputValue()).toBe('demo:classifier');
     expect(await page.getByLabel('Toxicity threshold').inputValue()).toBe('0.5');
     expect(await page.getByLabel('Max re-samples').inputValue()).toBe('3');
     expect(await page.getByRole('radio', { name: /^On: rewrite only sentences/ }).isChecked()).toBe(true);
-    await runDetox(issueParagraphs);
+    await runDetox(issueParagraphs, false); // the first review: nothing to discard
     await waitUntilDone();
     const done = (await page.getByTestId('detox-done').textContent())!;
     const [, rewritten, clean, refused] = /rewrote\s+(\d+),\s+left\s+(\d+)\s+clean\s+and\s+refused\s+(\d+)/
       .exec(done)!
       .map(Number);
     expect(rewritten! + clean! + refused!).toBe(4);
+    firstReviewEdits = rewritten!;
     expect(clean).toBeGreaterThanOrEqual(2);
     expect(clean).toBeLessThan(4); // "You are a useless idiot." is toxic to the demo classifier
 
@@ -143,7 +162,7 @@ describe('detox with the default toxicity gate (issue 15)', () => {
 
     // With every rewrite accepted, the clean sentences are in the document byte for byte, and no profanity came in.
     if (rewritten! > 0) await button('Accept the rest').click();
-    const reviewed = (await page.getByTestId('detox-document').textContent())!;
+    const reviewed = (await reviewedText())!;
     expect(reviewed).toContain(issueCleanSentences.join(' '));
     expect(reviewed).not.toMatch(/fuck|asian/i);
     await waitForAutosave();
@@ -166,7 +185,7 @@ describe('detox with the default toxicity gate (issue 15)', () => {
 
   it('shows each accepted rewrite’s score before → after, every label’s on hover, and the document’s score', async () => {
     await button('New document…').click();
-    await runDetox(paragraph);
+    await runDetox(paragraph, firstReviewEdits > 0);
     await waitUntilDone();
     const edits = page.getByTestId('detox-edit');
     expect(await edits.count()).toBeGreaterThan(0); // the demo classifier accepts some of the trio's rewrites
@@ -249,13 +268,13 @@ describe('detox editor', () => {
     expect(expected).not.toBe(paragraph);
     expect(document.bytes.equals(Buffer.from(expected, 'utf8'))).toBe(true);
     expect(document.bytes.toString('utf8')).toContain('You are such a stupid idiot, nobody wants you here.'); // rejected
-    expect(await page.getByTestId('detox-document').textContent()).toBe(expected);
+    expect(await reviewedText()).toBe(expected);
 
     const csv = await saved(() => button('Save change log (CSV)').click());
     expect(csv.name).toBe('pasted-text.changes.csv');
     const rows = csv.bytes.toString('utf8').split('\r\n');
     expect(rows[0]).toBe(
-      'sentence,offsets,original,rewrite,final,decision,masked_words,scores,toxicity_before,toxicity_after,settings,base_sha256,expert_sha256,anti_expert_sha256',
+      'sentence,offsets,original,rewrite,final,decision,masked_words,scores,toxicity_before,toxicity_after,settings,base_sha256,expert_sha256,anti_expert_sha256,decided_at,decided_by,input_sha256,output_sha256',
     );
     expect(log.gate).toBeNull();
     expect(rows.length).toBe(6); // header, four edits, and the final line break
@@ -266,7 +285,9 @@ describe('detox editor', () => {
     );
     expect(rows[3]).toContain(`,accepted,dumb,`);
     expect(
-      rows[3]!.endsWith(`,${log.models.base.sha256},${log.models.expert.sha256},${log.models.antiExpert.sha256}`),
+      rows[3]!.endsWith(
+        `,${log.models.base.sha256},${log.models.expert.sha256},${log.models.antiExpert.sha256},${accepted.decidedAt},,${log.input.sha256},${log.output.sha256}`,
+      ),
     ).toBe(true);
   });
 
@@ -283,7 +304,7 @@ describe('detox editor', () => {
     await button('Use this wording').click();
     const card = page.getByTestId('detox-edit').nth(3);
     expect(await card.getByTestId('edit-status').textContent()).toBe('Your wording');
-    expect(await page.getByTestId('detox-document').textContent()).toMatch(/People like that should be heard\.$/);
+    expect(await reviewedText()).toMatch(/People like that should be heard\.$/);
     await waitForAutosave();
   });
 
@@ -325,6 +346,7 @@ describe('detox editor', () => {
     expect(await page.getByTestId('detox-source').textContent()).toMatch(/notes\.md \(Markdown,\s+CRLF line endings/);
     expect(await page.getByRole('alert').count()).toBe(0);
     await button('Detoxify').click();
+    await confirmDiscard();
     await page.getByRole('heading', { name: 'Review of notes.md' }).waitFor(); // the new review replaced the last
     await waitUntilDone();
     await button('Accept the rest').click();
@@ -364,7 +386,7 @@ describe('detox editor', () => {
     expect(finished).toBeLessThan(240);
     expect(await page.getByTestId('detox-edit').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('detox-edit').count()).toBeLessThanOrEqual(finished);
-    expect(await page.getByTestId('detox-document').textContent()).toBe(sentences.join(' ')); // nothing accepted yet
+    expect(await reviewedText()).toBe(sentences.join(' ')); // nothing accepted yet
     await page.getByRole('button', { name: 'Accept the edit of sentence 1' }).click();
     await waitForAutosave();
     await page.screenshot({ path: `${screenshotDir}/detox-cancelled.png`, fullPage: true });
@@ -372,14 +394,14 @@ describe('detox editor', () => {
 
   it('finds the review where it was after the server restarts', async () => {
     const counts = await page.getByTestId('detox-counts').textContent();
-    const document = await page.getByTestId('detox-document').textContent();
+    const document = await reviewedText();
     const edits = await page.getByTestId('detox-edit').count();
     pageErrors.push(...app.pageErrors);
     await app.close();
     await openApp();
     await page.getByTestId('detox-counts').waitFor();
     expect(await page.getByTestId('detox-counts').textContent()).toBe(counts);
-    expect(await page.getByTestId('detox-document').textContent()).toBe(document);
+    expect(await reviewedText()).toBe(document);
     expect(await page.getByTestId('detox-edit').count()).toBe(edits);
     expect(await page.getByTestId('detox-done').getAttribute('data-status')).toBe('cancelled');
     expect(await page.getByTestId('detox-edit').first().getByTestId('edit-status').textContent()).toBe('Accepted');
@@ -446,6 +468,7 @@ describe('batch detox', () => {
     expect(readdirSync(output).sort()).toEqual([
       'batch-record.json',
       'explain',
+      'manifest.json',
       'one.txt',
       'summary.json',
       'three.txt',

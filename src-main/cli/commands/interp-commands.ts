@@ -8,6 +8,7 @@ import {
   type ClassifierIdentity,
   type ClassifierToxicity,
   type CompareClassifierToxicity,
+  type DetoxBatchRequest,
   type DetoxGateSettings,
   type InterveneRequest,
   type PresetName,
@@ -15,7 +16,7 @@ import {
 } from '../../shared/index.ts';
 import { defaultBlocklistPath, defaultGateClassifier, gateDefaults } from '../../core/detox/toxicity-gate.ts';
 import { reportDevice, runJobFromCli } from '../job-runner.ts';
-import { deviceOption, fileOrDemo, finiteNumber, positiveInteger, required } from '../options.ts';
+import { deviceOption, fileOrDemo, finiteNumber, positiveInteger, required, shardOption } from '../options.ts';
 import { UsageError } from '../usage-error.ts';
 import type { CommandContext } from './model-commands.ts';
 
@@ -36,6 +37,7 @@ export async function compareCommand(args: string[], context: CommandContext): P
       'weight-processing': { type: 'string', default: 'none' },
       'no-bos': { type: 'boolean', default: false },
       out: { type: 'string' },
+      shard: { type: 'string' },
       classifier: { type: 'string' },
       'classifier-tokenizer': { type: 'string' },
       device: { type: 'string', default: 'auto' },
@@ -64,6 +66,7 @@ export async function compareCommand(args: string[], context: CommandContext): P
       prependBos: !values['no-bos'],
       out: resolve(required(values.out, '--out DIR', 'compare')),
       ...classifierOptions(values),
+      ...shardField(values.shard),
       device: deviceOption(values.device),
       threads: positiveInteger(values.threads, '--threads'),
     },
@@ -73,6 +76,10 @@ export async function compareCommand(args: string[], context: CommandContext): P
   reportDevice(result.device, context.io);
   const { summary } = result;
   const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
+  if (values.shard !== undefined) {
+    if (!values.quiet) context.io.stderr(shardDoneLine(values.shard, summary.prompts, result.out));
+    return 0;
+  }
   if (!values.quiet) {
     context.io.stderr(
       [
@@ -109,6 +116,7 @@ export async function interveneCommand(args: string[], context: CommandContext):
       batch: { type: 'string' },
       'prepend-bos': { type: 'boolean', default: false },
       out: { type: 'string' },
+      shard: { type: 'string' },
       device: { type: 'string', default: 'auto' },
       threads: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -134,6 +142,7 @@ export async function interveneCommand(args: string[], context: CommandContext):
       batch: positiveInteger(values.batch, '--batch', 16)!,
       prependBos: values['prepend-bos'],
       out: resolve(required(values.out, '--out DIR', 'intervene')),
+      ...shardField(values.shard),
       device: deviceOption(values.device),
       threads: positiveInteger(values.threads, '--threads'),
     },
@@ -142,6 +151,10 @@ export async function interveneCommand(args: string[], context: CommandContext):
   );
   reportDevice(result.device, context.io);
   const { summary } = result;
+  if (values.shard !== undefined) {
+    if (!values.quiet) context.io.stderr(shardDoneLine(values.shard, summary.prompts, result.out));
+    return 0;
+  }
   if (!values.quiet) {
     context.io.stderr(
       [
@@ -155,6 +168,17 @@ export async function interveneCommand(args: string[], context: CommandContext):
     );
   }
   return 0;
+}
+
+/** The request's shard from --shard K/N (nothing without it). */
+function shardField(value: string | undefined) {
+  const shard = shardOption(value);
+  return shard ? { shard } : {};
+}
+
+/** What a finished shard says: its share, where it is, and that only merge reads it. */
+function shardDoneLine(shard: string, items: number, out: string, unit = 'prompts'): string {
+  return `shard ${shard.trim()} done (${items} ${unit}); its partial result is in ${out}: combine the shards with \`toxscope merge OUT DIR…\`\n`;
 }
 
 /**
@@ -260,6 +284,9 @@ export async function detoxCommand(args: string[], context: CommandContext): Pro
       in: { type: 'string' },
       out: { type: 'string' },
       explain: { type: 'string' },
+      'in-dir': { type: 'string' },
+      'out-dir': { type: 'string' },
+      shard: { type: 'string' },
       preset: { type: 'string', default: 'magr' },
       threshold: { type: 'string' },
       'alpha-base': { type: 'string' },
@@ -285,8 +312,23 @@ export async function detoxCommand(args: string[], context: CommandContext): Pro
       quiet: { type: 'boolean', default: false },
     },
   });
-  if ((values.text === undefined) === (values.in === undefined))
-    throw new UsageError('detox needs exactly one of --text T or --in FILE.');
+  const batch = values['in-dir'] !== undefined;
+  if (batch) {
+    const stray = (['text', 'in', 'out', 'explain'] as const).find((flag) => values[flag] !== undefined);
+    if (stray)
+      throw new UsageError(
+        `--in-dir detoxes a folder into --out-dir DIR (explanations in DIR/explain/); leave out --${stray}.`,
+      );
+    if (values['out-dir'] === undefined) throw new UsageError('detox --in-dir DIR needs --out-dir DIR.');
+  } else {
+    if (values['out-dir'] !== undefined) throw new UsageError('--out-dir goes with --in-dir DIR.');
+    if (values.shard !== undefined)
+      throw new UsageError('--shard splits a folder of documents: use it with --in-dir DIR --out-dir DIR.');
+    if ((values.text === undefined) === (values.in === undefined))
+      throw new UsageError(
+        'detox needs exactly one of --text T or --in FILE (or a folder: --in-dir DIR --out-dir DIR).',
+      );
+  }
   const gate = detoxGateOptions(values);
   const preset = presets[values.preset as PresetName];
   if (!preset) throw new UsageError(`--preset must be magr, sbf or dynahate, got "${values.preset}".`);
@@ -311,6 +353,25 @@ export async function detoxCommand(args: string[], context: CommandContext): Pro
         }
       : null,
   } as const;
+  if (batch)
+    return detoxFolder(
+      {
+        base: required(values.base, '--base <model>', 'detox'),
+        expert: required(values.expert, '--expert <model>', 'detox'),
+        antiExpert: required(values['anti-expert'], '--anti-expert <model>', 'detox'),
+        inputFolder: resolve(values['in-dir']!),
+        outputFolder: resolve(values['out-dir']!),
+        settings,
+        batch: positiveInteger(values.batch, '--batch', 8)!,
+        gate,
+        recursive: true,
+        ...shardField(values.shard),
+        device: deviceOption(values.device),
+        threads: positiveInteger(values.threads, '--threads'),
+      },
+      context,
+      values.quiet,
+    );
   const result = await runJobFromCli(
     'detox:run',
     {
@@ -347,6 +408,44 @@ export async function detoxCommand(args: string[], context: CommandContext): Pro
     }
   }
   return 0;
+}
+
+/** `detox --in-dir DIR --out-dir DIR [--shard K/N]`: the app's batch mode (resumable), with a line per file. */
+async function detoxFolder(request: DetoxBatchRequest, context: CommandContext, quiet: boolean): Promise<number> {
+  const result = await runJobFromCli('detox:batch', request, context.io, {
+    workerUrl: context.workerUrl,
+    quiet: true,
+    onFrame: (frame) => {
+      if (quiet) return;
+      const { file } = frame;
+      const outcome =
+        file.status === 'failed'
+          ? `failed: ${file.error?.message ?? 'unknown error'}`
+          : `${file.rewritten} of ${file.sentences} sentences rewritten${file.status === 'resumed' ? ' (done by an earlier run)' : ''}`;
+      context.io.stderr(`[${frame.filesDone}/${frame.filesTotal}] ${file.name}: ${outcome}\n`);
+    },
+  });
+  const { summary } = result;
+  reportDevice(summary.device, context.io);
+  if (!quiet) {
+    const gate = summary.gate
+      ? `; toxicity gate: ${summary.gate.rewritten} rewritten, ${summary.gate.clean} left clean, ${summary.gate.refused} refused`
+      : '';
+    context.io.stderr(
+      `${summary.totals.files} files (${summary.totals.failed} failed): ${summary.totals.rewritten} of ${summary.totals.sentences} sentences rewritten${gate}\n`,
+    );
+    context.io.stderr(
+      request.shard
+        ? shardDoneLine(
+            `${request.shard.index}/${request.shard.count}`,
+            summary.files.length,
+            request.outputFolder,
+            'files',
+          )
+        : `wrote the documents, explain/, summary.json and manifest.json to ${request.outputFolder}\n`,
+    );
+  }
+  return summary.totals.failed > 0 ? 2 : 0;
 }
 
 /**

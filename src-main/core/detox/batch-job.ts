@@ -20,6 +20,8 @@ import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { Job } from '../jobs/job.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { detoxDocument, openDetoxEngine, readDocument } from './detox-job.ts';
+import { detoxBatchManifest, documentListingSha256, writeDetoxShard } from '../scale-out/detox-shard.ts';
+import { shardItems } from '../scale-out/shards.ts';
 
 export const batchRecordName = 'batch-record.json';
 export const batchSummaryName = 'summary.json';
@@ -35,6 +37,8 @@ interface BatchRecord {
   settings: DetoxBatchRequest['settings'];
   /** The toxicity gate's settings (absent in records from before the gate = none). */
   gate?: DetoxBatchRequest['gate'];
+  /** The shard this folder holds (absent: the whole batch). */
+  shard?: DetoxBatchRequest['shard'];
   /** name → the file's outcome; only 'done' entries are resumed. */
   files: Record<string, DetoxBatchFile>;
 }
@@ -46,17 +50,32 @@ function sameFolder(a: string, b: string): boolean {
   return statA.dev === statB.dev && statA.ino === statB.ino; // the same folder through a link or another case
 }
 
-/** The input folder's documents (sorted) and the other entries, which are left alone. */
-export function listBatchInputs(inputFolder: string): { documents: string[]; skipped: string[] } {
+/**
+ * The input folder's documents (sorted) and the other entries, which are left alone. `recursive` (the CLI's
+ * --in-dir) also lists the documents of subfolders as relative paths with `/`, leaving out the output folder.
+ */
+export function listBatchInputs(
+  inputFolder: string,
+  options: { recursive?: boolean; outputFolder?: string } = {},
+): { documents: string[]; skipped: string[] } {
   if (!existsSync(inputFolder) || !statSync(inputFolder).isDirectory())
     raise('INPUT_INVALID', `${inputFolder} is not a folder.`, 'Choose the folder that holds your .txt and .md files.');
   const documents: string[] = [];
   const skipped: string[] = [];
-  for (const name of readdirSync(inputFolder).sort()) {
-    const isDocument =
-      documentExtensions.includes(extname(name).toLowerCase()) && statSync(join(inputFolder, name)).isFile();
-    (isDocument ? documents : skipped).push(name);
-  }
+  const visit = (prefix: string) => {
+    for (const name of readdirSync(join(inputFolder, prefix)).sort()) {
+      const relativeName = prefix ? `${prefix}/${name}` : name;
+      const path = join(inputFolder, relativeName);
+      const stats = statSync(path);
+      if (options.recursive && stats.isDirectory()) {
+        if (!options.outputFolder || !sameFolder(path, options.outputFolder)) visit(relativeName);
+        continue;
+      }
+      const isDocument = documentExtensions.includes(extname(name).toLowerCase()) && stats.isFile();
+      (isDocument ? documents : skipped).push(relativeName);
+    }
+  };
+  visit('');
   if (documents.length === 0)
     raise(
       'INPUT_INVALID',
@@ -107,12 +126,15 @@ function recordMismatch(
   models: BatchRecord['models'],
   settings: unknown,
   gate: DetoxBatchRequest['gate'],
+  shard: DetoxBatchRequest['shard'],
 ) {
   if (!sameFolder(record.inputFolder, inputFolder)) return `it was made from ${record.inputFolder}`;
   if (JSON.stringify(record.models) !== JSON.stringify(models)) return 'it was made with other models';
   if (JSON.stringify(record.settings) !== JSON.stringify(settings)) return 'it was made with other settings';
   if (JSON.stringify(record.gate ?? null) !== JSON.stringify(gate ?? null))
     return 'it was made with other toxicity-gate settings';
+  if (JSON.stringify(record.shard ?? null) !== JSON.stringify(shard ?? null))
+    return record.shard ? `it holds shard ${record.shard.index} of ${record.shard.count}` : 'it holds a whole batch';
   return null;
 }
 
@@ -121,7 +143,10 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
   const inputFolder = resolve(request.inputFolder);
   const outputFolder = resolve(request.outputFolder);
   checkBatchFolders(inputFolder, outputFolder);
-  const { documents, skipped } = listBatchInputs(inputFolder);
+  const listing = listBatchInputs(inputFolder, { recursive: request.recursive, outputFolder });
+  const { skipped } = listing;
+  // With --shard, only the shard's documents (see scale-out/shards.ts); the listing is the whole folder's.
+  const documents = shardItems(listing.documents, request.shard);
   const previous = readRecord(outputFolder);
   // A folder with no batch record of ours must be new or empty: its summary.json, explain/ or anything else there
   // would otherwise be overwritten or mixed with this batch's files.
@@ -151,7 +176,7 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
   const sha256: DetoxModelFingerprints = engine.fingerprints;
   const models = { base: request.base, expert: request.expert, antiExpert: request.antiExpert, sha256 };
   if (previous) {
-    const mismatch = recordMismatch(previous, inputFolder, models, request.settings, request.gate);
+    const mismatch = recordMismatch(previous, inputFolder, models, request.settings, request.gate, request.shard);
     if (mismatch) {
       await engine.release();
       raise(
@@ -168,6 +193,7 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
     models,
     settings: request.settings,
     gate: request.gate ?? null,
+    ...(request.shard ? { shard: request.shard } : {}),
     files: { ...previous?.files },
   };
   const results: DetoxBatchFile[] = [];
@@ -285,7 +311,23 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
     skipped,
     device: engine.device,
   };
+  const seconds = (performance.now() - started) / 1000;
+  if (request.shard) {
+    writeDetoxShard(outputFolder, {
+      shard: request.shard,
+      runTotal: listing.documents.length,
+      listingSha256: documentListingSha256(inputFolder, listing.documents),
+      summary,
+      request,
+      seconds,
+    });
+    return { summary, summaryPath: join(outputFolder, 'shard.json') };
+  }
   const summaryPath = join(outputFolder, batchSummaryName);
   writeFileAtomic(summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(
+    join(outputFolder, 'manifest.json'),
+    `${JSON.stringify(detoxBatchManifest(summary, request, seconds), null, 2)}\n`,
+  );
   return { summary, summaryPath };
 };

@@ -17,6 +17,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -53,6 +54,8 @@ import { staticNeuronQuantities } from './neuron-statistics.ts';
 import { loadProbe } from './probe.ts';
 import { assertNoLiveRun, failedRunFile, recordRunFailure, RunClaim } from './run-marker.ts';
 import { countPrompts, readPrompts } from './prompts.ts';
+import { writeCompareShard } from '../scale-out/compare-shard.ts';
+import { shardPrompts, shardSize } from '../scale-out/shards.ts';
 
 /** Bumped when the files compare writes change shape (also in manifest.json). */
 export const compareFormatVersion = 1;
@@ -201,12 +204,12 @@ export async function assertPromptSetFits(
     });
 }
 
-function meansOf(sums: ActivationSums): Float64Array {
+export function meansOf(sums: ActivationSums): Float64Array {
   return sums.post.map((value) => value / Math.max(1, sums.positions));
 }
 
 /** L^ℓ: mean MLP output projected on ŵ, centred over d_model when W_out is (TransformerLens processing). */
-function layerProjection(sums: ActivationSums, unitSum: number, centred: boolean): Float64Array {
+export function layerProjection(sums: ActivationSums, unitSum: number, centred: boolean): Float64Array {
   return sums.outProjection.map(
     (value, layer) => (value - (centred ? sums.outMean[layer]! * unitSum : 0)) / Math.max(1, sums.positions),
   );
@@ -235,7 +238,7 @@ function loadSums(path: string, nLayers: number, dMlp: number): ActivationSums {
   };
 }
 
-function writeNeuronsCsv(path: string, inputs: CompareInputs, results: NeuronResults): void {
+export function writeNeuronsCsv(path: string, inputs: CompareInputs, results: NeuronResults): void {
   const lines = [csvLine(neuronsCsvHeader)];
   for (let index = 0; index < inputs.nLayers * inputs.dMlp; index++) {
     lines.push(
@@ -286,8 +289,11 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
     ? loadToxicityClassifier(request.classifier, request.classifierTokenizer)
     : null;
   const available = await countPrompts(request.prompts, request.column);
-  const total = Math.min(available, request.limit ?? available);
-  await assertPromptSetFits([base, dpo], request, total);
+  // With --shard, `total` and every prompt index below count only the shard's prompts (see scale-out/shards.ts).
+  const runTotal = Math.min(available, request.limit ?? available);
+  const total = request.shard ? shardSize(runTotal, request.shard) : runTotal;
+  const prompts = () => shardPrompts(readPrompts(request.prompts, request.column), runTotal, request.shard);
+  await assertPromptSetFits([base, dpo], request, runTotal);
   const device = await resolveDevice(request.device);
   const { nLayers, dMlp } = base.config;
 
@@ -304,6 +310,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
     maxNewTokens: request.maxNewTokens,
     maxPromptTokens: request.maxPromptTokens,
     prependBos: request.prependBos,
+    ...(request.shard ? { shard: request.shard } : {}),
   };
   const settingsHash = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
   const partialDir = join(request.out, '.partial');
@@ -479,7 +486,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
       // Windows are cut from the first unfinished one on; an interrupted window keeps its own prompts.
       let resumed = state.window ?? null;
       let window: { index: number; text: string }[] = [];
-      for await (const prompt of readPrompts(request.prompts, request.column)) {
+      for await (const prompt of prompts()) {
         if (prompt.index >= total) break;
         if (prompt.index < windowStart) continue;
         throwIfCancelled(context.signal);
@@ -505,13 +512,13 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
     });
     const inputs = inputsFromSums();
     const results = neuronResults(inputs);
-    writeNeuronsCsv(join(request.out, 'neurons.csv'), inputs, results);
+    if (!request.shard) writeNeuronsCsv(join(request.out, 'neurons.csv'), inputs, results);
 
     // generations.jsonl: the prompts and both continuations (and, with a classifier, their toxicity), streamed side
     // by side into a temporary file, then renamed.
     const generationsPath = join(request.out, 'generations.jsonl');
     const temporary = `${generationsPath}.${process.pid}.tmp`;
-    rmSync(temporary, { force: true });
+    writeFileSync(temporary, ''); // a shard can have no prompts
     const readers = ['base', 'dpo'].map((label) =>
       createInterface({ input: createReadStream(join(partialDir, `${label}.jsonl`), 'utf8'), crlfDelay: Infinity })[
         Symbol.asyncIterator
@@ -546,7 +553,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
       pending = [];
     };
     try {
-      for await (const prompt of readPrompts(request.prompts, request.column)) {
+      for await (const prompt of prompts()) {
         if (prompt.index >= total) break;
         const [baseLine, dpoLine] = await Promise.all(readers.map((reader) => reader.next()));
         if (baseLine!.done || dpoLine!.done)
@@ -575,7 +582,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
         ? compareClassifierToxicity(classifier.identity, classifierScores.base, classifierScores.dpo)
         : null,
     };
-    writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    if (!request.shard) writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
 
     const modelEntry = (model: LoadedModel) => ({
       reference: model.resolved.reference,
@@ -583,41 +590,50 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
       weightsFiles: model.stateDict.files,
       sha256: model.fingerprint(),
     });
-    writeFileAtomic(
-      join(request.out, 'manifest.json'),
-      JSON.stringify(
-        {
-          app: 'ToxScope',
-          appVersion,
-          formatVersion: compareFormatVersion,
-          command: 'compare',
-          createdAt: new Date().toISOString(),
-          models: { base: modelEntry(base), dpo: modelEntry(dpo) },
-          probe: { path: probe.path, format: probe.format, sha256: probe.sha256, norm: probe.norm },
-          classifier: classifier ? classifierManifestEntry(classifier) : null,
-          prompts: { path: request.prompts, column: request.column ?? null, sha256: settings.prompts, count: total },
-          settings: {
-            maxNewTokens: request.maxNewTokens,
-            maxPromptTokens: request.maxPromptTokens,
-            batch: request.batch,
-            prependBos: request.prependBos,
-            weightProcessing: request.weightProcessing,
-            decoding: 'greedy, exactly max-new-tokens per prompt',
-            threads: request.threads ?? null,
-          },
-          device,
-          onnxruntime: onnxruntimeVersion(),
-          resumedFrom,
-          request,
-          timings: {
-            totalSeconds: (performance.now() - started) / 1000,
-            generationSeconds: (performance.now() - runStarted) / 1000,
-          },
-        },
-        null,
-        2,
-      ) + '\n',
-    );
+    const manifest = {
+      app: 'ToxScope',
+      appVersion,
+      formatVersion: compareFormatVersion,
+      command: 'compare',
+      createdAt: new Date().toISOString(),
+      models: { base: modelEntry(base), dpo: modelEntry(dpo) },
+      probe: { path: probe.path, format: probe.format, sha256: probe.sha256, norm: probe.norm },
+      classifier: classifier ? classifierManifestEntry(classifier) : null,
+      prompts: { path: request.prompts, column: request.column ?? null, sha256: settings.prompts, count: total },
+      settings: {
+        maxNewTokens: request.maxNewTokens,
+        maxPromptTokens: request.maxPromptTokens,
+        batch: request.batch,
+        prependBos: request.prependBos,
+        weightProcessing: request.weightProcessing,
+        decoding: 'greedy, exactly max-new-tokens per prompt',
+        threads: request.threads ?? null,
+      },
+      device,
+      onnxruntime: onnxruntimeVersion(),
+      resumedFrom,
+      request,
+      timings: {
+        totalSeconds: (performance.now() - started) / 1000,
+        generationSeconds: (performance.now() - runStarted) / 1000,
+      },
+    };
+    if (request.shard)
+      writeCompareShard(request.out, {
+        shard: request.shard,
+        runTotal,
+        total,
+        settings,
+        manifest,
+        sums: { base: sumsBase, dpo: sumsDpo },
+        statics: { pre: preStatic, dpo: dpoStatic },
+        unitSum,
+        neuronContribution: inputs.neuronContribution,
+        weightProcessing: request.weightProcessing,
+        classifier: classifier?.identity ?? null,
+        batch: request.batch,
+      });
+    else writeFileAtomic(join(request.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     rmSync(partialDir, { recursive: true, force: true });
     return { out: request.out, device, summary, resumedFrom };
   }

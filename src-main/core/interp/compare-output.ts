@@ -25,6 +25,8 @@ const numberColumns: Record<NumberColumn, string> = {
   neuron: 'neuron',
   cosPre: 'cos_pre',
   cosDpo: 'cos_dpo',
+  sPre: 's_pre',
+  sDpo: 's_dpo',
   meanPre: 'mean_act_pre',
   meanDpo: 'mean_act_dpo',
   projPre: 'proj_pre',

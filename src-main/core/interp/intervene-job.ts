@@ -29,6 +29,8 @@ import { buildIntervention, parseInterventionSpec } from './intervention-spec.ts
 import { perplexity, probeLogits, tokenF1 } from './metrics.ts';
 import { loadProbe, type Probe } from './probe.ts';
 import { countPrompts, readPrompts } from './prompts.ts';
+import { measuresFixedMetrics, writeInterveneShard } from '../scale-out/intervene-shard.ts';
+import { shardName, shardPrompts, shardSize } from '../scale-out/shards.ts';
 
 export const interveneFormatVersion = 1;
 
@@ -160,6 +162,12 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
     );
   }
   const spec = parseInterventionSpec(request.intervention);
+  if (request.shard && spec.kind === 'edit' && !spec.from)
+    raise(
+      'INPUT_INVALID',
+      `${request.intervention} takes the model's mean activations over all the prompts, which ${shardName(request.shard)} does not see.`,
+      'Run compare first and pass its folder as from=DIR (edit:alpha=A,beta=B,from=DIR), or run without --shard.',
+    );
   // Checked (and its weights hashed) now, so a bad classifier fails before the generation, not after it.
   const classifier = request.classifier
     ? loadToxicityClassifier(request.classifier, request.classifierTokenizer)
@@ -168,9 +176,11 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
   const run: RunContext = { model, device, request, signal: context.signal };
 
   const available = await countPrompts(request.prompts, request.column);
-  const total = Math.min(available, request.limit ?? available);
+  // With --shard, `total` and the prompt indices count only the shard's prompts (see scale-out/shards.ts).
+  const runTotal = Math.min(available, request.limit ?? available);
+  const total = request.shard ? shardSize(runTotal, request.shard) : runTotal;
   const texts: string[] = [];
-  for await (const prompt of readPrompts(request.prompts, request.column)) {
+  for await (const prompt of shardPrompts(readPrompts(request.prompts, request.column), runTotal, request.shard)) {
     if (prompt.index >= total) break;
     texts.push(prompt.text);
   }
@@ -229,7 +239,7 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
   }
 
   let perplexityValue: number | null = null;
-  if (request.pplText) {
+  if (request.pplText && measuresFixedMetrics(request.shard)) {
     if (!existsSync(request.pplText))
       raise('INPUT_INVALID', `No text at ${request.pplText}.`, 'Pass a UTF-8 text file with --ppl-text.');
     const pplIds = await model.tokenizer.tokenizer.encode(readFileSync(request.pplText, 'utf8'));
@@ -254,7 +264,7 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
   }
 
   let f1: number | null = null;
-  if (request.f1Data) {
+  if (request.f1Data && measuresFixedMetrics(request.shard)) {
     const rows = await readF1Data(request.f1Data);
     const tokenizer = model.tokenizer.tokenizer;
     const f1Prompts = (await tokenizer.encodeBatch(rows.map((row) => row.prompt))).map((ids) =>
@@ -293,7 +303,7 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
     prompts: total,
     intervention: { spec: request.intervention, description: built.description, neurons: built.neurons },
   };
-  writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  if (!request.shard) writeFileAtomic(join(request.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   writeFileAtomic(
     join(request.out, 'generations.jsonl'),
     texts
@@ -308,41 +318,46 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
       )
       .join(''),
   );
-  writeFileAtomic(
-    join(request.out, 'manifest.json'),
-    JSON.stringify(
-      {
-        app: 'ToxScope',
-        appVersion,
-        formatVersion: interveneFormatVersion,
-        command: 'intervene',
-        createdAt: new Date().toISOString(),
-        model: {
-          reference: model.resolved.reference,
-          weightsFiles: model.stateDict.files,
-          sha256: model.fingerprint(),
-        },
-        scorer: { reference: scorer.resolved.reference, sha256: scorer.fingerprint() },
-        probe: { path: probe.path, sha256: probe.sha256, hook },
-        classifier: classifier ? classifierManifestEntry(classifier) : null,
-        prompts: { path: request.prompts, sha256: sha256File(request.prompts), count: total },
-        pplText: request.pplText ? { path: request.pplText, sha256: sha256File(request.pplText) } : null,
-        f1Data: request.f1Data ? { path: request.f1Data, sha256: sha256File(request.f1Data) } : null,
-        settings: {
-          intervention: request.intervention,
-          maxNewTokens: request.maxNewTokens,
-          maxPromptTokens: request.maxPromptTokens,
-          batch: request.batch,
-          prependBos: request.prependBos,
-          decoding: 'greedy, stops at EOS',
-        },
-        device,
-        onnxruntime: onnxruntimeVersion(),
-        timings: { totalSeconds: (performance.now() - started) / 1000 },
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  const manifest = {
+    app: 'ToxScope',
+    appVersion,
+    formatVersion: interveneFormatVersion,
+    command: 'intervene',
+    createdAt: new Date().toISOString(),
+    model: {
+      reference: model.resolved.reference,
+      weightsFiles: model.stateDict.files,
+      sha256: model.fingerprint(),
+    },
+    scorer: { reference: scorer.resolved.reference, sha256: scorer.fingerprint() },
+    probe: { path: probe.path, sha256: probe.sha256, hook },
+    classifier: classifier ? classifierManifestEntry(classifier) : null,
+    prompts: { path: request.prompts, sha256: sha256File(request.prompts), count: total },
+    pplText: request.pplText ? { path: request.pplText, sha256: sha256File(request.pplText) } : null,
+    f1Data: request.f1Data ? { path: request.f1Data, sha256: sha256File(request.f1Data) } : null,
+    settings: {
+      intervention: request.intervention,
+      maxNewTokens: request.maxNewTokens,
+      maxPromptTokens: request.maxPromptTokens,
+      batch: request.batch,
+      prependBos: request.prependBos,
+      decoding: 'greedy, stops at EOS',
+    },
+    device,
+    onnxruntime: onnxruntimeVersion(),
+    timings: { totalSeconds: (performance.now() - started) / 1000 },
+  };
+  if (request.shard)
+    writeInterveneShard(request.out, {
+      shard: request.shard,
+      runTotal,
+      total,
+      formatVersion: interveneFormatVersion,
+      manifest,
+      request,
+      summary,
+      classifier: classifier?.identity ?? null,
+    });
+  else writeFileAtomic(join(request.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return { out: request.out, device, summary };
 };

@@ -22,10 +22,12 @@ import {
 import {
   deleteResultJob,
   exportResultJob,
+  generationsJob,
   listResultsJob,
   openResultJob,
   renameResultJob,
 } from '../results/result-jobs.ts';
+import { mergeShardsJob } from '../scale-out/merge.ts';
 import type { Job } from './job.ts';
 
 export type JobRegistry = {
@@ -53,4 +55,6 @@ export const jobRegistry: JobRegistry = {
   'results:rename': renameResultJob,
   'results:delete': deleteResultJob,
   'results:export': exportResultJob,
+  'results:merge': mergeShardsJob,
+  'results:generations': generationsJob,
 };

@@ -1,7 +1,8 @@
 // The change log of a detox review, as JSON and CSV: one entry per edit with the original, the model's rewrite,
 // the final text, the decision, every scored word, the settings that produced it and the models' fingerprints; with
 // a toxicity gate, the gate's settings, classifier and counts, the document's score, each entry's toxicity
-// before/after (with every label's), every refused rewrite with its reason and every sentence left clean.
+// before/after (with every label's), every refused rewrite with its reason and every sentence left clean; who
+// reviewed, when each decision was made, and the sha256 of the document read and of the document saved.
 
 import type {
   DetoxGateAttempt,
@@ -10,7 +11,14 @@ import type {
   DetoxSettings,
 } from '../../../src-main/shared/index.ts';
 import { documentToxicity, gateCounts, keptLabelScores } from './detox-gate-view.ts';
-import { decisionLabel, edits, finalText, type DetoxReview, type ReviewSentence } from './detox-review.ts';
+import {
+  decisionLabel,
+  edits,
+  finalText,
+  reviewedDocument,
+  type DetoxReview,
+  type ReviewSentence,
+} from './detox-review.ts';
 
 export interface ChangeLogEntry {
   /** 1-based position among the document's distinct sentences. */
@@ -21,6 +29,10 @@ export interface ChangeLogEntry {
   rewrite: string;
   final: string;
   decision: 'accepted' | 'rejected' | 'edited' | 'pending';
+  /** When the decision was made (ISO 8601) and by whom (the reviewer name in Settings then; '' when none was set);
+   * null while pending, and for decisions made before the app recorded them. */
+  decidedAt: string | null;
+  decidedBy: string | null;
   /** Offsets within the sentence. */
   scores: { word: string; start: number; end: number; divergence: number; score: number; masked: boolean }[];
   settings: DetoxSettings;
@@ -67,9 +79,24 @@ export interface GateRecord extends DetoxGateSettings {
   document: { before: number; after: number; reviewed: number | null } | null;
 }
 
-export interface ChangeLog {
+/** Who wrote the change log and when, and fingerprints of the document read and the document saved. */
+export interface ChangeLogProvenance {
+  /** The reviewer name in Settings; null when none is set. */
+  reviewer: string | null;
+  /** When the change log was written (ISO 8601). */
+  writtenAt: string;
+  /** sha256 of the input's UTF-8 bytes: the opened file byte for byte (its BOM and line endings kept), or the
+   * pasted text. */
+  input: { sha256: string; bytes: number };
+  /** sha256 of what Save document writes now (the reviewed document's UTF-8 bytes). */
+  output: { sha256: string; bytes: number };
+}
+
+export interface ChangeLog extends ChangeLogProvenance {
   format: 'toxscope-detox-changes';
   version: 1;
+  /** When the detox run was started (ISO 8601); null for reviews saved before it was recorded. */
+  startedAt: string | null;
   document: { name: string; kind: DetoxReview['source']['kind']; characters: number };
   models: { [role in 'base' | 'expert' | 'antiExpert']: { reference: string; sha256: string | null } };
   settings: DetoxSettings;
@@ -91,6 +118,8 @@ function entryOf(review: DetoxReview, sentence: ReviewSentence): ChangeLogEntry 
     rewrite: sentence.rewrite,
     final: finalText(sentence),
     decision: decisionLabel(sentence),
+    decidedAt: sentence.decision === 'pending' ? null : (sentence.decidedAt ?? null),
+    decidedBy: sentence.decision === 'pending' ? null : (sentence.decidedBy ?? null),
     scores: sentence.words.flatMap((word) =>
       word.score === null || word.divergence === null
         ? []
@@ -165,7 +194,30 @@ function refusedOf(sentence: ReviewSentence): RefusedEntry[] {
   ];
 }
 
-export function changeLog(review: DetoxReview): ChangeLog {
+/** Lowercase hex sha256 of bytes, by Web Crypto (the renderer's, and Node's global `crypto` in tests). */
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** The reviewer, the time, and the sha256 of the review's input and of its reviewed document as saved now. */
+export async function changeLogProvenance(
+  review: DetoxReview,
+  reviewer: string,
+  writtenAt: Date,
+): Promise<ChangeLogProvenance> {
+  const encoder = new TextEncoder();
+  const input = encoder.encode(review.source.text);
+  const output = encoder.encode(reviewedDocument(review));
+  return {
+    reviewer: reviewer.trim() === '' ? null : reviewer.trim(),
+    writtenAt: writtenAt.toISOString(),
+    input: { sha256: await sha256Hex(input), bytes: input.length },
+    output: { sha256: await sha256Hex(output), bytes: output.length },
+  };
+}
+
+export function changeLog(review: DetoxReview, provenance: ChangeLogProvenance): ChangeLog {
   const changes = edits(review).map((sentence) => entryOf(review, sentence));
   const refused = review.sentences.flatMap(refusedOf);
   const count = (decision: ChangeLogEntry['decision']) => changes.filter((entry) => entry.decision === decision).length;
@@ -176,6 +228,8 @@ export function changeLog(review: DetoxReview): ChangeLog {
   return {
     format: 'toxscope-detox-changes',
     version: 1,
+    ...provenance,
+    startedAt: review.startedAt ?? null,
     document: { name: review.source.name, kind: review.source.kind, characters: review.source.text.length },
     models: { base: model('base'), expert: model('expert'), antiExpert: model('antiExpert') },
     settings: review.settings,
@@ -193,8 +247,8 @@ export function changeLog(review: DetoxReview): ChangeLog {
   };
 }
 
-export function changeLogJson(review: DetoxReview): string {
-  return `${JSON.stringify(changeLog(review), null, 2)}\n`;
+export function changeLogJson(review: DetoxReview, provenance: ChangeLogProvenance): string {
+  return `${JSON.stringify(changeLog(review, provenance), null, 2)}\n`;
 }
 
 export const changeLogCsvHeader = [
@@ -212,6 +266,10 @@ export const changeLogCsvHeader = [
   'base_sha256',
   'expert_sha256',
   'anti_expert_sha256',
+  'decided_at',
+  'decided_by',
+  'input_sha256',
+  'output_sha256',
 ] as const;
 
 /** RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled. */
@@ -225,10 +283,11 @@ const settingsText = (settings: DetoxSettings) =>
 
 /**
  * One row per edit; offsets are "start-end" of each occurrence, scores "word=score" (3 decimals) of scored words,
- * toxicity the gate classifier's (empty without a gate, or after when the original was kept).
+ * toxicity the gate classifier's (empty without a gate, or after when the original was kept), decided_at/_by empty
+ * while pending; the document's input and output sha256 on every row, as the models' are.
  */
-export function changeLogCsv(review: DetoxReview): string {
-  const log = changeLog(review);
+export function changeLogCsv(review: DetoxReview, provenance: ChangeLogProvenance): string {
+  const log = changeLog(review, provenance);
   const rows = log.changes.map((entry) => [
     entry.sentence,
     entry.occurrences.map(({ start, end }) => `${start}-${end}`).join(' '),
@@ -247,6 +306,10 @@ export function changeLogCsv(review: DetoxReview): string {
     log.models.base.sha256 ?? '',
     log.models.expert.sha256 ?? '',
     log.models.antiExpert.sha256 ?? '',
+    entry.decidedAt ?? '',
+    entry.decidedBy ?? '',
+    log.input.sha256,
+    log.output.sha256,
   ]);
   return [changeLogCsvHeader, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }

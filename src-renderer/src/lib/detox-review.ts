@@ -34,6 +34,18 @@ export interface ReviewSentence {
   edited: string | null;
   /** The toxicity gate's scores and decision for this sentence; absent when the run had no gate. */
   gate?: DetoxSegmentGate;
+  /** When and by whom the current decision was made (ISO 8601; the Settings page's reviewer name, '' when unset);
+   * absent while pending and in reviews saved before decisions were stamped. */
+  decidedAt?: string;
+  decidedBy?: string;
+}
+
+/** Who decides, and when: stamped on every decision and hand edit for the change log. */
+export interface DecisionStamp {
+  /** ISO 8601, e.g. new Date().toISOString(). */
+  at: string;
+  /** The reviewer's name from Settings; '' when none is set. */
+  by: string;
 }
 
 export type SourceKind = 'pasted' | 'txt' | 'md';
@@ -65,6 +77,8 @@ export interface DetoxReview {
   gate?: DetoxGateSettings | null;
   /** sha256 of the gate classifier's weights, known once a run finished; null without a gate or before. */
   classifierSha256?: string | null;
+  /** When the run was started (ISO 8601); absent in reviews saved before it was recorded. */
+  startedAt?: string;
   run: RunState;
   sentences: ReviewSentence[];
   undo: ReviewChange[];
@@ -81,6 +95,8 @@ export function startReview(options: {
   settings: DetoxSettings;
   /** The toxicity gate of the run; omitted = off. */
   gate?: DetoxGateSettings | null;
+  /** When the run started (ISO 8601). */
+  startedAt: string;
 }): DetoxReview {
   return {
     format: 'toxscope-detox-review',
@@ -172,22 +188,47 @@ function sentenceById(review: DetoxReview, id: number): ReviewSentence {
   return sentence;
 }
 
-export function decide(review: DetoxReview, ids: number[], decision: Decision): DetoxReview {
+/** A sentence with a new decision: stamped when decided, unstamped when set back to pending. */
+function withDecision(sentence: ReviewSentence, decision: Decision, stamp: DecisionStamp | null): ReviewSentence {
+  const { decidedAt: _at, decidedBy: _by, ...rest } = sentence;
+  if (decision === 'pending' || !stamp) return { ...rest, decision };
+  return { ...rest, decision, decidedAt: stamp.at, decidedBy: stamp.by };
+}
+
+/**
+ * Sets the decision on these sentences. A sentence that already has this decision keeps its stamp (deciding it
+ * again changes nothing, so undo records nothing).
+ */
+export function decide(
+  review: DetoxReview,
+  ids: number[],
+  decision: Decision,
+  stamp: DecisionStamp | null = null,
+): DetoxReview {
   const label = `${decision === 'accepted' ? 'Accept' : decision === 'rejected' ? 'Reject' : 'Reset'} ${
     ids.length === 1 ? `sentence ${ids[0]! + 1}` : `${ids.length} edits`
   }`;
   return change(
     review,
     label,
-    ids.map((id) => ({ ...sentenceById(review, id), decision })),
+    ids.map((id) => {
+      const sentence = sentenceById(review, id);
+      return sentence.decision === decision ? sentence : withDecision(sentence, decision, stamp);
+    }),
   );
 }
 
 /** The reviewer's own wording for a sentence; it is accepted. The original wording (or the rewrite) clears it. */
-export function editByHand(review: DetoxReview, id: number, text: string): DetoxReview {
+export function editByHand(
+  review: DetoxReview,
+  id: number,
+  text: string,
+  stamp: DecisionStamp | null = null,
+): DetoxReview {
   const sentence = sentenceById(review, id);
   const edited = text === sentence.rewrite ? null : text;
-  return change(review, `Edit sentence ${id + 1}`, [{ ...sentence, edited, decision: 'accepted' }]);
+  if (edited === sentence.edited && sentence.decision === 'accepted') return review;
+  return change(review, `Edit sentence ${id + 1}`, [{ ...withDecision(sentence, 'accepted', stamp), edited }]);
 }
 
 /**
@@ -200,7 +241,9 @@ export function applyRerun(
   rerun: { words: DetoxWord[]; masked: string; rewrite: string; settings: DetoxSettings; gate?: DetoxSegmentGate },
 ): DetoxReview {
   const { gate: _replaced, ...sentence } = sentenceById(review, id);
-  return change(review, `Re-run sentence ${id + 1}`, [{ ...sentence, ...rerun, decision: 'pending', edited: null }]);
+  return change(review, `Re-run sentence ${id + 1}`, [
+    { ...withDecision(sentence, 'pending', null), ...rerun, edited: null },
+  ]);
 }
 
 function replaceSentences(review: DetoxReview, sentences: ReviewSentence[]): ReviewSentence[] {
@@ -333,6 +376,8 @@ export function isDetoxReview(value: unknown): value is DetoxReview {
         placed(sentence.text, sentence.occurrences) &&
         typeof sentence.rewrite === 'string' &&
         (sentence.edited === null || typeof sentence.edited === 'string') &&
+        (sentence.decidedAt === undefined || typeof sentence.decidedAt === 'string') &&
+        (sentence.decidedBy === undefined || typeof sentence.decidedBy === 'string') &&
         Array.isArray(sentence.words) &&
         ['pending', 'accepted', 'rejected'].includes(sentence.decision as string),
     ) &&

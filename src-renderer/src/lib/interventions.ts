@@ -1,6 +1,8 @@
 // The interventions lab's conditions as intervene specs (cli.md §6), and how much of DPO's toxicity reduction each
 // recovers: (toxicity_base − toxicity_condition) / (toxicity_base − toxicity_DPO).
 
+import { groupLabel } from './neuron-table.ts';
+
 export type ConditionKind =
   'base' | 'dpo' | 'ablate' | 'ablate-positive' | 'patch-groups' | 'patch-picked' | 'edit' | 'subtract';
 
@@ -59,7 +61,7 @@ export function labCondition(kind: ConditionKind, settings: LabSettings): LabCon
       if (settings.groups.length === 0) throw new Error('needs at least one group to patch');
       return {
         kind,
-        label: `base, ${settings.groups.join(' + ')} patched to DPO means`,
+        label: `base, ${settings.groups.map(groupLabel).join(' + ')} patched to DPO means`,
         spec: `patch:groups=${settings.groups.join('+')},from=${from()}`,
         model: 'base',
       };

@@ -38,7 +38,7 @@ export function jobTitle<N extends JobName>(job: N, request: JobRequest<N>): str
     case 'interp:probe-train':
       return `Train a probe on ${text('model')}`;
     case 'interp:neuron':
-      return `Neuron L${String(r.layer)}.${String(r.neuron)} close-up`;
+      return `Neuron L${String(r.layer)} N${String(r.neuron)} close-up`;
     case 'detox:run':
       return `Detox ${text('input') ? fileName(text('input')) : 'pasted text'}`;
     case 'detox:batch':
@@ -57,6 +57,8 @@ export function jobTitle<N extends JobName>(job: N, request: JobRequest<N>): str
       return `Tokenize with ${text('model')}`;
     case 'device:benchmark':
       return 'Device check (MatMul speed)';
+    case 'results:merge':
+      return `Merge ${Array.isArray(r.shards) ? r.shards.length : ''} shards into ${fileName(text('out'))}`;
     default:
       return job;
   }

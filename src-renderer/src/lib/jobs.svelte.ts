@@ -24,6 +24,7 @@ const backgroundJobs: readonly JobName[] = [
   'results:rename',
   'results:delete',
   'results:export',
+  'results:generations',
 ];
 
 export type JobStatus = 'starting' | 'running' | 'done' | 'failed' | 'cancelled';

@@ -92,6 +92,51 @@ export function sortRowsByValue(rows: Int32Array, values: ArrayLike<number>, des
   return order.map((position) => rows[position]!);
 }
 
+/**
+ * A group's name as every page writes it: v1 names end in a true minus (TP−), as the papers print them; the data
+ * (neurons.csv, select values, filters) keeps the ASCII spelling (TP-).
+ */
+export function groupLabel(group: string): string {
+  return group.replace(/-$/, '−');
+}
+
+/** The table row of neuron (layer, neuron), or null when the run has no such neuron. */
+export function rowOf(table: NeuronTable, layer: number, neuron: number): number | null {
+  const { dMlp } = tableShape(table);
+  const guess = layer * dMlp + neuron; // rows are layer-major
+  if (neuron < dMlp && table.layer[guess] === layer && table.neuron[guess] === neuron) return guess;
+  for (let row = 0; row < table.count; row++)
+    if (table.layer[row] === layer && table.neuron[row] === neuron) return row;
+  return null;
+}
+
+/** neurons.csv's columns, in its order, and the table field each is read from. */
+export const neuronsCsvColumns = [
+  ['layer', 'layer'],
+  ['neuron', 'neuron'],
+  ['cos_pre', 'cosPre'],
+  ['cos_dpo', 'cosDpo'],
+  ['s_pre', 'sPre'],
+  ['s_dpo', 'sDpo'],
+  ['mean_act_pre', 'meanPre'],
+  ['mean_act_dpo', 'meanDpo'],
+  ['proj_pre', 'projPre'],
+  ['proj_dpo', 'projDpo'],
+  ['delta', 'delta'],
+  ['delta_act', 'deltaAct'],
+  ['group', 'group'],
+  ['group_v3', 'groupV3'],
+] as const satisfies readonly (readonly [string, Exclude<keyof NeuronTable, 'count'>])[];
+
+/** The given rows (every row when left out) as neurons.csv writes them: its header, its columns, its numbers. */
+export function neuronsCsvRows(table: NeuronTable, rows?: ArrayLike<number>): (string | number)[][] {
+  const chosen = rows ?? Array.from({ length: table.count }, (_, row) => row);
+  return [
+    neuronsCsvColumns.map(([name]) => name),
+    ...Array.from(chosen, (row) => neuronsCsvColumns.map(([, field]) => table[field][row]!)),
+  ];
+}
+
 /** Neuron counts implied by the table (rows are layer-major, as neurons.csv writes them). */
 export function tableShape(table: NeuronTable): { nLayers: number; dMlp: number } {
   const nLayers = table.count === 0 ? 0 : table.layer[table.count - 1]! + 1;

@@ -1,4 +1,7 @@
-// Hash routing between the app's pages (works identically from file:// in Electron and over http in a browser).
+// Hash routing between the app's pages (works identically from file:// in Electron and over http in a browser);
+// a page's own address (a run, a neuron of it) follows the page's name: see neuron-route.ts.
+
+import { parseRoute, type AppRoute } from './neuron-route.ts';
 
 export const pages = [
   { id: 'models', label: 'Models' },
@@ -12,18 +15,23 @@ export const pages = [
 
 export type PageId = (typeof pages)[number]['id'];
 
-/** The page of a hash such as `#/detox` or `#/detox?examples` (what follows `?` is for the page itself). */
+/** The page of a hash such as `#/detox`, `#/detox?examples` or `#/neurons/run/3/17` (the rest is for the page). */
 function pageFromHash(hash: string): PageId {
-  const id = hash.replace(/^#\/?/, '').split('?')[0];
+  const id = parseRoute(hash).page;
   return pages.find((page) => page.id === id)?.id ?? 'models';
 }
 
 class Router {
   /** The page shown now, mirrored in location.hash so reloads and history work. */
   current = $state<PageId>(pageFromHash(location.hash));
+  /** The whole address: the page's run, neuron and options. */
+  route = $state.raw<AppRoute>(parseRoute(location.hash));
 
   constructor() {
-    window.addEventListener('hashchange', () => (this.current = pageFromHash(location.hash)));
+    window.addEventListener('hashchange', () => {
+      this.current = pageFromHash(location.hash);
+      this.route = parseRoute(location.hash);
+    });
   }
 
   go(page: PageId): void {

@@ -1,10 +1,10 @@
 // What the app remembers between starts, kept by the engine in the user data folder (a browser's own storage would
 // be forgotten: the server's port, and so the page's origin, changes every start): the user's models and toxicity
-// classifiers, the default classifier of the detox gate, and the device.
+// classifiers, the default classifier of the detox gate, the device, and the reviewer name of detox change logs.
 
 import { defaultToxicityClassifier, type AppError, type DeviceChoice } from '../../../src-main/shared/index.ts';
 import { api } from './api.ts';
-import { readStoredSettings, type StoredSettings } from './stored-settings.ts';
+import { cleanReviewer, readStoredSettings, type StoredSettings } from './stored-settings.ts';
 
 class Settings {
   /** Language models the user added on the Models page. */
@@ -15,6 +15,8 @@ class Settings {
   defaultClassifier = $state(defaultToxicityClassifier);
   /** The execution device every run asks for. */
   device = $state<DeviceChoice>('auto');
+  /** The reviewer's name, stamped on detox review decisions and written in change logs; '' = none. */
+  reviewer = $state('');
   /** Whether the stored copy has been read. */
   loaded = $state(false);
   /** Why the last read or write failed. */
@@ -38,6 +40,7 @@ class Settings {
       classifiers: [...this.classifiers],
       defaultClassifier: this.defaultClassifier,
       device: this.device,
+      reviewer: this.reviewer,
     };
     const written = await api.writeStore('settings', value);
     this.error = written.ok ? null : written.error;
@@ -67,6 +70,11 @@ class Settings {
 
   async setDefaultClassifier(reference: string): Promise<void> {
     this.defaultClassifier = reference.trim() || defaultToxicityClassifier;
+    await this.#save();
+  }
+
+  async setReviewer(name: string): Promise<void> {
+    this.reviewer = cleanReviewer(name);
     await this.#save();
   }
 

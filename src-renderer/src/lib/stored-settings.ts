@@ -16,6 +16,8 @@ export interface StoredSettings {
   defaultClassifier: string;
   /** The execution device every run asks for. */
   device: DeviceChoice;
+  /** The reviewer's name, written with each decision in detox change logs; '' = none. */
+  reviewer: string;
 }
 
 const defaults: StoredSettings = {
@@ -23,7 +25,17 @@ const defaults: StoredSettings = {
   classifiers: [],
   defaultClassifier: defaultToxicityClassifier,
   device: 'auto',
+  reviewer: '',
 };
+
+/** The longest reviewer name kept (a name, not a document). */
+export const maxReviewerLength = 200;
+
+/** A reviewer name as stored: trimmed, one line, at most maxReviewerLength characters. */
+export function cleanReviewer(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  return value.replace(/\s+/g, ' ').trim().slice(0, maxReviewerLength);
+}
 
 /** Distinct non-empty strings of a stored list, in order; anything else is the default list. */
 function references(value: unknown, fallback: string[]): string[] {
@@ -46,5 +58,6 @@ export function readStoredSettings(value: unknown): StoredSettings {
     classifiers: references(value.classifiers, defaults.classifiers),
     defaultClassifier,
     device,
+    reviewer: cleanReviewer(value.reviewer),
   };
 }

@@ -1,4 +1,6 @@
-// Light/dark theme: follows the system by default, remembered per machine when the user picks one.
+// Light/dark theme: follows the system by default, remembered per machine when the user picks one. The page's
+// data-theme attribute changes in the same task as the choice, so effects that read CSS colours on a theme change
+// (every chart's re-theming) already see the new theme's variables.
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
@@ -18,13 +20,23 @@ class Theme {
   resolved = $derived<'light' | 'dark'>(this.choice === 'system' ? (this.systemDark ? 'dark' : 'light') : this.choice);
 
   constructor() {
-    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', (event) => (this.systemDark = event.matches));
+    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', (event) => {
+      this.systemDark = event.matches;
+      this.#apply();
+    });
+    this.#apply();
   }
 
   set(choice: ThemeChoice): void {
     this.choice = choice;
     if (choice === 'system') localStorage.removeItem(storageKey);
     else localStorage.setItem(storageKey, choice);
+    this.#apply();
+  }
+
+  /** Writes the theme in effect to the page before any effect runs. */
+  #apply(): void {
+    document.documentElement.dataset.theme = this.resolved;
   }
 }
 

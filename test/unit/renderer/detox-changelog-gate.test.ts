@@ -6,6 +6,15 @@ import { presets, type DetoxFrameSegment, type DetoxSegmentGate } from '../../..
 import { changeLog } from '../../../src-renderer/src/lib/detox-changelog.ts';
 import { addFrame, reviewedDocument, startReview } from '../../../src-renderer/src/lib/detox-review.ts';
 
+/** Who wrote a change log and when, and the documents' fingerprints, as the page passes them (computed in
+ * detox-review-navigation.test.ts). */
+const provenance = {
+  reviewer: 'R. Viewer',
+  writtenAt: '2026-12-06T08:00:00.000Z',
+  input: { sha256: '1'.repeat(64), bytes: 10 },
+  output: { sha256: '2'.repeat(64), bytes: 10 },
+};
+
 const source = 'The meeting has moved to room 4. You are a useless idiot. Garbage ideas.';
 
 function segment(text: string, rewrite: string, gate: DetoxSegmentGate): DetoxFrameSegment {
@@ -40,6 +49,7 @@ function review() {
       models: { base: 'demo:bart-base', expert: 'demo:bart-expert', antiExpert: 'demo:bart-anti-expert' },
       preset: 'magr',
       settings: presets.magr,
+      startedAt: '2026-12-06T07:59:00.000Z',
     }),
     {
       done: 3,
@@ -60,7 +70,7 @@ function review() {
 
 describe('change log with the toxicity gate', () => {
   it('an edit carries its toxicity before and after', () => {
-    const [entry] = changeLog(review()).changes;
+    const [entry] = changeLog(review(), provenance).changes;
     expect(entry).toMatchObject({
       original: 'You are a useless idiot.',
       toxicity: { label: 'toxicity', before: 0.93, after: 0.12 },
@@ -68,7 +78,7 @@ describe('change log with the toxicity gate', () => {
   });
 
   it('a refused rewrite is listed with its reason and attempts, and the document keeps the original', () => {
-    const log = changeLog(review());
+    const log = changeLog(review(), provenance);
     expect(log.changes).toHaveLength(1);
     expect(log.refused).toEqual([
       {

@@ -35,6 +35,15 @@ import {
   type DetoxReview,
 } from '../../../src-renderer/src/lib/detox-review.ts';
 
+/** Who wrote a change log and when, and the documents' fingerprints, as the page passes them (computed in
+ * detox-review-navigation.test.ts). */
+const provenance = {
+  reviewer: 'R. Viewer',
+  writtenAt: '2026-12-06T08:00:00.000Z',
+  input: { sha256: '1'.repeat(64), bytes: 10 },
+  output: { sha256: '2'.repeat(64), bytes: 10 },
+};
+
 const shipped = '/app/resources/detox/blocklist.txt';
 
 describe('gate fields', () => {
@@ -130,6 +139,7 @@ function review(gate: DetoxGateSettings | null = gateSettings): DetoxReview {
       models: { base: 'demo:bart-base', expert: 'demo:bart-expert', antiExpert: 'demo:bart-anti-expert' },
       preset: 'magr',
       settings: presets.magr,
+      startedAt: '2026-12-06T07:59:00.000Z',
       gate,
     }),
     {
@@ -236,13 +246,13 @@ describe('re-runs under the gate', () => {
     delete value.gate;
     delete value.classifierSha256;
     expect(isDetoxReview(value)).toBe(true);
-    expect(changeLog(value as DetoxReview).gate).toBeNull();
+    expect(changeLog(value as DetoxReview, provenance).gate).toBeNull();
   });
 });
 
 describe('the change log’s gate record', () => {
   it('has the gate’s settings, classifier fingerprint, counts and the document’s score', () => {
-    const log = changeLog({ ...review(), classifierSha256: 'd'.repeat(64) });
+    const log = changeLog({ ...review(), classifierSha256: 'd'.repeat(64) }, provenance);
     expect(log.gate).toEqual({
       ...gateSettings,
       sha256: 'd'.repeat(64),
@@ -250,11 +260,11 @@ describe('the change log’s gate record', () => {
       counts: { rewritten: 1, clean: 1, refused: 1 },
       document: { before: (0.1 + 1.8 + 0.7) / 4, after: (0.1 + 0.4 + 0.7) / 4, reviewed: (0.1 + 1.8 + 0.7) / 4 },
     });
-    expect(changeLog(review(null)).gate).toBeNull();
+    expect(changeLog(review(null), provenance).gate).toBeNull();
   });
 
   it('lists each edit’s label scores before and after, and every sentence left clean with its reason', () => {
-    const log = changeLog(review());
+    const log = changeLog(review(), provenance);
     expect(log.changes[0]!.toxicity).toEqual({
       label: 'toxicity',
       before: 0.9,
@@ -276,7 +286,7 @@ describe('the change log’s gate record', () => {
   });
 
   it('puts the toxicity before and after in the CSV row of each edit', () => {
-    const [header, row] = changeLogCsv(review()).split('\r\n');
+    const [header, row] = changeLogCsv(review(), provenance).split('\r\n');
     const columns = header!.split(',');
     const cells = row!.split(',');
     expect(cells[columns.indexOf('toxicity_before')]).toBe('0.9');

@@ -30,6 +30,15 @@ import {
   type DetoxReview,
 } from '../../../src-renderer/src/lib/detox-review.ts';
 
+/** Who wrote a change log and when, and the documents' fingerprints, as the page passes them (computed in
+ * detox-review-navigation.test.ts). */
+const provenance = {
+  reviewer: 'R. Viewer',
+  writtenAt: '2026-12-06T08:00:00.000Z',
+  input: { sha256: '1'.repeat(64), bytes: 10 },
+  output: { sha256: '2'.repeat(64), bytes: 10 },
+};
+
 const source = '# Title\r\n\r\nYou are an idiot.  Have a nice day.\r\n- You are an idiot.\r\nShut up, moron!';
 const fingerprints = { base: 'a'.repeat(64), expert: 'b'.repeat(64), antiExpert: 'c'.repeat(64) };
 
@@ -83,6 +92,7 @@ function review(): DetoxReview {
     models: { base: 'demo:bart-base', expert: 'demo:bart-expert', antiExpert: 'demo:bart-anti-expert' },
     preset: 'magr',
     settings: presets.magr,
+    startedAt: '2026-12-06T07:59:00.000Z',
   });
   for (const frame of frames) value = addFrame(value, frame);
   return value;
@@ -117,7 +127,7 @@ describe('detox review', () => {
     const edited = editByHand(review(), 3, 'Please stop.');
     expect(edited.sentences[3]!.decision).toBe('accepted');
     expect(reviewedDocument(edited).endsWith('\r\nPlease stop.')).toBe(true);
-    expect(changeLog(edited).changes.find((entry) => entry.sentence === 4)?.decision).toBe('edited');
+    expect(changeLog(edited, provenance).changes.find((entry) => entry.sentence === 4)?.decision).toBe('edited');
     expect(editByHand(edited, 3, 'Calm down, friend!').sentences[3]!.edited).toBeNull();
   });
 
@@ -211,10 +221,14 @@ describe('detox review', () => {
 });
 
 describe('change log', () => {
-  const decided = () => decide(decide(review(), [1], 'accepted'), [3], 'rejected');
+  const decided = () =>
+    decide(decide(review(), [1], 'accepted', { at: '2026-12-06T08:01:00.000Z', by: 'R. Viewer' }), [3], 'rejected', {
+      at: '2026-12-06T08:02:00.000Z',
+      by: '',
+    });
 
   it('lists every edit with its decision, scores, settings and the models with their fingerprints', () => {
-    const log = JSON.parse(changeLogJson(decided())) as ReturnType<typeof changeLog>;
+    const log = JSON.parse(changeLogJson(decided(), provenance)) as ReturnType<typeof changeLog>;
     expect(log.format).toBe('toxscope-detox-changes');
     expect(log.models.base).toEqual({ reference: 'demo:bart-base', sha256: 'a'.repeat(64) });
     expect(log.counts).toEqual({ edits: 2, accepted: 1, rejected: 1, edited: 0, pending: 0 });
@@ -229,6 +243,8 @@ describe('change log', () => {
       final: 'You are a friend.',
       decision: 'accepted',
       settings: presets.magr,
+      decidedAt: '2026-12-06T08:01:00.000Z',
+      decidedBy: 'R. Viewer',
     });
     expect(log.changes[0]!.scores.find((score) => score.word === 'idiot')).toEqual({
       word: 'idiot',
@@ -238,17 +254,32 @@ describe('change log', () => {
       score: 2.9,
       masked: true,
     });
-    expect(log.changes[1]).toMatchObject({ final: 'Shut up, moron!', decision: 'rejected' });
+    expect(log.changes[1]).toMatchObject({
+      final: 'Shut up, moron!',
+      decision: 'rejected',
+      decidedAt: '2026-12-06T08:02:00.000Z',
+      decidedBy: '',
+    });
+  });
+
+  it('names the reviewer, when the run started and the log was written, and the documents’ sha256', () => {
+    const log = changeLog(decided(), provenance);
+    expect(log).toMatchObject({ ...provenance, startedAt: '2026-12-06T07:59:00.000Z' });
+    expect(changeLog(decide(decided(), [1], 'pending'), provenance).changes[0]).toMatchObject({
+      decision: 'pending',
+      decidedAt: null,
+      decidedBy: null,
+    });
   });
 
   it('writes CSV rows with quoted cells and the same facts', () => {
-    const lines = changeLogCsv(decided()).split('\r\n');
+    const lines = changeLogCsv(decided(), provenance).split('\r\n');
     expect(lines[0]).toBe(
-      'sentence,offsets,original,rewrite,final,decision,masked_words,scores,toxicity_before,toxicity_after,settings,base_sha256,expert_sha256,anti_expert_sha256',
+      'sentence,offsets,original,rewrite,final,decision,masked_words,scores,toxicity_before,toxicity_after,settings,base_sha256,expert_sha256,anti_expert_sha256,decided_at,decided_by,input_sha256,output_sha256',
     );
     // Without a gate the toxicity cells are empty.
     expect(lines[2]).toBe(
-      `4,69-84,"Shut up, moron!","Calm down, friend!","Shut up, moron!",rejected,Shut | moron,Shut=1.500; up=0.900; moron=3.100,,,threshold=1.2; alphaBase=1; alphaExpert=4.25; alphaAnti=1.5; temperature=2.5; repetitionPenalty=1; maxLength=128; divergence=symmetric-kl,${'a'.repeat(64)},${'b'.repeat(64)},${'c'.repeat(64)}`,
+      `4,69-84,"Shut up, moron!","Calm down, friend!","Shut up, moron!",rejected,Shut | moron,Shut=1.500; up=0.900; moron=3.100,,,threshold=1.2; alphaBase=1; alphaExpert=4.25; alphaAnti=1.5; temperature=2.5; repetitionPenalty=1; maxLength=128; divergence=symmetric-kl,${'a'.repeat(64)},${'b'.repeat(64)},${'c'.repeat(64)},2026-12-06T08:02:00.000Z,,${'1'.repeat(64)},${'2'.repeat(64)}`,
     );
     expect(lines.at(-1)).toBe('');
     expect(csvCell('say "hi"\nnow')).toBe('"say ""hi""\nnow"');

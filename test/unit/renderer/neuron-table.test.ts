@@ -2,9 +2,13 @@
 
 import { describe, expect, it } from 'vitest';
 import type { NeuronTable } from '../../../src-main/shared/index.ts';
+import { neuronsCsvHeader } from '../../../src-main/core/interp/compare-job.ts';
 import {
   ablatedLayerProjection,
   filterNeurons,
+  groupLabel,
+  neuronsCsvRows,
+  rowOf,
   sortRowsByValue,
   parseNeuronQuery,
   toxicNeuronArrows,
@@ -19,6 +23,8 @@ function table(): NeuronTable {
     neuron: [0, 1, 2, 0, 1, 2],
     cosPre: [0.9, -0.2, 0.1, 0.5, 0.95, -0.7],
     cosDpo: [0.8, -0.2, 0.1, 0.5, 0.9, -0.7],
+    sPre: [0.9, -0.2, 0.1, 0.5, 0.95, -0.7],
+    sDpo: [0.8, -0.2, 0.1, 0.5, 0.9, -0.7],
     meanPre: [1, 2, -1, 0.5, 3, -2],
     meanDpo: [0.5, 2, -1, 0.4, 1, -2.5],
     projPre: [0.9, -0.4, -0.1, 0.25, 2.85, 1.4],
@@ -84,5 +90,28 @@ describe('sorting rows by a column (radix)', () => {
       const expected = [...rows].sort((a, b) => sign * (values[a]! - values[b]!) || a - b);
       expect([...sortRowsByValue(rows, values, descending)]).toEqual(expected);
     }
+  });
+});
+
+describe('neurons.csv from the table', () => {
+  it('writes the header compare writes and every column of every row, or only the rows asked for', () => {
+    const rows = neuronsCsvRows(table());
+    expect(rows[0]).toEqual(neuronsCsvHeader);
+    expect(rows).toHaveLength(7);
+    expect(rows[5]).toEqual([1, 1, 0.95, 0.9, 0.95, 0.9, 3, 1, 2.85, 0.9, 1.95, 2, 'TP-', 'TP↓']);
+    expect(neuronsCsvRows(table(), [5, 0]).map((row) => row[1])).toEqual(['neuron', 2, 0]);
+  });
+});
+
+describe('neuron addresses and group names', () => {
+  it('finds the row of a neuron, and none for a neuron the run does not have', () => {
+    expect(rowOf(table(), 1, 2)).toBe(5);
+    expect(rowOf(table(), 0, 0)).toBe(0);
+    expect(rowOf(table(), 2, 0)).toBeNull();
+    expect(rowOf(table(), 0, 3)).toBeNull();
+  });
+
+  it('writes v1 groups with a true minus and leaves v3 and plus groups as they are', () => {
+    expect(['TP-', 'AN-', 'TN+', 'TP↓', ''].map(groupLabel)).toEqual(['TP−', 'AN−', 'TN+', 'TP↓', '']);
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readStoredSettings } from '../../../src-renderer/src/lib/stored-settings.ts';
 
-const defaults = { models: [], classifiers: [], defaultClassifier: 'demo:classifier', device: 'auto' };
+const defaults = { models: [], classifiers: [], defaultClassifier: 'demo:classifier', device: 'auto', reviewer: '' };
 
 describe('stored settings', () => {
   it('keeps valid fields and replaces the rest with defaults', () => {
@@ -34,5 +34,12 @@ describe('stored settings', () => {
     expect(readStoredSettings({ models: ['gpt2'], device: 'cpu' }).defaultClassifier).toBe('demo:classifier');
     expect(readStoredSettings({ defaultClassifier: '' }).defaultClassifier).toBe('demo:classifier');
     expect(readStoredSettings({ defaultClassifier: 42 }).defaultClassifier).toBe('demo:classifier');
+  });
+
+  it('keeps the reviewer name on one line, trimmed and at most 200 characters; anything else is no name', () => {
+    expect(readStoredSettings({ reviewer: '  Ada\n Lovelace\t' }).reviewer).toBe('Ada Lovelace');
+    expect(readStoredSettings({ reviewer: 'x'.repeat(300) }).reviewer).toBe('x'.repeat(200));
+    expect(readStoredSettings({ reviewer: 42 }).reviewer).toBe('');
+    expect(readStoredSettings({ models: ['gpt2'] }).reviewer).toBe('');
   });
 });
