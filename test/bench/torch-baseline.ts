@@ -58,9 +58,15 @@ export function blasSettings(torch: Measurement, coreType: string): string {
 /**
  * The core OpenBLAS reported in a baseline process, checked against the one asked for: a mismatch means PyTorch ran
  * on other kernels than intended (an OpenBLAS without that core, or a fallback), so its numbers measure the setup.
+ * No OpenBLAS at all stops the bench.
  */
 export function warnOnBlasFallback(torch: Measurement, coreType: string, log: (line: string) => void): void {
   const reported = String(torch.blasCore ?? 'unknown');
+  // Without OpenBLAS, Debian's PyTorch runs on the reference BLAS (20× slower here): a table against it would be false.
+  if (reported.startsWith('unknown'))
+    throw new Error(
+      "PyTorch's BLAS is not OpenBLAS (Debian's reference libblas3 was chosen): its numbers would measure that, not PyTorch. Install it with `apt-get install libopenblas0-openmp` and run the bench again.",
+    );
   if (reported.toLowerCase() !== coreType.toLowerCase())
     log(
       `WARNING: PyTorch's OpenBLAS runs core ${reported}, not ${coreType} as asked: its numbers may measure a fallback kernel set, not PyTorch at its best.`,
