@@ -60,6 +60,25 @@ export interface ModelCatalogue {
   cacheFolder: string;
   cached: CachedModel[];
   memory: { totalBytes: number; freeBytes: number };
+  graphCache: GraphCacheUsage;
+}
+
+/** ToxScope's graph cache in the user data folder: built graphs, converted weights and saved prepacked copies. */
+export interface GraphCacheUsage {
+  folder: string;
+  /** Graph folders: one per weights fingerprint and graph variant. */
+  graphs: number;
+  /** Disk space that clearing the cache frees: hard links to the user's own checkpoints are not counted. */
+  bytes: number;
+  /** Of `bytes`, the saved prepacked copies of the weights (rebuilt by the next run on the CPU). */
+  prepackedBytes: number;
+}
+
+/** What `graphs:clear` did: the graph folders deleted, the space freed and the folders it could not delete. */
+export interface GraphCacheCleared {
+  removed: number;
+  freedBytes: number;
+  kept: string[];
 }
 
 /** Which model to load: a folder, an `org/name` in the HF cache, or `demo:…`, optionally with other weights. */
@@ -574,6 +593,7 @@ export interface JobCatalogue {
   'classifier:inspect': { request: ClassifierSelection; frame: never; result: ClassifierInspection };
   'model:catalogue': { request: Record<string, never>; frame: never; result: ModelCatalogue };
   'app:doctor': { request: Record<string, never>; frame: never; result: DoctorReport };
+  'graphs:clear': { request: Record<string, never>; frame: never; result: GraphCacheCleared };
   'interp:neuron': { request: NeuronDetailRequest; frame: never; result: NeuronDetail };
   'results:list': { request: ResultsListRequest; frame: never; result: ResultsListResult };
   'results:open': { request: ResultPathRequest; frame: never; result: ResultBundle };
@@ -1057,6 +1077,7 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'classifier:inspect': '{model: a classifier folder, org/name, demo:classifier or Detoxify .ckpt, tokenizer?}',
   'model:catalogue': '{}',
   'app:doctor': '{}',
+  'graphs:clear': '{}',
   'interp:neuron': `{base, baseWeights?, dpo, layer ≥ 0, neuron ≥ 0, prompt, prependBos, topTokens 1..200, run?: {folder, maxPromptTokens ≥ 1, top 1..50, limit 1..10000}, device: ${deviceChoices.join('|')}}`,
   'results:list': '{folder}',
   'results:open': '{path: a result folder}',
@@ -1083,6 +1104,7 @@ export const jobRequestGuards: { [N in JobName]: Guard<JobRequest<N>> } = {
   'classifier:inspect': isClassifierSelection,
   'model:catalogue': isEmptyRequest,
   'app:doctor': isEmptyRequest,
+  'graphs:clear': isEmptyRequest,
   'interp:neuron': isNeuronDetailRequest,
   'results:list': isResultsListRequest,
   'results:open': isResultPathRequest,

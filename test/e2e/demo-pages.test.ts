@@ -2,11 +2,12 @@
 // Compare runs the demo pair to a headline and group table. Saves a screenshot of each page. (The Detox page has its
 // own file, detox-review.test.ts.)
 
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoFolder } from '../../src-main/core/models/model-ref.ts';
 import { countChartPixels } from '../support/browser.ts';
 import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
 
@@ -165,6 +166,37 @@ describe('demo models in the UI', () => {
     expect(longestFrameGap).toBeLessThan(250);
     expect(keystroke).toBeLessThan(250);
     await page.getByTestId('compare-done').waitFor({ timeout: 120_000 });
+  });
+
+  it("shows the graph cache's size on the Models page and clears it, leaving the demo models as they are", async () => {
+    const graphs = join(dataDir, 'graphs');
+    const built = readdirSync(graphs).length;
+    expect(built).toBeGreaterThan(0); // the compares above built graphs and saved their prepacked weights
+    const demoWeights = join(demoFolder(), 'gpt2-base', 'model.safetensors');
+    const demoBytes = statSync(demoWeights).size;
+    await page.goto(`${app.server.url}#/models`);
+    const usage = page.getByTestId('graph-cache-usage');
+    await expect
+      .poll(() => usage.textContent())
+      .toMatch(
+        new RegExp(
+          `${built} graphs? built from your models, [\\d.]+ [MG]iB on disk,\\s+of which [\\d.]+ [MG]iB are weights saved in the CPU kernels' layout`,
+        ),
+      );
+    await page.getByRole('button', { name: 'Clear the graph cache' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Clear the graph cache?' });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await page.getByRole('heading', { name: 'Graph cache', exact: true }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${screenshotDir}/models-graph-cache.png` });
+    await dialog.getByRole('button', { name: /^Delete \d+ graphs?$/ }).click();
+    await expect
+      .poll(() => page.getByTestId('graph-cache-cleared').textContent())
+      .toMatch(new RegExp(`Deleted ${built} graphs?, [\\d.]+ [MG]iB freed\\.`));
+    await expect.poll(() => usage.textContent()).toMatch(/^\s*0 graphs built from your models, 0\.0 MiB on disk\.\s*$/);
+    expect(readdirSync(graphs)).toEqual([]);
+    // The demo weights, hard-linked into the cache, are still there and whole.
+    expect(statSync(demoWeights).size).toBe(demoBytes);
+    await expect.poll(() => page.getByRole('button', { name: 'Clear the graph cache' }).isDisabled()).toBe(true);
   });
 
   it('raised no uncaught errors in the page', () => {

@@ -14,6 +14,7 @@ import { classifyJob } from '../models/classifier/classify-job.ts';
 import {
   activationsJob,
   catalogueJob,
+  clearGraphCacheJob,
   generateJob,
   inspectClassifierJob,
   inspectJob,
@@ -49,6 +50,7 @@ export const jobRegistry: JobRegistry = {
   'classifier:inspect': inspectClassifierJob,
   'model:catalogue': catalogueJob,
   'app:doctor': () => collectDoctorReport(appVersion),
+  'graphs:clear': clearGraphCacheJob,
   'interp:neuron': neuronDetailJob,
   'results:list': listResultsJob,
   'results:open': openResultJob,

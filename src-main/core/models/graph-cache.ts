@@ -4,8 +4,9 @@
 // are converted once into a float32 safetensors file there.
 
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { GraphCacheCleared, GraphCacheUsage } from '../../shared/index.ts';
 import { userDataDir } from '../app-paths.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { dumpGraph, encodeModel, type GraphSpec, type InitializerSpec } from '../onnx/graph-builder.ts';
@@ -25,6 +26,61 @@ export interface CachedGraph {
 
 export function graphCacheDir(): string {
   return join(userDataDir(), 'graphs');
+}
+
+/** Bytes a deletion of `path` frees, and of those the saved prepacked copies': files with other hard links (the
+ * user's linked checkpoints) free nothing. */
+function freeableBytes(path: string, prepacked = false): { bytes: number; prepackedBytes: number } {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) {
+    const bytes = stat.nlink > 1 ? 0 : stat.size;
+    return { bytes, prepackedBytes: prepacked ? bytes : 0 };
+  }
+  const total = { bytes: 0, prepackedBytes: 0 };
+  for (const name of readdirSync(path)) {
+    const inner = freeableBytes(join(path, name), prepacked || name.startsWith('prepacked-'));
+    total.bytes += inner.bytes;
+    total.prepackedBytes += inner.prepackedBytes;
+  }
+  return total;
+}
+
+function graphFolders(): string[] {
+  const folder = graphCacheDir();
+  return existsSync(folder)
+    ? readdirSync(folder, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => join(folder, entry.name))
+    : [];
+}
+
+/** How much disk the graph cache takes and how much of it is saved prepacked weights. */
+export function graphCacheUsage(): GraphCacheUsage {
+  const usage = { folder: graphCacheDir(), graphs: 0, bytes: 0, prepackedBytes: 0 };
+  for (const folder of graphFolders()) {
+    const freeable = freeableBytes(folder);
+    usage.graphs++;
+    usage.bytes += freeable.bytes;
+    usage.prepackedBytes += freeable.prepackedBytes;
+  }
+  return usage;
+}
+
+/** Deletes every cached graph (the next load of each model rebuilds it); the user's checkpoints are never touched,
+ * only ToxScope's hard links to them. A folder that cannot be deleted (in use on Windows) is kept and named. */
+export function clearGraphCache(): GraphCacheCleared {
+  const cleared: GraphCacheCleared = { removed: 0, freedBytes: 0, kept: [] };
+  for (const folder of graphFolders()) {
+    const { bytes } = freeableBytes(folder);
+    try {
+      rmSync(folder, { recursive: true });
+      cleared.removed++;
+      cleared.freedBytes += bytes;
+    } catch {
+      cleared.kept.push(folder);
+    }
+  }
+  return cleared;
 }
 
 function linkOrNull(source: string, target: string): boolean {

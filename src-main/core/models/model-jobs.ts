@@ -12,6 +12,7 @@ import {
   type ClassifierSelection,
   type GeneratedToken,
   type GenerateRequest,
+  type GraphCacheCleared,
   type GenerateResult,
   type ModelCatalogue,
   type ModelInspection,
@@ -40,6 +41,7 @@ import {
   type LoadedBartModel,
   type LoadedModel,
 } from './load-model.ts';
+import { clearGraphCache, graphCacheUsage } from './graph-cache.ts';
 import { huggingFaceCacheDir, listCachedModels, resolveModelRef } from './model-ref.ts';
 import { assertGenerationFits, positionsKeyOf } from './position-limit.ts';
 
@@ -319,4 +321,7 @@ export const catalogueJob: Job<Record<string, never>, never, ModelCatalogue> = a
   cacheFolder: huggingFaceCacheDir(),
   cached: listCachedModels(),
   memory: { totalBytes: os.totalmem(), freeBytes: os.freemem() },
+  graphCache: graphCacheUsage(),
 });
+
+export const clearGraphCacheJob: Job<Record<string, never>, never, GraphCacheCleared> = async () => clearGraphCache();

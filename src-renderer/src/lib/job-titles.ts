@@ -57,6 +57,8 @@ export function jobTitle<N extends JobName>(job: N, request: JobRequest<N>): str
       return `Tokenize with ${text('model')}`;
     case 'device:benchmark':
       return 'Device check (MatMul speed)';
+    case 'graphs:clear':
+      return 'Clear the graph cache';
     case 'results:merge':
       return `Merge ${Array.isArray(r.shards) ? r.shards.length : ''} shards into ${fileName(text('out'))}`;
     default:

@@ -1,12 +1,14 @@
 // Saved prepacked weights (prepacked-cache.ts) with the real onnxruntime: the first CPU session of a graph saves the
 // copy, the next one opens from it, and both give exactly the numbers of a session that repacks; a copy that cannot
-// be loaded is replaced, a half-written one of a dead process removed, and TOXSCOPE_PREPACKED_CACHE=off turns it off.
+// be loaded is replaced, a half-written one of a dead process removed, and TOXSCOPE_PREPACKED_CACHE=off turns it off;
+// the graph cache's usage (what the Models page shows) and its clearing.
 
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectBatch, collectionGraphOptions, emptySums } from '../../../src-main/core/interp/collect-activations.ts';
+import { clearGraphCache, graphCacheUsage } from '../../../src-main/core/models/graph-cache.ts';
 import { loadModel, type LoadedDecoderModel } from '../../../src-main/core/models/load-model.ts';
 import type { DecoderGraphOptions } from '../../../src-main/core/models/decoder/graph.ts';
 import { openDecoderSession, type OpenedDecoder } from '../../../src-main/core/models/decoder/open-session.ts';
@@ -109,5 +111,32 @@ describe('leavesRoomForCopy', () => {
     expect(leavesRoomForCopy(3 * gib, { freeBytes: 10 * gib, totalBytes: 50 * gib })).toBe(false); // 4 GiB left < 5
     expect(leavesRoomForCopy(0.5 * gib, { freeBytes: 3 * gib, totalBytes: 10 * gib })).toBe(false); // 2 GiB = the floor
     expect(leavesRoomForCopy(0.4 * gib, { freeBytes: 3 * gib, totalBytes: 10 * gib })).toBe(true);
+  });
+});
+
+describe('the graph cache on the Models page (usage and clearing)', () => {
+  it('counts what ToxScope wrote, not the linked checkpoint, and clears it without touching the checkpoint', async () => {
+    useTemporaryDataDir();
+    const folder = tinyGpt2Folder('hub');
+    const checkpoint = join(folder, 'model.safetensors');
+    const { graph } = await runOnce(loadModel(folder));
+    const graphFolder = dirname(graph.modelPath);
+    const copy = prepackedFolder(graph.modelPath, onnxruntimeVersion());
+    expect(statSync(checkpoint).nlink).toBe(2); // hard-linked into the graph folder, not copied
+    const sizes = (dir: string) =>
+      readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isFile() && statSync(join(dir, entry.name)).nlink === 1)
+        .reduce((sum, entry) => sum + statSync(join(dir, entry.name)).size, 0);
+
+    const usage = graphCacheUsage();
+    expect(usage.graphs).toBe(1);
+    expect(usage.prepackedBytes).toBe(sizes(copy));
+    expect(usage.prepackedBytes).toBeGreaterThan(statSync(checkpoint).size); // the weights and their repacked copy
+    expect(usage.bytes).toBe(sizes(graphFolder) + sizes(copy));
+
+    expect(clearGraphCache()).toEqual({ removed: 1, freedBytes: usage.bytes, kept: [] });
+    expect(graphCacheUsage()).toMatchObject({ graphs: 0, bytes: 0, prepackedBytes: 0 });
+    expect(statSync(checkpoint).nlink).toBe(1);
+    expect(readFileSync(checkpoint).length).toBe(statSync(checkpoint).size);
   });
 });
