@@ -156,12 +156,15 @@ export interface SessionOptions {
   prepackWeights?: boolean;
 }
 
-/** onnxruntime's session options for ours; `saveTo` also writes the optimized graph with its prepacked weights. */
+/**
+ * onnxruntime's session options for ours. `prepacked`: a PrepackedSave also writes the optimized graph with its
+ * prepacked weights there; 'saved' opens such a saved graph, whose optimizations are not run a second time.
+ */
 function ortSessionOptions(
   options: SessionOptions,
-  saveTo?: PrepackedSave,
-  optimized = false,
+  prepacked?: PrepackedSave | 'saved',
 ): Ort.InferenceSession.SessionOptions {
+  const saveTo = typeof prepacked === 'object' ? prepacked : undefined;
   const sessionConfig: Record<string, string> = {
     ...(options.prepackWeights === false ? { disable_prepacking: '1' } : {}),
     ...(saveTo
@@ -174,7 +177,7 @@ function ortSessionOptions(
   };
   return {
     executionProviders: [options.device.used],
-    graphOptimizationLevel: optimized ? 'disabled' : 'all',
+    graphOptimizationLevel: prepacked === 'saved' ? 'disabled' : 'all',
     logSeverityLevel: 3,
     enableMemPattern: options.memoryPattern ?? true,
     ...(options.outputsOnDevice?.length
@@ -205,7 +208,7 @@ async function createFromPrepackedCopy(modelPath: string, options: SessionOption
   const saved = savedPrepackedModel(modelPath, version);
   if (saved) {
     try {
-      return await createOrtSession(saved, ortSessionOptions(options, undefined, true));
+      return await createOrtSession(saved, ortSessionOptions(options, 'saved'));
     } catch {
       discardPrepacked(modelPath, version);
     }
