@@ -20,7 +20,7 @@ import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { Job } from '../jobs/job.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { detoxDocument, openDetoxEngine, readDocument } from './detox-job.ts';
-import { detoxBatchManifest, documentListingSha256, writeDetoxShard } from '../scale-out/detox-shard.ts';
+import { batchTotals, detoxBatchManifest, documentListingSha256, writeDetoxShard } from '../scale-out/detox-shard.ts';
 import { shardItems } from '../scale-out/shards.ts';
 
 export const batchRecordName = 'batch-record.json';
@@ -280,7 +280,7 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
       'Run the batch again with the same folders and settings to resume where it stopped.',
     );
 
-  const finished = results.filter((file) => file.status !== 'failed');
+  const { totals, gateCounts } = batchTotals(results, (performance.now() - started) / 1000);
   const summary: DetoxBatchSummary = {
     format: 'toxscope-detox-batch',
     version: 1,
@@ -289,24 +289,10 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
     models,
     settings: request.settings,
     files: results,
-    totals: {
-      files: finished.length,
-      failed: results.length - finished.length,
-      sentences: finished.reduce((sum, file) => sum + file.sentences, 0),
-      rewritten: finished.reduce((sum, file) => sum + file.rewritten, 0),
-      maskedWords: finished.reduce((sum, file) => sum + file.maskedWords, 0),
-      seconds: (performance.now() - started) / 1000,
-    },
+    totals,
     gate:
       request.gate && engine.gate
-        ? {
-            ...request.gate,
-            sha256: engine.gate.sha256,
-            label: engine.gate.label,
-            rewritten: finished.reduce((sum, file) => sum + (file.gate?.rewritten ?? 0), 0),
-            clean: finished.reduce((sum, file) => sum + (file.gate?.clean ?? 0), 0),
-            refused: finished.reduce((sum, file) => sum + (file.gate?.refused ?? 0), 0),
-          }
+        ? { ...request.gate, sha256: engine.gate.sha256, label: engine.gate.label, ...gateCounts }
         : null,
     skipped,
     device: engine.device,

@@ -9,6 +9,7 @@ import {
   raise,
   type DetoxBatchFile,
   type DetoxBatchRequest,
+  type DetoxGateCounts,
   type DetoxBatchSummary,
   type ShardSpec,
 } from '../../shared/index.ts';
@@ -139,24 +140,16 @@ export async function mergeDetoxShards(set: ShardSet, out: string, started: numb
     files.push(file);
   }
   const first = summaries[0]!;
-  const finished = files.filter((file) => file.status !== 'failed');
-  const count = (key: 'rewritten' | 'clean' | 'refused') =>
-    finished.reduce((sum, file) => sum + (file.gate?.[key] ?? 0), 0);
+  const { totals, gateCounts } = batchTotals(
+    files,
+    summaries.reduce((sum, shard) => sum + shard.totals.seconds, 0),
+  );
   const summary: DetoxBatchSummary = {
     ...first,
     outputFolder: out,
     files,
-    totals: {
-      files: finished.length,
-      failed: files.length - finished.length,
-      sentences: finished.reduce((sum, file) => sum + file.sentences, 0),
-      rewritten: finished.reduce((sum, file) => sum + file.rewritten, 0),
-      maskedWords: finished.reduce((sum, file) => sum + file.maskedWords, 0),
-      seconds: summaries.reduce((sum, shard) => sum + shard.totals.seconds, 0),
-    },
-    gate: first.gate
-      ? { ...first.gate, rewritten: count('rewritten'), clean: count('clean'), refused: count('refused') }
-      : null,
+    totals,
+    gate: first.gate ? { ...first.gate, ...gateCounts } : null,
   };
   writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   // One batch record over every shard's files, as a single run leaves it: running the whole batch into OUT resumes.
@@ -185,4 +178,29 @@ export async function mergeDetoxShards(set: ShardSet, out: string, started: numb
     )}\n`,
   );
   return ['summary.json', 'manifest.json', batchRecordFile];
+}
+
+/** A batch summary's totals over its files (failed files counted apart) and the gate's counts over the finished
+ * ones: the same sums for a batch run and for a merge of its shards. */
+export function batchTotals(
+  files: DetoxBatchFile[],
+  seconds: number,
+): { totals: DetoxBatchSummary['totals']; gateCounts: DetoxGateCounts } {
+  const finished = files.filter((file) => file.status !== 'failed');
+  const sum = (value: (file: DetoxBatchFile) => number) => finished.reduce((total, file) => total + value(file), 0);
+  return {
+    totals: {
+      files: finished.length,
+      failed: files.length - finished.length,
+      sentences: sum((file) => file.sentences),
+      rewritten: sum((file) => file.rewritten),
+      maskedWords: sum((file) => file.maskedWords),
+      seconds,
+    },
+    gateCounts: {
+      rewritten: sum((file) => file.gate?.rewritten ?? 0),
+      clean: sum((file) => file.gate?.clean ?? 0),
+      refused: sum((file) => file.gate?.refused ?? 0),
+    },
+  };
 }

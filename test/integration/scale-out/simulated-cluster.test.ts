@@ -14,6 +14,15 @@ import { repoRoot, requireBuild } from '../../support/built-app.ts';
 import { runToxscope } from '../../support/cli.ts';
 
 const prompts = join(repoRoot, 'resources/demo/prompts.jsonl');
+/** The demo MaRCo models, as detox takes them. */
+const detoxModels = [
+  '--base',
+  'demo:bart-base',
+  '--expert',
+  'demo:bart-expert',
+  '--anti-expert',
+  'demo:bart-anti-expert',
+];
 const compareArgs = [
   'compare',
   '--base',
@@ -123,18 +132,10 @@ describe('the CLI for sharded runs', () => {
     const merge = runToxscope(dataDir, 'merge', join(work, 'out'));
     expect(merge.status).toBe(2);
     expect(merge.stderr).toMatch(/merge needs the output folder and the shard folders/);
-    const models = [
-      '--base',
-      'demo:bart-base',
-      '--expert',
-      'demo:bart-expert',
-      '--anti-expert',
-      'demo:bart-anti-expert',
-    ];
-    const shardText = runToxscope(dataDir, 'detox', ...models, '--text', 'hi', '--shard', '1/2');
+    const shardText = runToxscope(dataDir, 'detox', ...detoxModels, '--text', 'hi', '--shard', '1/2');
     expect(shardText.status).toBe(2);
     expect(shardText.stderr).toMatch(/--shard splits a folder of documents: use it with --in-dir DIR --out-dir DIR/);
-    const noOut = runToxscope(dataDir, 'detox', ...models, '--in-dir', work);
+    const noOut = runToxscope(dataDir, 'detox', ...detoxModels, '--in-dir', work);
     expect(noOut.status).toBe(2);
     expect(noOut.stderr).toMatch(/detox --in-dir DIR needs --out-dir DIR/);
   });
@@ -146,15 +147,7 @@ describe('the CLI for sharded runs', () => {
     writeFileSync(join(input, 'sub', 'two.md'), 'Thanks for the help yesterday, it made my week!\n');
     writeFileSync(join(input, 'sub', 'image.png'), 'not a document');
     const out = join(work, 'detoxed');
-    const models = [
-      '--base',
-      'demo:bart-base',
-      '--expert',
-      'demo:bart-expert',
-      '--anti-expert',
-      'demo:bart-anti-expert',
-    ];
-    const args = ['detox', ...models, '--in-dir', input, '--out-dir', out, '--device', 'cpu', '--threads', '1'];
+    const args = ['detox', ...detoxModels, '--in-dir', input, '--out-dir', out, '--device', 'cpu', '--threads', '1'];
     const first = runToxscope(dataDir, ...args);
     expect(first.status, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/\[1\/2\] one\.txt: \d of 1 sentences rewritten\n/);
