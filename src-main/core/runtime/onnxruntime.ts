@@ -141,6 +141,12 @@ export interface SessionOptions {
    */
   memoryPattern?: boolean;
   /**
+   * onnxruntime's CPU memory arena (default on): freed intermediates stay in its pool for the next run. Generation
+   * runs without it: the pool kept its largest step's blocks (the prefill's) for the session's life, measured on a
+   * gpt2-medium compare at batch 16 as 260–300 MiB more peak memory for the two sessions, at the same speed.
+   */
+  cpuMemoryArena?: boolean;
+  /**
    * Outputs to leave in GPU memory ('gpu-buffer' tensors: fed back as inputs without a copy, released with
    * `dispose()`); every other output comes back to the CPU. Only for GPU execution providers.
    */
@@ -180,6 +186,7 @@ function ortSessionOptions(
     graphOptimizationLevel: prepacked === 'saved' ? 'disabled' : 'all',
     logSeverityLevel: 3,
     enableMemPattern: options.memoryPattern ?? true,
+    enableCpuMemArena: options.cpuMemoryArena ?? true,
     ...(options.outputsOnDevice?.length
       ? {
           preferredOutputLocation: Object.fromEntries(
