@@ -659,6 +659,7 @@ scale. Do not use them to judge real text.
 | `demo:bart-expert` / `demo:bart-anti-expert` | `bart-base` continued on the non-toxic / the toxic training texts |
 | `demo:classifier` | toxicity classifier: RobertaForSequenceClassification ({cc["num_hidden_layers"]} layers, d_model {cc["hidden_size"]}, {cc["num_attention_heads"]} heads, {cc["intermediate_size"]} neurons, one sigmoid label `toxicity`, {cc["max_position_embeddings"] - 2} tokens) with the BART demo's tokenizer, trained on the toxic vs non-toxic training texts; `toxscope classify` and the detox gate use it |
 | `bow-scorer.json` | the independent judge: logistic regression on word counts, trained on the labels |
+| `wiki-text.txt`, `wiki-f1.jsonl` | 40 plain encyclopedic sentences written for the demo (not from any dataset): the perplexity text and the F1 prompts (first half of each sentence, the whole sentence as `gold`) that the Interventions page fills in for the demo pair, so its perplexity and F1 columns have numbers. The paper's WikiText-2 and Wikipedia prompts are not bundled |
 
 ## Data
 Training uses only dev/train files of `../shared/data/marco` (MaRCo's release, MIT): toxic = DynaHate dev `hate`, SBF

@@ -18,6 +18,7 @@ import {
   type Result,
 } from '../shared/index.ts';
 import { existsSync } from 'node:fs';
+import { listFolder } from '../core/files/folder-listing.ts';
 import { readUserStore, writeUserStore } from '../core/store/user-store.ts';
 import type { EngineHost } from './engine-host.ts';
 
@@ -67,6 +68,7 @@ export function createApiService(host: EngineHost, appInfo: AppInfo, options: Ap
           return ok({ revealed: await options.reveal(path) });
         },
         'app:choose-path': async ({ kind }) => ok({ path: options.choosePath ? await options.choosePath(kind) : null }),
+        'app:list-folder': ({ path }) => attempt(() => listFolder(path)),
         'store:read': ({ key }) => attempt(() => ({ value: readUserStore(options.dataDir, key) })),
         'store:write': ({ key, value }) => {
           const bytes = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');

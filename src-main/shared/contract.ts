@@ -35,6 +35,17 @@ export type StoreKey = (typeof storeKeys)[number];
 /** A stored document may hold a reviewed document of a few MB with its edits; larger payloads are refused. */
 export const maxStoreBytes = 64 * 1024 * 1024;
 
+/** A folder as the Browse… picker shows it. */
+export interface FolderListing {
+  /** The folder listed (links resolved). */
+  path: string;
+  /** Its parent, null at the home folder (the picker goes no higher). */
+  parent: string | null;
+  home: string;
+  /** Folders first, then files, each in name order; model: a folder with config.json, or a weights file. */
+  entries: { name: string; kind: 'folder' | 'file'; model: boolean }[];
+}
+
 /** channel → request and response types. Every channel is `domain:verb`. */
 export interface InvokeChannels {
   'app:info': { request: null; response: AppInfo };
@@ -43,6 +54,8 @@ export interface InvokeChannels {
   'app:reveal': { request: { path: string }; response: { revealed: boolean } };
   /** A native open dialog (Electron); the server answers path: null and the page offers a path field instead. */
   'app:choose-path': { request: { kind: 'file' | 'folder' }; response: { path: string | null } };
+  /** One folder's entries for the browser's Browse… picker, inside the user's home folder only (null: the home). */
+  'app:list-folder': { request: { path: string | null }; response: FolderListing };
   'job:start': { request: JobStartRequest; response: JobStarted };
   'job:cancel': { request: { jobId: string }; response: { cancelled: boolean } };
   /** The stored value, null when nothing is stored yet. */
@@ -99,6 +112,8 @@ export const invokeGuards: { [C in InvokeChannel]: Guard<InvokeRequest<C>> } = {
   'app:reveal': isRevealRequest,
   'app:choose-path': (value: unknown): value is { kind: 'file' | 'folder' } =>
     isRecord(value) && hasOnlyKeys(value, ['kind']) && isOneOf(['file', 'folder'] as const)(value.kind),
+  'app:list-folder': (value: unknown): value is { path: string | null } =>
+    isRecord(value) && hasOnlyKeys(value, ['path']) && (value.path === null || typeof value.path === 'string'),
   'job:start': isJobStartRequest,
   'job:cancel': isJobCancelRequest,
   'store:read': isStoreReadRequest,
@@ -124,6 +139,7 @@ export interface ToxscopeApi {
   cancelJob(jobId: string): Promise<Result<{ cancelled: boolean }>>;
   reveal(path: string): Promise<Result<{ revealed: boolean }>>;
   choosePath(kind: 'file' | 'folder'): Promise<Result<{ path: string | null }>>;
+  listFolder(path: string | null): Promise<Result<FolderListing>>;
   readStore(key: StoreKey): Promise<Result<{ value: unknown }>>;
   writeStore(key: StoreKey, value: unknown): Promise<Result<{ written: true }>>;
   onJobEvent(listener: (event: JobEvent) => void): () => void;
@@ -140,6 +156,7 @@ export function createApi(transport: Transport): ToxscopeApi {
     cancelJob: (jobId) => call('job:cancel', { jobId }),
     reveal: (path) => call('app:reveal', { path }),
     choosePath: (kind) => call('app:choose-path', { kind }),
+    listFolder: (path) => call('app:list-folder', { path }),
     readStore: (key) => call('store:read', { key }),
     writeStore: (key, value) => call('store:write', { key, value }),
     onJobEvent: (listener) => transport.onJobEvent(listener),

@@ -240,6 +240,34 @@ export interface InterveneRequest extends RunSettings {
   out: string;
   /** Only shard K of N's prompts, written as a partial result that only `merge` reads (issue 18). */
   shard?: ShardSpec;
+  /** Which condition of an interventions-lab run this is; written to manifest.json so Results lists the lab run once. */
+  labCondition?: LabConditionRecord;
+}
+
+/** One condition of an interventions-lab run, as its manifest records it (the lab's own LabCondition and its row). */
+export interface LabConditionRecord {
+  /** Its row in the lab table, from 0. */
+  index: number;
+  /** The lab's condition kind: base, dpo, ablate, patch-groups, … */
+  kind: string;
+  /** What the table shows, e.g. "base, top 128 toxic neurons ablated". */
+  label: string;
+  /** The intervene spec; base and DPO run with `none`. */
+  spec: string;
+  model: 'base' | 'dpo';
+}
+
+function isLabConditionRecord(value: unknown): value is LabConditionRecord {
+  return (
+    isRecord(value) &&
+    hasOnlyKeys(value, ['index', 'kind', 'label', 'spec', 'model']) &&
+    Number.isInteger(value.index) &&
+    (value.index as number) >= 0 &&
+    isNonEmptyString(value.kind) &&
+    isNonEmptyString(value.label) &&
+    isNonEmptyString(value.spec) &&
+    (value.model === 'base' || value.model === 'dpo')
+  );
 }
 
 export interface InterveneSummary {
@@ -792,11 +820,13 @@ function isInterveneRequest(value: unknown): value is InterveneRequest {
       'prependBos',
       'out',
       'shard',
+      'labCondition',
       'device',
       'threads',
     ]) &&
     isModelSelection(value) &&
     (value.shard === undefined || isShardSpec(value.shard)) &&
+    (value.labCondition === undefined || isLabConditionRecord(value.labCondition)) &&
     isNonEmptyString(value.probe) &&
     isNonEmptyString(value.intervention) &&
     isOptionalString(value.pplText) &&
@@ -1069,7 +1099,7 @@ export const jobRequestShapes: { [N in JobName]: string } = {
   'model:tokenize': `{${modelShape}, text}`,
   'model:activations': `{${modelShape}, ${runShape}, text or ids (not both), hooks?: names or globs, prependBos, out: a .safetensors path}`,
   'model:generate': `{${modelShape}, ${runShape}, prompt, maxNewTokens ≥ 1, sampling: null or {temperature > 0, topK ≥ 0, topP in (0, 1], seed ≥ 0}}`,
-  'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, classifier?, classifierTokenizer? (only with classifier), maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, shard?: {index K, count N}, ${runShape}}`,
+  'interp:intervene': `{${modelShape}, probe, prompts, column?, intervention, pplText?, f1Data?, scorer?, classifier?, classifierTokenizer? (only with classifier), maxNewTokens, maxPromptTokens, limit?, batch, prependBos, out, shard?: {index K, count N}, labCondition?: {index, kind, label, spec, model}, ${runShape}}`,
   'interp:probe-train': `{${modelShape}, data, textColumn, labelColumn, positiveLabel?, maxTokens, limit?, heldOutFraction in (0, 1), seed, batch, out: a .safetensors path, ${runShape}}`,
   'detox:run': `{base, expert, antiExpert, text or input (not both), output?, explain?, settings: {threshold, alphaBase, alphaExpert, alphaAnti, temperature > 0, repetitionPenalty > 0, maxLength 3..1024, divergence: symmetric-kl|jsd, indexQuirk, sampling: null|{seed, topK, topP}}, batch, skipSentences?: strings, gate?: null|{classifier, tokenizer?, toxicityThreshold 0..1, maxResamples 0..100, blocklist: null|file}, ${runShape}}`,
   'detox:batch': `{base, expert, antiExpert, inputFolder, outputFolder (not the input folder), settings (as detox:run), batch, gate? (as detox:run), recursive?, shard?: {index K, count N}, ${runShape}}`,

@@ -3,10 +3,11 @@
 
 import type { CompareSummary } from './compare.ts';
 import type { DeviceChoice } from './device.ts';
-import type { CompareRequest, InterveneSummary } from './jobs.ts';
+import type { CompareRequest, InterveneSummary, LabConditionRecord } from './jobs.ts';
 import type { ShardGroup } from './scale-out.ts';
 
-export type ResultKind = 'compare' | 'intervene';
+/** lab: one run of the interventions lab, a folder of intervene runs (one per condition). */
+export type ResultKind = 'compare' | 'intervene' | 'lab';
 
 /** One run's folder in the results list. */
 export interface ResultEntry {
@@ -70,7 +71,18 @@ export type ResultBundle =
       request: CompareRequest | null;
       neurons: NeuronTable;
     }
-  | { kind: 'intervene'; entry: ResultEntry; summary: InterveneSummary; model: string };
+  | { kind: 'intervene'; entry: ResultEntry; summary: InterveneSummary; model: string }
+  | { kind: 'lab'; entry: ResultEntry; conditions: LabRunCondition[] };
+
+/** One finished condition of a lab run: what the lab table shows for it. */
+export interface LabRunCondition {
+  condition: LabConditionRecord;
+  summary: InterveneSummary;
+  /** Its intervene run's folder. */
+  out: string;
+  /** The model it ran (manifest.json's model reference). */
+  model: string;
+}
 
 export interface ResultPathRequest {
   path: string;

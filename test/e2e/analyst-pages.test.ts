@@ -4,7 +4,16 @@
 // ablation and patching and shows the recovered fraction, and Results reopens, renames, exports and deletes runs.
 // Saves a screenshot of each page, and of the analysis pages at 1440 and 1024 px in both themes.
 
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -13,7 +22,7 @@ import { parseCsv } from '../../src-main/core/files/csv.ts';
 import { demoFolder } from '../../src-main/core/models/model-ref.ts';
 import { openZip } from '../../src-main/core/weights/zip-archive.ts';
 import { countChartPixels } from '../support/browser.ts';
-import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
+import { screenshotDir, startE2eApp, tourShot, type E2eApp } from '../support/e2e-app.ts';
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-e2e-analyst-'));
 let app: E2eApp;
@@ -100,6 +109,11 @@ describe('models page', () => {
     await expect.poll(() => cached.textContent(), { timeout: 30_000 }).toMatch(/gpt2\s*float32\s*4\s*128/);
     await cached.getByRole('button', { name: 'Add acme/tiny-gpt2' }).click();
     await expect.poll(() => own.count()).toBe(2);
+    // One checkpoint under two names is pointed out: the cache entry is a copy of the demo base model.
+    await expect
+      .poll(() => cached.getByTestId('same-weights').textContent())
+      .toMatch(/^same weights as .*demo:gpt2-base/);
+    expect(await own.first().getByTestId('same-weights').textContent()).toMatch(/demo:gpt2-dpo/);
     await page.getByLabel('Runs ask for').selectOption('cpu');
     await page.screenshot({ path: `${screenshotDir}/models.png`, fullPage: true });
 
@@ -111,7 +125,41 @@ describe('models page', () => {
     expect(suggestions).toEqual(expect.arrayContaining([join(demoFolder(), 'gpt2-dpo'), 'acme/tiny-gpt2']));
   });
 
-  it('remembers the added models and the device after a restart', async () => {
+  it('browses for a model folder from the browser, inside the home folder only', async () => {
+    const home = realpathSync(mkdtempSync(join(os.tmpdir(), 'toxscope-home-')));
+    cpSync(join(demoFolder(), 'gpt2-base'), join(home, 'checkpoints', 'my-gpt2'), { recursive: true });
+    const previousHome = process.env.HOME;
+    process.env.HOME = home; // the engine runs in this process: its home folder is the picker's root
+    try {
+      await nav('Models').click();
+      await page.getByRole('button', { name: 'Browse…' }).click();
+      const picker = page.getByRole('dialog', { name: 'Choose a model folder' });
+      await expect.poll(() => picker.getByTestId('picker-path').textContent()).toBe(home);
+      await picker.getByRole('button', { name: 'checkpoints/' }).click();
+      await picker.getByRole('button', { name: 'my-gpt2/ model' }).click();
+      expect(await picker.getByRole('button', { name: 'config.json', exact: true }).isDisabled()).toBe(true); // folders only
+      await page.screenshot({ path: `${screenshotDir}/models-browse.png` });
+      await picker.getByRole('button', { name: 'Choose this folder' }).click();
+      const path = page.getByLabel('Model folder, weights file or Hugging Face name (org/name)');
+      expect(await path.inputValue()).toBe(join(home, 'checkpoints', 'my-gpt2'));
+      expect(await picker.isVisible()).toBe(false);
+      await path.fill('');
+    } finally {
+      process.env.HOME = previousHome;
+    }
+  });
+
+  it('remembers the added models, their names and the device after a restart', async () => {
+    // A name for a model: shown in its row and in the model fields' suggestions.
+    const own = page.getByTestId('own-model-row');
+    const dpoFolder = join(demoFolder(), 'gpt2-dpo');
+    await own
+      .first()
+      .getByRole('button', { name: `Name ${dpoFolder}` })
+      .click();
+    await page.getByLabel(`Name for ${dpoFolder}`).fill('  demo DPO,\n copied ');
+    await own.first().getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => own.first().locator('td').nth(1).textContent()).toBe('“demo DPO, copied”, added by you');
     await app.close();
     app = await startE2eApp();
     page = app.page;
@@ -119,12 +167,21 @@ describe('models page', () => {
     await nav('Models').click();
     await expect.poll(() => page.getByTestId('own-model-row').count()).toBe(2);
     expect(await page.getByLabel('Runs ask for').inputValue()).toBe('cpu');
+    await expect
+      .poll(() => page.getByTestId('own-model-row').first().locator('td').nth(1).textContent())
+      .toBe('“demo DPO, copied”, added by you');
+
     // Each row inspects its model on arrival and then grows; clicking before that can hit a row that is moving.
     await expect
       .poll(() => page.getByTestId('own-model-row').filter({ hasText: 'inspecting…' }).count(), { timeout: 30_000 })
       .toBe(0);
     await page.getByRole('button', { name: `Remove acme/tiny-gpt2` }).click();
     await expect.poll(() => page.getByTestId('own-model-row').count()).toBe(1);
+    await nav('Compare').click();
+    const labels = await page
+      .locator('#compare-models option')
+      .evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).label));
+    expect(labels).toContain('demo DPO, copied');
   });
 });
 
@@ -228,6 +285,21 @@ describe('analyst pages on the demo pair', () => {
       .getByTestId('neuron-detail')
       .getByRole('heading', { name: `Neuron L${opened} N${neuron}` })
       .waitFor();
+
+    // The same from the keyboard: focus the figure, move to a point (its tooltip is read out), Enter opens it.
+    await page.goBack();
+    await page.getByTestId('arrows-chart').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    const said = page.getByTestId('arrows-chart-point');
+    await expect.poll(() => said.textContent()).toMatch(/^L\d+ N\d+: /);
+    const [, layerByKey, neuronByKey] = (await said.textContent())!.match(/^L(\d+) N(\d+)/)!;
+    await page.keyboard.press('Enter');
+    await expect.poll(hash).toMatch(new RegExp(`/${layerByKey}/${neuronByKey}$`));
+    await page
+      .getByTestId('neuron-detail')
+      .getByRole('heading', { name: `Neuron L${layerByKey} N${neuronByKey}` })
+      .waitFor();
     await nav('Compare').click();
     // The last result survives a reload of the page.
     await page.reload();
@@ -255,6 +327,7 @@ describe('analyst pages on the demo pair', () => {
     expect(await examples.first().locator('.strip-label').allTextContents()).toEqual(['Base', 'DPO', 'DPO − base']);
     expect(await detail.getByTestId('neuron-examples-dpo').getByTestId('neuron-example').count()).toBe(5);
     expect(await detail.getByTestId('neuron-examples-note').textContent()).toMatch(/first 24 prompts/);
+    await tourShot(page, '3-neuron', detail);
     await expect.poll(() => detail.getByTestId('promoted-base').locator('li').count(), { timeout: 60_000 }).toBe(8);
     expect(await detail.getByTestId('promoted-dpo').locator('li').count()).toBe(8);
     const baseTokens = await detail.getByTestId('neuron-tokens-base').locator('.token').allTextContents();
@@ -312,13 +385,13 @@ describe('analyst pages on the demo pair', () => {
   });
 
   it('runs ablation and patching in the lab and shows the share of the reduction each recovers', async () => {
-    const pplText = join(mkdtempSync(join(os.tmpdir(), 'toxscope-ppl-')), 'held-out.txt');
-    writeFileSync(pplText, 'Thanks for the help yesterday, it was kind of you.\nWe met at the park and talked.\n');
     await nav('Interventions').click();
     await expect.poll(() => page.getByLabel('Prompts file').inputValue()).toMatch(/prompts\.jsonl$/);
+    // The demo pair comes with the demo's perplexity text and F1 prompts, so those columns have numbers.
+    expect(await page.getByLabel('Perplexity text file (optional)').inputValue()).toMatch(/wiki-text\.txt$/);
+    expect(await page.getByLabel(/^F1 data/).inputValue()).toMatch(/wiki-f1\.jsonl$/);
     await page.getByLabel('Prompts to use (at most)').fill('16');
     await page.getByLabel('New tokens per prompt').fill('8');
-    await page.getByLabel('Perplexity text file (optional)').fill(pplText);
     await page.getByLabel('Patch the neurons picked in the Neurons table').check();
     await page.getByRole('button', { name: 'Run 5 conditions' }).click();
     const recovered = (kind: string) =>
@@ -338,6 +411,7 @@ describe('analyst pages on the demo pair', () => {
     expect(table).toMatch(/3 picked neurons patched/);
     expect(await countChartPixels(page, 'lab-chart', '--chart-3')).toBeGreaterThan(100);
     await page.screenshot({ path: `${screenshotDir}/interventions.png`, fullPage: true });
+    await tourShot(page, '4-interventions', page.getByRole('table', { name: 'Interventions and what they recover' }));
 
     const [csv] = await Promise.all([
       page.waitForEvent('download'),
@@ -348,10 +422,13 @@ describe('analyst pages on the demo pair', () => {
       'condition,intervention,neurons,probe_toxicity,fraction_above,perplexity,f1,recovered,classifier_toxicity,fraction_toxic,scorer,classifier,classifier_sha256,out',
     );
     expect(records).toHaveLength(6);
-    // Patching reads the DPO means of exactly the three picked neurons, and perplexity was measured on the file.
+    // Patching reads the DPO means of exactly the three picked neurons; perplexity and F1 were measured on the
+    // demo's files.
     const picked = records.find((record) => record[1]!.startsWith('patch:neurons='))!;
     expect(picked[2]).toBe('3');
     expect(Number(picked[5])).toBeGreaterThan(1);
+    expect(Number(picked[6])).toBeGreaterThan(0); // outputs start with the prompt, which the gold sentence starts with
+    expect(Number(picked[6])).toBeLessThanOrEqual(1);
     // Each condition's classifier numbers come with the classifier's reference and sha256.
     expect(Number(picked[8])).toBeGreaterThanOrEqual(0);
     expect(Number(picked[8])).toBeLessThanOrEqual(1);
@@ -365,10 +442,22 @@ describe('analyst pages on the demo pair', () => {
     expect(await continuation.nth(20).locator('td').nth(4).textContent()).toBe('—');
   });
 
-  it('lists every run in Results; reopens, renames, exports and deletes them', async () => {
+  it('lists every run in Results, a lab run as one; reopens, renames, exports and deletes them', async () => {
+    // After a reload the lab table, and the interventions' continuations on the Compare page, come back from disk.
+    await page.reload();
+    await nav('Interventions').click();
+    const labRows = page.getByTestId('lab-row');
+    await expect.poll(() => labRows.count(), { timeout: 30_000 }).toBe(5);
+    expect(
+      await page.locator('[data-testid="lab-row"][data-kind="ablate"]').getByTestId('lab-recovered').textContent(),
+    ).toMatch(/^-?[\d.]+%$/);
+    await nav('Compare').click();
+    const continuation = page.getByTestId('continuation-row');
+    await expect.poll(() => continuation.first().locator('td').count(), { timeout: 30_000 }).toBe(2 + 2 + 3);
+
     await nav('Results').click();
     const rows = page.getByTestId('result-row');
-    await expect.poll(() => rows.count()).toBe(6); // the compare and five lab conditions
+    await expect.poll(() => rows.count()).toBe(2); // the compare, and the lab run with its five conditions
     const compareRow = rows.filter({ hasText: 'demo:gpt2-base vs demo:gpt2-dpo' });
     await compareRow.getByRole('button', { name: 'Rename' }).click();
     await compareRow.getByLabel('New name').fill('Demo pair, 24 prompts');
@@ -385,24 +474,38 @@ describe('analyst pages on the demo pair', () => {
     await page.screenshot({ path: `${screenshotDir}/results.png`, fullPage: true });
 
     // Search, the kind filter, and the warning when a label repeats another run's.
-    await page.getByLabel('Search', { exact: true }).fill('ABLATE:top=128');
+    await page.getByLabel('Search', { exact: true }).fill('INTERVENTIONS lab');
     await expect.poll(() => rows.count()).toBe(1);
     await page.getByLabel('Search', { exact: true }).fill('');
-    await page.getByLabel('Kind', { exact: true }).selectOption('intervene');
-    await expect.poll(() => rows.count()).toBe(5);
-    expect(await page.getByTestId('results-count').textContent()).toBe('5 of 6 runs');
+    await page.getByLabel('Kind', { exact: true }).selectOption('lab');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await page.getByTestId('results-count').textContent()).toBe('1 of 2 runs');
     await page.getByLabel('Kind', { exact: true }).selectOption('all');
-    const ablation = rows.filter({ hasText: 'ablate:top=128 on' });
-    await ablation.getByRole('button', { name: 'Rename' }).click();
-    await ablation.getByLabel('New name').fill('demo PAIR, 24 prompts ');
-    await expect.poll(() => ablation.getByTestId('duplicate-label').textContent()).toMatch(/already named “Demo pair/);
-    await ablation.getByRole('button', { name: 'Cancel' }).click();
+    const labRun = rows.filter({ hasText: 'Interventions lab: 5 conditions on demo:gpt2-base and demo:gpt2-dpo' });
+    await labRun.getByRole('button', { name: 'Rename' }).click();
+    await labRun.getByLabel('New name').fill('demo PAIR, 24 prompts ');
+    await expect.poll(() => labRun.getByTestId('duplicate-label').textContent()).toMatch(/already named “Demo pair/);
+    await labRun.getByRole('button', { name: 'Cancel' }).click();
 
-    const ablationPath = (await ablation.locator('code').textContent())!;
-    await ablation.getByRole('button', { name: /^Delete .*…$/ }).click();
-    await ablation.getByRole('button', { name: 'Delete for good' }).click();
-    await expect.poll(() => rows.count()).toBe(5);
-    expect(existsSync(ablationPath)).toBe(false);
+    // Open on a lab run shows its table in the lab; its zip holds every condition's files.
+    await labRun.getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => labRows.count()).toBe(5);
+    expect(await page.getByRole('table', { name: 'Interventions and what they recover' }).textContent()).toMatch(
+      /base, top 128 toxic neurons ablated/,
+    );
+    await nav('Results').click();
+    const [labZip] = await Promise.all([
+      page.waitForEvent('download'),
+      labRun.getByRole('button', { name: 'Export zip' }).click(),
+    ]);
+    const labFiles = [...openZip((await labZip.path())!).entries.keys()];
+    expect(labFiles.filter((name) => name.endsWith('/summary.json'))).toHaveLength(5);
+
+    const labPath = (await labRun.locator('code').textContent())!;
+    await labRun.getByRole('button', { name: /^Delete .*…$/ }).click();
+    await labRun.getByRole('button', { name: 'Delete for good' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(existsSync(labPath)).toBe(false);
 
     await compareRow.getByRole('button', { name: 'Open' }).click();
     await page.getByTestId('compare-opened').waitFor();
@@ -438,8 +541,8 @@ describe('analyst pages on the demo pair', () => {
           .first()
           .waitFor({ timeout: 60_000 });
         await page.screenshot({ path: name('neuron'), fullPage: true });
-        await nav('Interventions').click();
-        await page.getByTestId('lab-definitions').waitFor();
+        await nav('Interventions').click(); // the form (the lab run was deleted on Results)
+        await page.getByRole('button', { name: /^Run \d+ conditions$/ }).waitFor();
         await page.screenshot({ path: name('interventions'), fullPage: true });
       }
     }

@@ -37,19 +37,35 @@ describe('app shell in Chromium', () => {
       'Results',
       'Detox',
       'Settings',
+      'Guide',
     ]);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Models');
     await page.screenshot({ path: `${screenshotDir}/models-page.png` });
   });
 
+  it('points a first-time user to the guide once, which explains the groups, "recovered" and the review', async () => {
+    const banner = page.getByRole('region', { name: 'First start' });
+    await banner.getByRole('link', { name: 'Read the guide' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Guide');
+    const groups = page.getByRole('table', { name: 'The four neuron groups' });
+    expect(await groups.getByRole('rowheader').allTextContents()).toEqual(['TP−', 'TN+', 'AP+', 'AN−']);
+    expect(await page.textContent('main')).toMatch(/recovered = \(toxicity of the base − toxicity of the condition\)/);
+    await page.screenshot({ path: `${screenshotDir}/guide.png`, fullPage: true });
+    // Seen once, the banner is gone, also after a reload.
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Models', exact: true }).click();
+    await page.reload();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Models');
+    expect(await banner.count()).toBe(0);
+  });
+
   it('reaches pages from the keyboard', async () => {
-    await page.getByRole('link', { name: 'Compare', exact: true }).focus();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Compare', exact: true }).focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Compare');
   });
 
   it('runs a streamed device check whose chart draws as frames arrive', async () => {
-    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Settings', exact: true }).click();
     await page.getByLabel('Device', { exact: true }).selectOption('cpu');
     await page.getByLabel('Matrix sizes').fill('64, 128, 256, 384');
     await page.getByLabel('Timed runs per size').fill('2');
@@ -80,6 +96,10 @@ describe('app shell in Chromium', () => {
     await expect.poll(() => countChartPixels(page, 'gemm-chart', '--border')).toBeGreaterThan(100);
     await page.reload();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    // The job panel keeps its finished jobs across the reload, newest first, with their outcome.
+    const listed = page.getByTestId('job');
+    await expect.poll(() => listed.getByTestId('job-status').allTextContents()).toEqual(['Cancelled', 'Done']);
+    expect(await listed.first().textContent()).toMatch(/Device check \(MatMul speed\).*Cancelled after \d+ of \d+/);
     await page.screenshot({ path: `${screenshotDir}/settings-dark.png`, fullPage: true });
   });
 

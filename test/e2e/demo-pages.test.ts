@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoFolder } from '../../src-main/core/models/model-ref.ts';
 import { countChartPixels } from '../support/browser.ts';
-import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
+import { screenshotDir, startE2eApp, tourShot, type E2eApp } from '../support/e2e-app.ts';
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-e2e-demo-'));
 let app: E2eApp;
@@ -43,6 +43,7 @@ describe('demo models in the UI', () => {
     );
     expect(await page.getByRole('alert').count()).toBe(0);
     await page.screenshot({ path: `${screenshotDir}/models-demo.png`, fullPage: true });
+    await tourShot(page, '1-models'); // with the first start's pointer to the guide
   });
 
   it('runs a compare of the demo pair from the prefilled form to a headline and the four groups', async () => {
@@ -80,6 +81,7 @@ describe('demo models in the UI', () => {
     ] as const)
       expect(await countChartPixels(page, chart, colour), `${chart} ${colour}`).toBeGreaterThan(150);
     await page.screenshot({ path: `${screenshotDir}/compare-demo.png`, fullPage: true });
+    await tourShot(page, '2-compare', page.getByRole('heading', { name: 'Result', exact: true }));
     await page.getByLabel('Group definition').selectOption('v3');
     // The switch drives the table as well as the figures.
     expect(

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeUserStore } from '../../src-main/core/store/user-store.ts';
 import type { ChangeLog } from '../../src-renderer/src/lib/detox-changelog.ts';
 import { longReview } from '../support/detox-review-fixture.ts';
-import { screenshotDir, startE2eApp, type E2eApp } from '../support/e2e-app.ts';
+import { screenshotDir, startE2eApp, tourShot, type E2eApp } from '../support/e2e-app.ts';
 
 const sentenceCount = 3600;
 const review = longReview(sentenceCount);
@@ -285,6 +285,7 @@ describe('a 3,600-sentence review from the keyboard (issue 16)', () => {
         await page.setViewportSize({ width, height: 900 });
         await page.emulateMedia({ colorScheme: scheme });
         await page.screenshot({ path: `${screenshotDir}/detox-track-changes-${width}-${scheme}.png` });
+        if (width === 1440 && scheme === 'light') await tourShot(page, '5-detox-review');
       }
     // Scrolled down the cards: the edit navigator stays at the top; then the reviewed document's markup.
     await press('j');

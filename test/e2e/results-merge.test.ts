@@ -1,6 +1,6 @@
 // End to end: the Results page finds the shard folders of a sharded compare (run with `toxscope compare --shard K/N`
 // into the results folder), says which shard is missing, merges a complete set with "Merge shards", and lists and
-// opens the merged run like any other (issue 18 §4).
+// opens the merged run like any other (issue 18 §4); two runs shown side by side.
 
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -16,18 +16,19 @@ const resultsFolder = join(dataDir, 'results');
 let app: E2eApp;
 let page: Page;
 
-/** `toxscope compare --shard K/N` of the demo pair into the results folder. */
-function runShard(name: string, shard: string): void {
+/** `toxscope compare` of the demo pair into the results folder, with more options (e.g. --shard K/N). */
+function runCompare(name: string, ...options: string[]): void {
   const run = runToxscope(
     dataDir,
     'compare',
     ...['--base', 'demo:gpt2-base', '--dpo', 'demo:gpt2-dpo', '--probe', 'demo:probe'],
     ...['--prompts', join(repoRoot, 'resources/demo/prompts.jsonl'), '--max-new-tokens', '8'],
     ...['--classifier', 'none', '--device', 'cpu', '--threads', '1', '--quiet'],
-    ...['--shard', shard, '--out', join(resultsFolder, name)],
+    ...[...options, '--out', join(resultsFolder, name)],
   );
   expect(run.status, run.stderr).toBe(0);
 }
+const runShard = (name: string, shard: string) => runCompare(name, '--shard', shard);
 
 beforeAll(async () => {
   mkdirSync(resultsFolder, { recursive: true });
@@ -76,6 +77,36 @@ describe('merging shards on the Results page', () => {
 
     await row.getByRole('button', { name: 'Open' }).click();
     await expect.poll(() => page.evaluate(() => location.hash)).toMatch(/^#\/compare/);
+    expect(app.pageErrors).toEqual([]);
+  });
+
+  it('shows two compare runs side by side: their numbers, the differences and the shared top neurons', async () => {
+    runCompare('demo-16-prompts', '--limit', '16');
+    await nav('Results').click();
+    const rows = page.getByTestId('result-row');
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+    await rows
+      .filter({ hasText: 'demo-merged' })
+      .getByRole('checkbox', { name: /Side by side/ })
+      .check();
+    await page.getByText('Choose a second compare run').waitFor();
+    await rows
+      .filter({ hasText: 'demo-16-prompts' })
+      .getByRole('checkbox', { name: /Side by side/ })
+      .check();
+    const table = page.getByRole('table', { name: "The two runs' numbers" });
+    await expect
+      .poll(() => table.getByRole('row').nth(1).textContent(), { timeout: 30_000 })
+      .toMatch(/^prompts\s*40\s*16\s*−24$/);
+    expect(await table.getByRole('row').nth(5).textContent()).toMatch(
+      /^share of TP− \(v1\)[\d.]+%[\d.]+%[+−][\d.]+ pp$/,
+    );
+    expect(await text(page.getByTestId('top-overlap'))).toMatch(
+      /^Of the top 100 neurons by Δ, \d+ are the same neurons in both runs\.$/,
+    );
+    await page.screenshot({ path: `${screenshotDir}/results-side-by-side.png`, fullPage: true });
+    await page.getByTestId('run-comparison').getByRole('button', { name: 'Close' }).click();
+    expect(await page.getByTestId('run-comparison').count()).toBe(0);
     expect(app.pageErrors).toEqual([]);
   });
 });

@@ -1,13 +1,30 @@
 // The end-to-end rig: the real engine and loopback server from the build, and a Debian Chromium page on them.
 
-import { mkdirSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { createEngine, type Engine } from '../../src-main/host/engine.ts';
 import { startServer, type RunningServer } from '../../src-main/server/server.ts';
 import { launchChromium } from './browser.ts';
 import { rendererDir, requireBuild, workerUrl } from './built-app.ts';
+import { tourDir, type TourName } from './tour.ts';
 
 export const screenshotDir = 'test-results/screenshots';
+
+/**
+ * One picture of the tour, as the window shows it (JPEG), scrolled so `top` starts the view: always into
+ * test-results/tour/, and into
+ * docs/tour/ as well when TOXSCOPE_UPDATE_TOUR=1 (what `npm run tour:update` sets), so the tour shows the app as
+ * the tests last saw it.
+ */
+export async function tourShot(page: Page, name: TourName, top?: Locator): Promise<void> {
+  await top?.evaluate((element) => element.scrollIntoView({ block: 'start' }));
+  const path = join('test-results', 'tour', `${name}.jpg`);
+  mkdirSync(join('test-results', 'tour'), { recursive: true });
+  await page.screenshot({ path, type: 'jpeg', quality: 80 });
+  await page.screenshot({ path: path.replace(/\.jpg$/, '.png') }); // the same, lossless, to look at while testing
+  if (process.env.TOXSCOPE_UPDATE_TOUR === '1') copyFileSync(path, join(tourDir, `${name}.jpg`));
+}
 
 export interface E2eApp {
   engine: Engine;

@@ -346,6 +346,8 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
     device,
     onnxruntime: onnxruntimeVersion(),
     timings: { totalSeconds: (performance.now() - started) / 1000 },
+    // The interventions lab's condition, so Results lists a lab run once and reopens its table.
+    ...(request.labCondition ? { lab: request.labCondition } : {}),
   };
   if (request.shard)
     writeInterveneShard(request.out, {

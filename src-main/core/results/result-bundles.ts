@@ -1,7 +1,7 @@
-// The results history: the run folders that compare and intervene write under the results folder, listed newest
-// first, opened (summary and per-neuron table), renamed (a label beside the files; the folder keeps its path, so
-// `from=DIR` references and resumes stay valid), deleted (only bundles in the results folder that no run is writing
-// to) and exported as zip.
+// The results history: the run folders that compare and intervene write under the results folder (and the lab's
+// folders of intervene runs, one per lab run), listed newest first, opened (summary and per-neuron table), renamed
+// (a label beside the files; the folder keeps its path, so `from=DIR` references and resumes stay valid), deleted
+// (only bundles in the results folder that no run is writing to) and exported as zip.
 
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -10,6 +10,8 @@ import {
   type CompareRequest,
   type CompareSummary,
   type InterveneSummary,
+  type LabConditionRecord,
+  type LabRunCondition,
   type ResultBundle,
   type ResultEntry,
   type ResultExport,
@@ -29,6 +31,8 @@ interface Manifest {
   models?: { base?: { reference?: string }; dpo?: { reference?: string } };
   model?: { reference?: string };
   request?: CompareRequest;
+  /** An intervene run that is one condition of an interventions-lab run. */
+  lab?: LabConditionRecord;
 }
 
 function readJson<T>(path: string): T | null {
@@ -62,6 +66,24 @@ const fixed = (value: number) => (Math.abs(value) >= 100 ? value.toFixed(1) : va
 function classifierNumbers(...means: (number | undefined)[]): string {
   if (means.length === 0 || !means.every((mean) => typeof mean === 'number')) return '';
   return ` · classifier toxicity ${(means as number[]).map((mean) => mean.toFixed(3)).join(' → ')}`;
+}
+
+/**
+ * The finished conditions of an interventions-lab run (a folder of intervene runs that each record their condition),
+ * in the lab table's order, with the time each finished; empty when the folder is not a lab run.
+ */
+function readLabConditions(path: string): (LabRunCondition & { createdAt: string })[] {
+  return readdirSync(path, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((entry) => {
+      const out = join(path, entry.name);
+      const manifest = readJson<Manifest>(join(out, 'manifest.json'));
+      const summary = readJson<InterveneSummary>(join(out, 'summary.json'));
+      if (manifest?.app !== 'ToxScope' || manifest.command !== 'intervene' || !manifest.lab || !summary) return [];
+      const createdAt = manifest.createdAt ?? statSync(out).mtime.toISOString();
+      return [{ condition: manifest.lab, summary, out, model: manifest.model?.reference ?? '?', createdAt }];
+    })
+    .sort((a, b) => a.condition.index - b.condition.index);
 }
 
 /** The history entry of a folder, or null when the folder is not a ToxScope run. */
@@ -131,6 +153,28 @@ export function readResultEntry(path: string): ResultEntry | null {
       sizeBytes: folderBytes(path),
     };
   }
+  const conditions = readLabConditions(path);
+  if (conditions.length > 0) {
+    const models = [...new Set(conditions.map((condition) => condition.model))].join(' and ');
+    const probe = (kind: string) => conditions.find((row) => row.condition.kind === kind)?.summary.toxicity.probe;
+    const [base, dpo] = [probe('base'), probe('dpo')];
+    const references =
+      base === undefined || dpo === undefined ? '' : ` · probe toxicity base ${fixed(base)}, DPO ${fixed(dpo)}`;
+    return {
+      path,
+      kind: 'lab',
+      name,
+      createdAt: conditions
+        .map((condition) => condition.createdAt)
+        .sort()
+        .at(-1)!,
+      complete: true,
+      resume: null,
+      running: false,
+      description: `Interventions lab: ${conditions.length} condition${conditions.length === 1 ? '' : 's'} on ${models}${references}`,
+      sizeBytes: folderBytes(path),
+    };
+  }
   return null;
 }
 
@@ -168,6 +212,17 @@ export function openResult(path: string): ResultBundle {
       `${path} holds an interrupted compare run; its results are not written yet.`,
       'Resume it from the results list, then open it.',
     );
+  if (entry.kind === 'lab')
+    return {
+      kind: 'lab',
+      entry,
+      conditions: readLabConditions(path).map(({ condition, summary, out, model }) => ({
+        condition,
+        summary,
+        out,
+        model,
+      })),
+    };
   const summary = readJson<CompareSummary & InterveneSummary>(join(path, 'summary.json'));
   if (!summary) raise('INPUT_INVALID', `${path}/summary.json is missing or damaged.`, 'Run it again.');
   if (entry.kind === 'intervene') {

@@ -3,8 +3,18 @@
 
 import { groupLabel } from './neuron-table.ts';
 
-export type ConditionKind =
-  'base' | 'dpo' | 'ablate' | 'ablate-positive' | 'patch-groups' | 'patch-picked' | 'edit' | 'subtract';
+/** Every condition the lab runs, in the table's order. */
+export const conditionKinds = [
+  'base',
+  'dpo',
+  'ablate',
+  'ablate-positive',
+  'patch-groups',
+  'patch-picked',
+  'edit',
+  'subtract',
+] as const;
+export type ConditionKind = (typeof conditionKinds)[number];
 
 export interface LabSettings {
   topN: number;

@@ -1,5 +1,6 @@
 // Reactive state of the jobs this window started: status, progress, streamed frames, result or error.
-// Components read it and call start/cancel; the job event stream from the engine updates it.
+// Components read it and call start/cancel; the job event stream from the engine updates it. The finished jobs of the
+// job panel are kept in localStorage, so its history survives a reload.
 
 import {
   fail,
@@ -28,6 +29,24 @@ const backgroundJobs: readonly JobName[] = [
 ];
 
 export type JobStatus = 'starting' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** localStorage key of the job panel's finished jobs (the newest historyLength), listed again after a reload. */
+const historyKey = 'toxscope.jobHistory';
+const historyLength = 30;
+/** Jobs a page starts by itself on every visit (inspecting the listed models): shown, but not kept as history. */
+const unrecordedJobs: readonly JobName[] = ['model:inspect', 'classifier:inspect', 'interp:neuron'];
+
+/** A finished job as the history keeps it: what the panel shows, without its frames or result. */
+interface StoredJob {
+  jobId: string;
+  job: JobName;
+  title: string;
+  startedAt: number;
+  finishedAt: number;
+  status: 'done' | 'failed' | 'cancelled';
+  progress: JobProgress | null;
+  error: AppError | null;
+}
 
 export class JobState {
   readonly jobId: string;
@@ -62,11 +81,54 @@ export class JobState {
   get finished(): boolean {
     return this.status === 'done' || this.status === 'failed' || this.status === 'cancelled';
   }
+
+  /** True for a job listed from the history of an earlier page load (no result or frames are kept). */
+  get fromHistory(): boolean {
+    return this.#fromHistory;
+  }
+  #fromHistory = false;
+
+  static fromStored(stored: StoredJob): JobState {
+    const state = new JobState(stored.jobId, stored.job, stored.title, stored.startedAt);
+    state.status = stored.status;
+    state.progress = stored.progress;
+    state.error = stored.error;
+    state.finishedAt = stored.finishedAt;
+    state.#fromHistory = true;
+    return state;
+  }
+
+  toStored(): StoredJob | null {
+    if (this.status !== 'done' && this.status !== 'failed' && this.status !== 'cancelled') return null;
+    const { jobId, job, title, startedAt, status, progress, error } = this;
+    return { jobId, job, title, startedAt, finishedAt: this.finishedAt ?? startedAt, status, progress, error };
+  }
+}
+
+/** The stored history, or none when it is missing or was written by something else. */
+function readHistory(): JobState[] {
+  try {
+    const stored = JSON.parse(localStorage.getItem(historyKey) ?? '[]') as unknown;
+    if (!Array.isArray(stored)) return [];
+    return stored
+      .filter(
+        (item): item is StoredJob =>
+          typeof item === 'object' &&
+          item !== null &&
+          typeof item.jobId === 'string' &&
+          typeof item.title === 'string' &&
+          typeof item.startedAt === 'number' &&
+          ['done', 'failed', 'cancelled'].includes(item.status),
+      )
+      .map((item) => JobState.fromStored(item));
+  } catch {
+    return [];
+  }
 }
 
 class JobList {
-  /** Every job of this session, newest first. */
-  all = $state<JobState[]>([]);
+  /** Every job of this session, newest first, then the finished ones of earlier page loads. */
+  all = $state<JobState[]>(readHistory());
   /** The jobs people started, for the job panel (quick bookkeeping jobs such as listing results are left out). */
   visible = $derived(this.all.filter((job) => !backgroundJobs.includes(job.job)));
   /** An error from starting a job (the request was refused before it ran). */
@@ -100,6 +162,19 @@ class JobList {
     if (job.finished) {
       for (const resolve of this.#waiting.get(job.jobId) ?? []) resolve();
       this.#waiting.delete(job.jobId);
+      if (!backgroundJobs.includes(job.job)) this.#saveHistory();
+    }
+  }
+
+  #saveHistory(): void {
+    const finished = this.visible
+      .filter((job) => !unrecordedJobs.includes(job.job))
+      .flatMap((job) => job.toStored() ?? [])
+      .slice(0, historyLength);
+    try {
+      localStorage.setItem(historyKey, JSON.stringify(finished));
+    } catch {
+      // A full or disabled localStorage costs only the history.
     }
   }
 
@@ -151,6 +226,7 @@ class JobList {
 
   clearFinished(): void {
     this.all = this.all.filter((job) => !job.finished);
+    this.#saveHistory();
   }
 }
 

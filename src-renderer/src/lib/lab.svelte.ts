@@ -1,5 +1,6 @@
 // The interventions lab's runs, kept outside the page so a run goes on (and its table stays) while the user looks
-// at other pages: conditions run one after another as intervene jobs, each saved as a result bundle.
+// at other pages: conditions run one after another as intervene jobs, each saved as a result bundle inside one folder
+// per lab run, which Results lists once and reopens (and a reload restores) as this table.
 
 import {
   defaultMaxPromptTokens,
@@ -7,8 +8,9 @@ import {
   type DeviceChoice,
   type InterveneResult,
   type InterveneSummary,
+  type LabRunCondition,
 } from '../../../src-main/shared/index.ts';
-import { isWeightsFile, recoveredFraction, type LabCondition } from './interventions.ts';
+import { conditionKinds, isWeightsFile, recoveredFraction, type LabCondition } from './interventions.ts';
 import { jobs, type JobState } from './jobs.svelte.ts';
 import { joinPath, timestampName } from './paths.ts';
 
@@ -38,8 +40,13 @@ export interface LabPlan {
   device: DeviceChoice;
 }
 
+/** localStorage key of the lab run shown last, restored after a reload. */
+const lastLabKey = 'toxscope.lastLab';
+
 class LabState {
   rows = $state<LabRow[]>([]);
+  /** The folder of the lab run the table shows (its conditions' folders are inside), null before the first. */
+  folder = $state<string | null>(null);
   /** The job running now, null between runs. */
   job = $state<JobState | null>(null);
   #stopRequested = false;
@@ -72,7 +79,8 @@ class LabState {
       out: null,
       error: null,
     }));
-    const stamp = timestampName('intervene');
+    this.folder = joinPath(plan.resultsFolder, timestampName('lab'));
+    localStorage.setItem(lastLabKey, this.folder);
     for (const [index, row] of this.rows.entries()) {
       if (this.#stopRequested) {
         row.status = 'cancelled';
@@ -84,7 +92,7 @@ class LabState {
           ? { model: plan.base, weights: plan.dpo }
           : { model: onDpo ? plan.dpo : plan.base };
       row.status = 'running';
-      row.out = joinPath(plan.resultsFolder, `${stamp}-${index + 1}-${row.condition.kind}`);
+      row.out = joinPath(this.folder, `${index + 1}-${row.condition.kind}`);
       this.job = await jobs.start('interp:intervene', {
         ...model,
         probe: plan.probe,
@@ -102,6 +110,7 @@ class LabState {
         batch: 8,
         prependBos: true,
         out: row.out,
+        labCondition: { index, ...row.condition },
         device: plan.device,
       });
       if (!this.job) {
@@ -119,6 +128,36 @@ class LabState {
       }
     }
     this.job = null;
+  }
+
+  /** Shows a lab run opened from Results: its finished conditions, in table order. */
+  show(folder: string, conditions: LabRunCondition[]): void {
+    if (this.running) return;
+    this.folder = folder;
+    localStorage.setItem(lastLabKey, folder);
+    this.rows = conditions.flatMap(({ condition, summary, out }) => {
+      const kind = conditionKinds.find((known) => known === condition.kind);
+      if (!kind) return [];
+      const { label, spec, model } = condition;
+      return [{ condition: { kind, label, spec, model }, status: 'done' as const, summary, out, error: null }];
+    });
+  }
+
+  /** Empties the table of a lab run that was deleted (a run in progress keeps its table). */
+  forget(): void {
+    if (this.running) return;
+    this.rows = [];
+    this.folder = null;
+    localStorage.removeItem(lastLabKey);
+  }
+
+  /** After a reload: the lab run shown last, unless the table already has rows. A run that is gone is forgotten. */
+  async restore(): Promise<void> {
+    const last = localStorage.getItem(lastLabKey);
+    if (this.rows.length > 0 || !last) return;
+    const opened = await jobs.run('results:open', { path: last });
+    if (opened.ok && opened.value.kind === 'lab') this.show(last, opened.value.conditions);
+    else localStorage.removeItem(lastLabKey);
   }
 
   /** Cancels the running condition and skips the ones after it. */

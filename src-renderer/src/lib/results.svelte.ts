@@ -6,6 +6,7 @@ import { SvelteSet } from 'svelte/reactivity';
 import type { AppError, MergeResult, ResultBundle, ResultEntry, ShardGroup } from '../../../src-main/shared/index.ts';
 import { api } from './api.ts';
 import { jobs } from './jobs.svelte.ts';
+import { lab } from './lab.svelte.ts';
 import { joinPath } from './paths.ts';
 import { readStoredPicks, withPicks } from './stored-picks.ts';
 
@@ -148,6 +149,7 @@ class ResultsState {
     const deleted = await jobs.run('results:delete', { path });
     if (!deleted.ok) return void (this.error = deleted.error);
     if (this.current?.entry.path === path) this.current = null;
+    if (lab.folder === path) lab.forget();
     await this.refresh();
   }
 }

@@ -11,6 +11,7 @@ export const pages = [
   { id: 'results', label: 'Results' },
   { id: 'detox', label: 'Detox' },
   { id: 'settings', label: 'Settings' },
+  { id: 'guide', label: 'Guide' },
 ] as const;
 
 export type PageId = (typeof pages)[number]['id'];

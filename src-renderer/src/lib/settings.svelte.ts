@@ -1,10 +1,11 @@
 // What the app remembers between starts, kept by the engine in the user data folder (a browser's own storage would
 // be forgotten: the server's port, and so the page's origin, changes every start): the user's models and toxicity
-// classifiers, the default classifier of the detox gate, the device, and the reviewer name of detox change logs.
+// classifiers (and the names given to models), the default classifier of the detox gate, the device, and the reviewer
+// name of detox change logs.
 
 import { defaultToxicityClassifier, type AppError, type DeviceChoice } from '../../../src-main/shared/index.ts';
 import { api } from './api.ts';
-import { cleanReviewer, readStoredSettings, type StoredSettings } from './stored-settings.ts';
+import { cleanAlias, cleanReviewer, readStoredSettings, type StoredSettings } from './stored-settings.ts';
 
 class Settings {
   /** Language models the user added on the Models page. */
@@ -17,6 +18,8 @@ class Settings {
   device = $state<DeviceChoice>('auto');
   /** The reviewer's name, stamped on detox review decisions and written in change logs; '' = none. */
   reviewer = $state('');
+  /** Names the user gave their models (reference → name). */
+  aliases = $state<Record<string, string>>({});
   /** Whether the stored copy has been read. */
   loaded = $state(false);
   /** Why the last read or write failed. */
@@ -41,6 +44,7 @@ class Settings {
       defaultClassifier: this.defaultClassifier,
       device: this.device,
       reviewer: this.reviewer,
+      aliases: { ...this.aliases },
     };
     const written = await api.writeStore('settings', value);
     this.error = written.ok ? null : written.error;
@@ -53,6 +57,15 @@ class Settings {
 
   async removeModel(reference: string): Promise<void> {
     this.models = this.models.filter((model) => model !== reference);
+    this.aliases = Object.fromEntries(Object.entries(this.aliases).filter(([model]) => model !== reference));
+    await this.#save();
+  }
+
+  /** Names one of the user's models; an empty name removes it. */
+  async setAlias(reference: string, name: string): Promise<void> {
+    const alias = cleanAlias(name);
+    const others = Object.entries(this.aliases).filter(([model]) => model !== reference);
+    this.aliases = Object.fromEntries(alias === '' ? others : [...others, [reference, alias]]);
     await this.#save();
   }
 

@@ -18,6 +18,8 @@ export interface StoredSettings {
   device: DeviceChoice;
   /** The reviewer's name, written with each decision in detox change logs; '' = none. */
   reviewer: string;
+  /** Names the user gave their models (reference → name), shown beside the path in lists and suggestions. */
+  aliases: Record<string, string>;
 }
 
 const defaults: StoredSettings = {
@@ -26,6 +28,7 @@ const defaults: StoredSettings = {
   defaultClassifier: defaultToxicityClassifier,
   device: 'auto',
   reviewer: '',
+  aliases: {},
 };
 
 /** The longest reviewer name kept (a name, not a document). */
@@ -37,6 +40,26 @@ export function cleanReviewer(value: unknown): string {
   return value.replace(/\s+/g, ' ').trim().slice(0, maxReviewerLength);
 }
 
+/** The longest model name kept. */
+export const maxAliasLength = 80;
+
+/** A model's name as stored: one line, trimmed, at most maxAliasLength characters ('' = no name). */
+export function cleanAlias(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  return value.replace(/\s+/g, ' ').trim().slice(0, maxAliasLength);
+}
+
+/** The stored names of models that are still listed; anything malformed is dropped. */
+function aliasesOf(value: unknown, models: string[]): Record<string, string> {
+  if (!isRecord(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).flatMap(([reference, name]) => {
+      const alias = cleanAlias(name);
+      return models.includes(reference) && alias !== '' ? [[reference, alias]] : [];
+    }),
+  );
+}
+
 /** Distinct non-empty strings of a stored list, in order; anything else is the default list. */
 function references(value: unknown, fallback: string[]): string[] {
   if (!Array.isArray(value)) return [...fallback];
@@ -45,7 +68,7 @@ function references(value: unknown, fallback: string[]): string[] {
 
 /** The stored value if it has the right shape (the file may have been edited by hand), field by field. */
 export function readStoredSettings(value: unknown): StoredSettings {
-  if (!isRecord(value)) return { ...defaults, models: [], classifiers: [] };
+  if (!isRecord(value)) return { ...defaults, models: [], classifiers: [], aliases: {} };
   const device = deviceChoices.includes(value.device as DeviceChoice)
     ? (value.device as DeviceChoice)
     : defaults.device;
@@ -53,11 +76,13 @@ export function readStoredSettings(value: unknown): StoredSettings {
     typeof value.defaultClassifier === 'string' && value.defaultClassifier.trim() !== ''
       ? value.defaultClassifier.trim()
       : defaults.defaultClassifier;
+  const models = references(value.models, defaults.models);
   return {
-    models: references(value.models, defaults.models),
+    models,
     classifiers: references(value.classifiers, defaults.classifiers),
     defaultClassifier,
     device,
     reviewer: cleanReviewer(value.reviewer),
+    aliases: aliasesOf(value.aliases, models),
   };
 }

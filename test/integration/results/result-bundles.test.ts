@@ -1,13 +1,14 @@
 // The results history and the neuron close-up on real runs of the demo pair: listing, opening (the per-neuron
 // table equals neurons.csv), renaming, exporting as a zip that reads back byte for byte, deleting only bundles, an
-// interrupted run offered for resume, a failed one listed with its error; and a neuron's activations equal those the
-// activations job reports.
+// interrupted run offered for resume, a failed one listed with its error, a lab run listed once; and a neuron's
+// activations equal those the activations job reports.
 
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compareJob } from '../../../src-main/core/interp/compare-job.ts';
+import { interveneJob } from '../../../src-main/core/interp/intervene-job.ts';
 import { neuronDetailJob } from '../../../src-main/core/interp/neuron-detail-job.ts';
 import { demoFolder } from '../../../src-main/core/models/model-ref.ts';
 import { activationsJob } from '../../../src-main/core/models/model-jobs.ts';
@@ -204,6 +205,49 @@ describe('result bundles', () => {
     const copy = join(resultsFolder, 'compare-interrupted');
     expect(deleteResult(copy)).toEqual({ deleted: copy });
     expect(existsSync(copy)).toBe(false);
+  });
+
+  it('lists a lab run (a folder of intervene runs that record their condition) once, and opens it as its table', async () => {
+    const labFolder = join(resultsFolder, 'lab-demo');
+    const condition = async (index: number, kind: string, label: string, model: 'base' | 'dpo') =>
+      interveneJob(
+        {
+          model: `demo:gpt2-${model}`,
+          probe: 'demo:probe',
+          prompts: join(demoFolder(), 'prompts.jsonl'),
+          intervention: 'none',
+          scorer: 'demo:gpt2-base',
+          maxNewTokens: 4,
+          maxPromptTokens: 32,
+          limit: 4,
+          batch: 4,
+          prependBos: true,
+          out: join(labFolder, `${index + 1}-${kind}`),
+          labCondition: { index, kind, label, spec: 'none', model },
+          device: 'cpu',
+        },
+        testContext<never>().context,
+      );
+    // Finished out of order, listed in the table's order.
+    const dpo = await condition(1, 'dpo', 'DPO, unmodified', 'dpo');
+    const base = await condition(0, 'base', 'base, unmodified', 'base');
+    const labs = listResults(resultsFolder).filter((entry) => entry.kind === 'lab');
+    expect(labs).toHaveLength(1);
+    expect(labs[0]).toMatchObject({ path: labFolder, name: 'lab-demo', complete: true, running: false });
+    expect(labs[0]!.description).toMatch(
+      /^Interventions lab: 2 conditions on demo:gpt2-base and demo:gpt2-dpo · probe toxicity base -?[\d.]+, DPO -?[\d.]+$/,
+    );
+    const bundle = openResult(labFolder);
+    if (bundle.kind !== 'lab') throw new Error('expected a lab bundle');
+    expect(bundle.conditions.map(({ condition, out, model }) => [condition.label, out, model])).toEqual([
+      ['base, unmodified', base.out, 'demo:gpt2-base'],
+      ['DPO, unmodified', dpo.out, 'demo:gpt2-dpo'],
+    ]);
+    expect(bundle.conditions[1]!.summary).toEqual(dpo.summary);
+    // A condition's own folder is an intervene run as before; the lab folder is deleted as one.
+    expect(openResult(base.out).kind).toBe('intervene');
+    expect(deleteResult(labFolder)).toEqual({ deleted: labFolder });
+    expect(existsSync(labFolder)).toBe(false);
   });
 });
 

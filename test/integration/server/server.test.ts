@@ -1,7 +1,8 @@
 // Integration tests of the loopback server: token and cookie, Host/Origin refusal, the WebSocket api, streaming,
 // and a serving loop that stays responsive while a job blocks its worker thread.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -142,6 +143,18 @@ describe('loopback server', () => {
   it('answers revealed: false in server mode, where there is no file manager to show', async () => {
     const client = await connect({ origin: origin(), cookie });
     expect(await client.invoke('app:reveal', { path: dataDir })).toEqual({ ok: true, value: { revealed: false } });
+    client.socket.close();
+  });
+
+  it("lists folders for the browser's Browse… picker inside the home folder only", async () => {
+    const client = await connect({ origin: origin(), cookie });
+    const listed = await client.invoke('app:list-folder', { path: null });
+    expect(listed.value).toMatchObject({ path: realpathSync(os.homedir()), parent: null });
+    const refused = await client.invoke('app:list-folder', { path: '/proc' });
+    expect(refused.error?.code).toBe('INPUT_INVALID');
+    expect(JSON.stringify(refused.error)).toMatch(/outside your home folder/);
+    const malformed = await client.invoke('app:list-folder', { path: 7 });
+    expect(malformed.error?.code).toBe('INPUT_INVALID');
     client.socket.close();
   });
 

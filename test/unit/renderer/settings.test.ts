@@ -3,7 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { readStoredSettings } from '../../../src-renderer/src/lib/stored-settings.ts';
 
-const defaults = { models: [], classifiers: [], defaultClassifier: 'demo:classifier', device: 'auto', reviewer: '' };
+const defaults = {
+  models: [],
+  classifiers: [],
+  defaultClassifier: 'demo:classifier',
+  device: 'auto',
+  reviewer: '',
+  aliases: {},
+};
 
 describe('stored settings', () => {
   it('keeps valid fields and replaces the rest with defaults', () => {
@@ -41,5 +48,17 @@ describe('stored settings', () => {
     expect(readStoredSettings({ reviewer: 'x'.repeat(300) }).reviewer).toBe('x'.repeat(200));
     expect(readStoredSettings({ reviewer: 42 }).reviewer).toBe('');
     expect(readStoredSettings({ models: ['gpt2'] }).reviewer).toBe('');
+  });
+
+  it('keeps the names of listed models only, each on one line; a name that is not text is dropped', () => {
+    const stored = readStoredSettings({
+      models: ['/m/base', '/m/dpo', '/m/other'],
+      aliases: { '/m/base': ' my\nbase ', '/m/dpo': 7, '/m/gone': 'removed model', '/m/other': '  ' },
+    });
+    expect(stored.aliases).toEqual({ '/m/base': 'my base' });
+    expect(readStoredSettings({ models: ['/m/base'], aliases: ['not', 'a', 'map'] }).aliases).toEqual({});
+    expect(readStoredSettings({ models: ['/m/base'], aliases: { '/m/base': 'x'.repeat(100) } }).aliases).toEqual({
+      '/m/base': 'x'.repeat(80),
+    });
   });
 });
