@@ -106,7 +106,7 @@ if (!values.only || values.only === 'classifier') {
   if (result) writeSection('classifier', result.rows, result.settings);
 }
 if (!values.only || values.only === 'commands') {
-  const result = benchCommands(threads, log);
+  const result = await benchCommands(threads, log);
   if (result) writeSection('commands', result.rows, result.settings);
 }
 if (!values.only || values.only === 'merge') {

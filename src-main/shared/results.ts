@@ -3,11 +3,11 @@
 
 import type { CompareSummary } from './compare.ts';
 import type { DeviceChoice } from './device.ts';
-import type { CompareRequest, InterveneSummary, LabConditionRecord } from './jobs.ts';
+import type { CompareRequest, DetoxBatchSummary, InterveneSummary, LabConditionRecord } from './jobs.ts';
 import type { ShardGroup } from './scale-out.ts';
 
-/** lab: one run of the interventions lab, a folder of intervene runs (one per condition). */
-export type ResultKind = 'compare' | 'intervene' | 'lab';
+/** lab: one run of the interventions lab, a folder of intervene runs (one per condition); detox: a batch's output. */
+export type ResultKind = 'compare' | 'intervene' | 'lab' | 'detox';
 
 /** One run's folder in the results list. */
 export interface ResultEntry {
@@ -72,7 +72,8 @@ export type ResultBundle =
       neurons: NeuronTable;
     }
   | { kind: 'intervene'; entry: ResultEntry; summary: InterveneSummary; model: string }
-  | { kind: 'lab'; entry: ResultEntry; conditions: LabRunCondition[] };
+  | { kind: 'lab'; entry: ResultEntry; conditions: LabRunCondition[] }
+  | { kind: 'detox'; entry: ResultEntry; summary: DetoxBatchSummary };
 
 /** One finished condition of a lab run: what the lab table shows for it. */
 export interface LabRunCondition {

@@ -1,7 +1,7 @@
 // Whole commands against PyTorch scripts doing the same job end to end (issue 19): each side is one process timed
 // from the outside (process start, imports, reading weights, session creation or module building, the work, the
-// output files), on GPT-2-medium-shaped random weights, PyTorch on the OpenBLAS core this CPU supports best and, for
-// compare, at its best batch. Three alternating rounds; medians of the wall times, the largest peak RSS.
+// output files), on GPT-2-medium- and bart-base-shaped random weights, PyTorch on the OpenBLAS core this CPU supports
+// best and, for compare, at its best batch. Three alternating rounds; medians of the wall times, the largest peak RSS.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
 import { speedup, type BenchRow } from './engine-host.bench.ts';
+import { loadBartModel } from '../../src-main/core/models/load-model.ts';
+import { presets } from '../../src-main/shared/index.ts';
+import { bartBaseFolders, sentences, writeMarcoWork } from './detox.bench.ts';
 import { mediumFolder } from './gpt2-runtime.bench.ts';
 import {
   blasCoreType,
@@ -29,6 +32,8 @@ const roundCount = 3;
 const promptCount = 32;
 /** The activations input: 115 seeded token ids (the length issue 19 measured). */
 const activationIds = Array.from({ length: 115 }, (_, index) => (index * 7919 + 13) % 50000);
+
+type Job = 'activations' | 'compare' | 'detox';
 
 interface ProcessRun {
   seconds: number;
@@ -63,10 +68,14 @@ function writePrompts(work: string): string {
   return path;
 }
 
-export function benchCommands(
+/** The detox job of issue 19's table: 20 DynaHate sentences of 15–30 words, one a line, rewritten to 40 tokens. */
+const detoxSentenceCount = 20;
+const detoxMaxLength = 40;
+
+export async function benchCommands(
   threads: number,
   log: (line: string) => void,
-): { rows: BenchRow[]; settings: string } | null {
+): Promise<{ rows: BenchRow[]; settings: string } | null> {
   if (!hasTorch()) {
     log(`commands: PyTorch baseline skipped: ${torchMissing}.`);
     return null;
@@ -84,6 +93,20 @@ export function benchCommands(
     writeFileSync(probe, JSON.stringify(Array.from({ length: 1024 }, (_, index) => Math.sin(index) / 32)));
     const ids = activationIds.join(',');
     const common = ['--threads', String(threads), '--device', 'cpu'];
+    // detox on bart-base shapes, MaRCo's MAgr settings with τ = 1.0 (random weights give nearly uniform divergences,
+    // so τ = 1.2 would mask nothing), no toxicity gate (PyTorch's MaRCo has none).
+    const bart = bartBaseFolders(log);
+    const detoxInput = join(work, 'detox-input.txt');
+    writeFileSync(detoxInput, (await sentences(detoxSentenceCount)).join('\n') + '\n');
+    const detoxSettings = { ...presets.magr, maxLength: detoxMaxLength, threshold: 1.0 };
+    const detoxArgs = (out: string, ...more: string[]) => [
+      toxscopeBin,
+      'detox',
+      ...['--base', bart[0]!, '--expert', bart[1]!, '--anti-expert', bart[2]!, '--in', detoxInput, '--out', out],
+      ...['--threshold', '1.0', '--max-length', String(detoxMaxLength), '--classifier', 'none', '--quiet'],
+      ...common,
+      ...more,
+    ];
     const ours = {
       activations: () =>
         timedProcess(
@@ -103,6 +126,7 @@ export function benchCommands(
           ],
           ourEnv,
         ),
+      detox: () => timedProcess('node', detoxArgs(join(work, 'detox-out.txt')), ourEnv),
     };
     const torchArgs = [join(here, 'gpt2_torch_bench.py'), '--folder', folder, '--threads', String(threads)];
     const theirs = {
@@ -118,25 +142,35 @@ export function benchCommands(
           [...torchArgs, '--mode', 'compare', '--prompts', String(promptCount), '--batch', String(batch)],
           torchEnv(coreType),
         ),
+      detox: () =>
+        timedProcess(
+          python,
+          [join(here, 'marco_torch_bench.py'), '--work', work, '--threads', String(threads), '--variant', 'cached'],
+          torchEnv(coreType),
+        ),
     };
 
     log('commands: first use of each ToxScope command (graphs built, weights hashed), not counted');
     ours.activations();
     ours.compare();
+    // detox's first use also says which words it masked, so the PyTorch script does the same work (work.json).
+    const explainPath = join(work, 'explain.json');
+    timedProcess('node', detoxArgs(join(work, 'detox-first.txt'), '--explain', explainPath), ourEnv);
+    const segments = (JSON.parse(readFileSync(explainPath, 'utf8')) as { segments: { text: string; masked: string }[] })
+      .segments;
+    await writeMarcoWork(work, bart, detoxSettings, segments, loadBartModel(bart[0]!).tokenizer.tokenizer);
     log('commands: PyTorch compare at batch 16 and 32, to run it at its best batch');
     const batchTimes = [16, 32].map((batch) => ({ batch, run: theirs.compare(batch) }));
     const best = batchTimes.reduce((a, b) => (b.run.seconds < a.run.seconds ? b : a));
     const torchReport: Measurement = lastJson(best.run.stdout);
     warnOnBlasFallback(torchReport, coreType, log);
 
-    const rounds: Record<'activations' | 'compare', { ours: ProcessRun; theirs: ProcessRun }[]> = {
-      activations: [],
-      compare: [],
-    };
+    const rounds: Record<Job, { ours: ProcessRun; theirs: ProcessRun }[]> = { activations: [], compare: [], detox: [] };
     for (let round = 1; round <= roundCount; round++) {
       log(`commands: round ${round} of ${roundCount}, ToxScope then PyTorch`);
       rounds.activations.push({ ours: ours.activations(), theirs: theirs.activations() });
       rounds.compare.push({ ours: ours.compare(), theirs: theirs.compare(best.batch) });
+      rounds.detox.push({ ours: ours.detox(), theirs: theirs.detox() });
     }
     const loadAfter = os.loadavg()[0]!;
 
@@ -146,7 +180,7 @@ export function benchCommands(
       Math.max(...runs.map((run) => run[side].peakRssBytes)) / 2 ** 20;
     const ratios = (runs: { ours: ProcessRun; theirs: ProcessRun }[]) =>
       runs.map((run) => (run.theirs.seconds / run.ours.seconds).toFixed(2)).join(', ');
-    const timeRow = (name: string, job: 'activations' | 'compare', baseline: string, target: number): BenchRow => {
+    const timeRow = (name: string, job: Job, baseline: string, target: number): BenchRow => {
       const value = seconds(rounds[job], 'ours');
       const baselineValue = seconds(rounds[job], 'theirs');
       return {
@@ -159,7 +193,7 @@ export function benchCommands(
         note: `target ≥ ${target}×: ${baselineValue / value >= target ? 'met' : 'missed'}; rounds: ${ratios(rounds[job])}×`,
       };
     };
-    const rssRow = (name: string, job: 'activations' | 'compare'): BenchRow => {
+    const rssRow = (name: string, job: Job): BenchRow => {
       const value = peak(rounds[job], 'ours');
       const baselineValue = peak(rounds[job], 'theirs');
       return {
@@ -186,12 +220,20 @@ export function benchCommands(
         `${torch} script, same job, batch ${best.batch} (its best of 16: ${batchTimes[0]!.run.seconds.toFixed(1)} s, 32: ${batchTimes[1]!.run.seconds.toFixed(1)} s)`,
         1.5,
       ),
+      timeRow(
+        `\`toxscope detox\`, ${detoxSentenceCount} sentences (${segments.length} after splitting, ${segments.filter((segment) => segment.masked !== segment.text).length} rewritten), max length ${detoxMaxLength}, whole command`,
+        'detox',
+        `${torch} script, same work: each sentence's masking in one batch, KV-cached rewriting, one sentence at a time`,
+        1.5,
+      ),
       rssRow('`toxscope activations` peak RSS', 'activations'),
       rssRow('`toxscope compare` peak RSS', 'compare'),
+      rssRow('`toxscope detox` peak RSS', 'detox'),
     ];
     const settings = [
       `${threads} threads on both sides (--threads, torch.set_num_threads)`,
       'GPT-2-medium shapes (24 layers, d_model 1024, 4096 neurons, vocab 50257), random fp32 weights (1.32 GiB), base = DPO folder',
+      `detox: bart-base shapes (6+6 layers, d_model 768), three random fp32 models, MAgr settings with τ = 1.0, no toxicity gate, the masks ToxScope chose handed to PyTorch`,
       'each side one process per run, timed from outside (/usr/bin/time for peak RSS); ToxScope with its graph cache warm (first use not counted)',
       blasSettings(torchReport, coreType),
       `CPU flags: ${flags.join(' ')}`,

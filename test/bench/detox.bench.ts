@@ -8,10 +8,11 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { infill } from '../../src-main/core/detox/infiller.ts';
 import { maskSentences, maskWords } from '../../src-main/core/detox/masker.ts';
-import { presets } from '../../src-main/shared/index.ts';
+import { presets, type DetoxSettings } from '../../src-main/shared/index.ts';
 import { isPunctuationOnly, segmentWords } from '../../src-main/core/detox/words.ts';
 import { BartSession } from '../../src-main/core/models/bart/bart-session.ts';
 import { loadBartModel } from '../../src-main/core/models/load-model.ts';
+import type { Tokenizer } from '../../src-main/core/tokenizer/tokenizer.ts';
 import { dynaHateTexts } from '../support/dynahate.ts';
 import { bartBaseShape, writeTinyBartFolder } from '../support/tiny-bart.ts';
 import { speedup, type BenchRow } from './engine-host.bench.ts';
@@ -21,7 +22,56 @@ const here = new URL('.', import.meta.url).pathname;
 /** Short rewrites keep the uncached baseline's O(T²) decoding inside minutes; every side uses the same limit. */
 const maxLength = 32;
 
-async function sentences(count: number): Promise<string[]> {
+/**
+ * work.json for marco_torch_bench.py: the same work ToxScope did, as token ids: each candidate word's masked
+ * sentence (masking) and each sentence's final masked form (rewriting, null when nothing was masked).
+ */
+export async function writeMarcoWork(
+  work: string,
+  folders: string[],
+  settings: DetoxSettings,
+  masked: { text: string; masked: string }[],
+  tokenizer: Tokenizer,
+): Promise<{ sentences: { masked: number[] | null }[] }> {
+  const maskId = tokenizer.tokenToId('<mask>')!;
+  const workJson = {
+    folders,
+    settings,
+    sentences: await Promise.all(
+      masked.map(async (sentence) => {
+        const words = segmentWords(sentence.text);
+        const variants = await tokenizer.encodeBatch(
+          words.flatMap((word, index) =>
+            isPunctuationOnly(word.text) ? [] : [maskWords(sentence.text, words, [index])],
+          ),
+        );
+        return {
+          ids: await tokenizer.encode(sentence.text),
+          masked: sentence.masked !== sentence.text ? await tokenizer.encode(sentence.masked) : null,
+          variants: variants.map((ids) => ({ ids, position: ids.indexOf(maskId) })),
+        };
+      }),
+    ),
+  };
+  writeFileSync(join(work, 'work.json'), JSON.stringify(workJson));
+  return workJson;
+}
+
+/** The random bart-base-sized base, expert and anti-expert folders (written on first use, ≈ 560 MB each). */
+export function bartBaseFolders(log: (line: string) => void): string[] {
+  const work = join(os.tmpdir(), 'toxscope-bench-bart-base');
+  const folders = ['base', 'expert', 'anti'].map((name) => join(work, name));
+  folders.forEach((folder, index) => {
+    if (!existsSync(join(folder, 'model.safetensors'))) {
+      log(`writing a bart-base-sized random ${['base', 'expert', 'anti-expert'][index]} (≈ 560 MB)`);
+      mkdirSync(folder, { recursive: true });
+      writeTinyBartFolder(1000 + index, folder, bartBaseShape);
+    }
+  });
+  return folders;
+}
+
+export async function sentences(count: number): Promise<string[]> {
   const texts = await dynaHateTexts('dynabench-db_dev.csv', 'hate');
   return texts
     .filter((text) => {
@@ -33,15 +83,8 @@ async function sentences(count: number): Promise<string[]> {
 
 export async function benchDetox(threads: number, log: (line: string) => void): Promise<BenchRow[]> {
   if (!hasTorch()) return [];
+  const folders = bartBaseFolders(log);
   const work = join(os.tmpdir(), 'toxscope-bench-bart-base');
-  const folders = ['base', 'expert', 'anti'].map((name) => join(work, name));
-  folders.forEach((folder, index) => {
-    if (!existsSync(join(folder, 'model.safetensors'))) {
-      log(`writing a bart-base-sized random ${['base', 'expert', 'anti-expert'][index]} (≈ 560 MB)`);
-      mkdirSync(folder, { recursive: true });
-      writeTinyBartFolder(1000 + index, folder, bartBaseShape);
-    }
-  });
   const texts = await sentences(50);
   // Random weights give nearly uniform divergences, so τ = 1.2 would mask nothing; τ = 1.0 masks the words above the
   // sentence mean, so the rewriting step is measured too.
@@ -87,28 +130,7 @@ export async function benchDetox(threads: number, log: (line: string) => void): 
   const oursSeconds = (performance.now() - started) / 1000;
   for (const session of sessions) await session.release();
 
-  // The same work for the baselines: each candidate word's masked ids, and the sentence's final masked ids.
-  const maskId = tokenizer.tokenToId('<mask>')!;
-  const workJson = {
-    folders,
-    settings,
-    sentences: await Promise.all(
-      masked.map(async (sentence) => {
-        const words = segmentWords(sentence.text);
-        const variants = await tokenizer.encodeBatch(
-          words.flatMap((word, index) =>
-            isPunctuationOnly(word.text) ? [] : [maskWords(sentence.text, words, [index])],
-          ),
-        );
-        return {
-          ids: await tokenizer.encode(sentence.text),
-          masked: sentence.masked !== sentence.text ? await tokenizer.encode(sentence.masked) : null,
-          variants: variants.map((ids) => ({ ids, position: ids.indexOf(maskId) })),
-        };
-      }),
-    ),
-  };
-  writeFileSync(join(work, 'work.json'), JSON.stringify(workJson));
+  const workJson = await writeMarcoWork(work, folders, settings, masked, tokenizer);
   const baseline = (variant: string, count: number) => {
     log(`detox: PyTorch ${variant}, ${count} sentences`);
     const output = execFileSync(

@@ -2,7 +2,7 @@
 released (one word at a time with full forward passes; rewriting that recomputes every step) and cached (each
 sentence's words in one batch with the decoder cut at the mask; rewriting with KV caches). Inputs are the token ids
 ToxScope produced (prepared by test/bench/detox.bench.ts), so both sides do the same work.
-Usage: /usr/bin/python3 test/bench/marco_torch_bench.py --work DIR --threads N --variant released|cached --sentences K
+Usage: /usr/bin/python3 test/bench/marco_torch_bench.py --work DIR --threads N --variant released|cached [--sentences K]
 """
 import argparse
 import json
@@ -19,7 +19,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--work", required=True)
 parser.add_argument("--threads", type=int, required=True)
 parser.add_argument("--variant", choices=["released", "cached"], required=True)
-parser.add_argument("--sentences", type=int, required=True)
+parser.add_argument("--sentences", type=int, default=None, help="the first K sentences of work.json (default: all)")
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 work = json.load(open(os.path.join(args.work, "work.json")))

@@ -101,6 +101,19 @@ describe('app shell in Chromium', () => {
     await expect.poll(() => listed.getByTestId('job-status').allTextContents()).toEqual(['Cancelled', 'Done']);
     expect(await listed.first().textContent()).toMatch(/Device check \(MatMul speed\).*Cancelled after \d+ of \d+/);
     await page.screenshot({ path: `${screenshotDir}/settings-dark.png`, fullPage: true });
+    // The panel folds to one line for more room, and stays folded after a reload.
+    const panel = page.getByRole('region', { name: 'Jobs' });
+    const unfolded = (await panel.boundingBox())!.width;
+    await panel.getByRole('button', { name: 'Hide' }).click();
+    expect(await listed.count()).toBe(0);
+    expect(await page.getByTestId('jobs-folded').textContent()).toBe('Nothing running.');
+    const folded = (await panel.boundingBox())!.width;
+    expect(folded).toBeLessThan(unfolded);
+    await page.reload();
+    await panel.getByRole('button', { name: 'Show' }).waitFor();
+    expect((await panel.boundingBox())!.width).toBe(folded);
+    await panel.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => listed.count()).toBe(2);
   });
 
   it('raised no uncaught errors in the page', () => {

@@ -477,6 +477,21 @@ describe('batch detox', () => {
     for (const [name, content] of Object.entries(files)) expect(readFileSync(join(input, name), 'utf8')).toBe(content);
     expect(readFileSync(join(output, 'two.md'), 'utf8')).toMatch(/^# .*\r\n\r\n- .*\r\n$/);
     await page.screenshot({ path: `${screenshotDir}/detox-batch.png`, fullPage: true });
+
+    // Results lists the batch where it was written; Open says what it did and where the documents are.
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Results' }).click();
+    const row = page.getByTestId('result-row').filter({ hasText: 'detox batch' });
+    await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1);
+    expect(await row.locator('.description').textContent()).toBe(
+      `Detox of 3 documents from ${input} · 5 sentences, ${summary.totals.rewritten} rewritten`,
+    );
+    await row.getByRole('button', { name: /^Open / }).click();
+    await expect
+      .poll(() => row.locator('.note').textContent())
+      .toMatch(
+        new RegExp(`^3 documents, 5 sentences, ${summary.totals.rewritten} rewritten in \\d+ s; the detoxed documents`),
+      );
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Detox' }).click();
   });
 
   it('starts the gate with the Settings page’s default toxicity classifier, remembered after a restart', async () => {

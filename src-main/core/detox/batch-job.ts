@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { Job } from '../jobs/job.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { detoxDocument, openDetoxEngine, readDocument } from './detox-job.ts';
+import { recordDetoxBatch } from '../results/result-bundles.ts';
 import { batchTotals, detoxBatchManifest, documentListingSha256, writeDetoxShard } from '../scale-out/detox-shard.ts';
 import { shardItems } from '../scale-out/shards.ts';
 
@@ -315,5 +316,6 @@ export const detoxBatchJob: Job<DetoxBatchRequest, DetoxBatchFrame, DetoxBatchRe
     join(outputFolder, 'manifest.json'),
     `${JSON.stringify(detoxBatchManifest(summary, request, seconds), null, 2)}\n`,
   );
+  recordDetoxBatch(outputFolder); // the Results page lists it, wherever it is
   return { summary, summaryPath };
 };

@@ -1,7 +1,8 @@
 // The results history: the run folders that compare and intervene write under the results folder (and the lab's
-// folders of intervene runs, one per lab run), listed newest first, opened (summary and per-neuron table), renamed
-// (a label beside the files; the folder keeps its path, so `from=DIR` references and resumes stay valid), deleted
-// (only bundles in the results folder that no run is writing to) and exported as zip.
+// folders of intervene runs, one per lab run), and the output folders of detox batches wherever they are (recorded
+// when a batch finishes), listed newest first, opened (summary and per-neuron table), renamed (a label beside the
+// files; the folder keeps its path, so `from=DIR` references and resumes stay valid), deleted (only bundles in the
+// results folder that no run is writing to) and exported as zip.
 
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -9,6 +10,7 @@ import {
   raise,
   type CompareRequest,
   type CompareSummary,
+  type DetoxBatchSummary,
   type InterveneSummary,
   type LabConditionRecord,
   type LabRunCondition,
@@ -126,6 +128,24 @@ export function readResultEntry(path: string): ResultEntry | null {
       sizeBytes: folderBytes(path),
     };
   }
+  if (manifest?.app === 'ToxScope' && manifest.command === 'detox') {
+    const summary = readJson<DetoxBatchSummary>(join(path, 'summary.json'));
+    if (summary?.format === 'toxscope-detox-batch') {
+      const { files, failed, sentences, rewritten } = summary.totals;
+      const failures = failed > 0 ? ` · ${failed} could not be read` : '';
+      return {
+        path,
+        kind: 'detox',
+        name,
+        createdAt: manifest.createdAt ?? statSync(path).mtime.toISOString(),
+        complete: true,
+        resume: null,
+        running: false,
+        description: `Detox of ${files} documents from ${summary.inputFolder} · ${sentences} sentences, ${rewritten} rewritten${failures}`,
+        sizeBytes: folderBytes(path),
+      };
+    }
+  }
   // A compare run that has not finished: running, interrupted, or failed (its error.json says why). One that ended
   // before its first batch has no state.json yet; it is listed too, so its folder can be resumed or deleted.
   const partialDir = join(path, '.partial');
@@ -178,11 +198,31 @@ export function readResultEntry(path: string): ResultEntry | null {
   return null;
 }
 
+/** The file that lists the output folders of finished detox batches (they are wherever the user chose). */
+const detoxBatchesFile = () => join(userDataDir(), 'detox-batches.json');
+
+/** The recorded detox batch output folders, oldest first. */
+function recordedDetoxBatches(): string[] {
+  const recorded = readJson<unknown>(detoxBatchesFile());
+  return Array.isArray(recorded) ? recorded.filter((folder): folder is string => typeof folder === 'string') : [];
+}
+
+/** Records a finished detox batch's output folder for the results history (each folder once, the newest 500). */
+export function recordDetoxBatch(outputFolder: string): void {
+  const folders = [...recordedDetoxBatches().filter((folder) => folder !== outputFolder), outputFolder].slice(-500);
+  writeFileAtomic(detoxBatchesFile(), JSON.stringify(folders, null, 2) + '\n');
+}
+
+/** The runs in `folder`, and the recorded detox batches that are still there, newest first. */
 export function listResults(folder: string): ResultEntry[] {
-  if (!existsSync(folder)) return [];
-  return readdirSync(folder, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => readResultEntry(join(folder, entry.name)))
+  const inFolder = existsSync(folder)
+    ? readdirSync(folder, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => join(folder, entry.name))
+    : [];
+  const batches = recordedDetoxBatches().filter((path) => !inFolder.includes(path) && existsSync(path));
+  return [...inFolder, ...batches]
+    .map((path) => readResultEntry(path))
     .filter((entry): entry is ResultEntry => entry !== null)
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
@@ -212,6 +252,8 @@ export function openResult(path: string): ResultBundle {
       `${path} holds an interrupted compare run; its results are not written yet.`,
       'Resume it from the results list, then open it.',
     );
+  if (entry.kind === 'detox')
+    return { kind: 'detox', entry, summary: readJson<DetoxBatchSummary>(join(path, 'summary.json'))! };
   if (entry.kind === 'lab')
     return {
       kind: 'lab',

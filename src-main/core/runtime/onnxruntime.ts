@@ -142,8 +142,9 @@ export interface SessionOptions {
   memoryPattern?: boolean;
   /**
    * onnxruntime's CPU memory arena (default on): freed intermediates stay in its pool for the next run. Generation
-   * runs without it: the pool kept its largest step's blocks (the prefill's) for the session's life, measured on a
-   * gpt2-medium compare at batch 16 as 260–300 MiB more peak memory for the two sessions, at the same speed.
+   * and MaRCo run without it: the pool kept its largest step's blocks (the prefill's, the masking batch's) for the
+   * session's life, measured as 260–300 MiB more peak memory for a gpt2-medium compare's two sessions and 0.6 GiB for
+   * a bart-base detox's six, at the same speed (docs/benchmarks.md).
    */
   cpuMemoryArena?: boolean;
   /**

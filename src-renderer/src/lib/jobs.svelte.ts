@@ -33,6 +33,8 @@ export type JobStatus = 'starting' | 'running' | 'done' | 'failed' | 'cancelled'
 /** localStorage key of the job panel's finished jobs (the newest historyLength), listed again after a reload. */
 const historyKey = 'toxscope.jobHistory';
 const historyLength = 30;
+/** localStorage key of whether the job panel is folded. */
+const panelCollapsedKey = 'toxscope.jobPanelCollapsed';
 /** Jobs a page starts by itself on every visit (inspecting the listed models): shown, but not kept as history. */
 const unrecordedJobs: readonly JobName[] = ['model:inspect', 'classifier:inspect', 'interp:neuron'];
 
@@ -133,6 +135,8 @@ class JobList {
   visible = $derived(this.all.filter((job) => !backgroundJobs.includes(job.job)));
   /** An error from starting a job (the request was refused before it ran). */
   startError = $state<AppError | null>(null);
+  /** The job panel is folded to one line (remembered in localStorage). */
+  panelCollapsed = $state(localStorage.getItem(panelCollapsedKey) === '1');
 
   /** Callers waiting for a job to finish, by job id. */
   #waiting = new Map<string, (() => void)[]>();
@@ -222,6 +226,11 @@ class JobList {
 
   async cancel(job: JobState): Promise<void> {
     await api.cancelJob(job.jobId);
+  }
+
+  togglePanel(): void {
+    this.panelCollapsed = !this.panelCollapsed;
+    localStorage.setItem(panelCollapsedKey, this.panelCollapsed ? '1' : '0');
   }
 
   clearFinished(): void {

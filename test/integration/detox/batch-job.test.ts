@@ -1,12 +1,13 @@
 // The batch detox job on the tiny BART trio: a folder of .txt and .md files into an output folder (same names,
-// untouched bytes kept, explanations, summary), refusing to write into the inputs, failing one bad file without
-// stopping, and resuming after a cancel without redoing finished files.
+// untouched bytes kept, explanations, summary, listed in the results history where it is), refusing to write into the
+// inputs, failing one bad file without stopping, and resuming after a cancel without redoing finished files.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchRecordName, detoxBatchJob } from '../../../src-main/core/detox/batch-job.ts';
+import { deleteResult, listResults, openResult } from '../../../src-main/core/results/result-bundles.ts';
 import {
   presets,
   toAppError,
@@ -19,9 +20,10 @@ import { useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
 import { testContext } from '../../support/job-context.ts';
 
 let models: { base: string; expert: string; antiExpert: string };
+let dataDir: string;
 
 beforeAll(() => {
-  useTemporaryDataDir();
+  dataDir = useTemporaryDataDir();
   models = {
     base: tinyBartFixture('bart-tiny'),
     expert: tinyBartFixture('bart-tiny-expert'),
@@ -61,7 +63,7 @@ const failure = (promise: Promise<unknown>) =>
   );
 
 describe('batch detox', () => {
-  it('detoxes every .txt and .md file into the output folder with explanations and a summary', async () => {
+  it('detoxes every .txt and .md file into the output folder with explanations and a summary, listed in Results', async () => {
     const input = inputFolderWith({ ...inputs, 'picture.png': Buffer.from([0x89, 0x50]) });
     mkdirSync(join(input, 'sub'));
     const output = join(input, 'clean'); // inside the input folder is fine: only its top level is read
@@ -92,6 +94,15 @@ describe('batch detox', () => {
     }
     const markdown = readFileSync(join(output, 'a-notes.md'), 'utf8');
     expect(markdown).toMatch(/^# [^]*\r\n\r\n[^]*\r\n- [^]*\r\n$/); // Markdown markers are structure, kept
+
+    // The results history lists the batch where it was written (outside the results folder), and opens its summary.
+    const listed = listResults(join(dataDir, 'results')).filter((entry) => entry.kind === 'detox');
+    expect(listed).toEqual([expect.objectContaining({ path: output, complete: true, running: false })]);
+    expect(listed[0]!.description).toBe(
+      `Detox of 3 documents from ${input} · ${summary.totals.sentences} sentences, ${summary.totals.rewritten} rewritten`,
+    );
+    expect(openResult(output)).toMatchObject({ kind: 'detox', summary: JSON.parse(JSON.stringify(summary)) });
+    expect(() => deleteResult(output)).toThrow(/outside ToxScope's results folder/); // the user's own folder
   });
 
   it('refuses the input folder as output, also through a link, and writes nothing', async () => {
