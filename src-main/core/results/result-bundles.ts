@@ -17,6 +17,7 @@ import {
   type ResultBundle,
   type ResultEntry,
   type ResultExport,
+  type ResultKind,
 } from '../../shared/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { writeZip } from '../files/zip-writer.ts';
@@ -93,57 +94,45 @@ export function readResultEntry(path: string): ResultEntry | null {
   const manifest = readJson<Manifest>(join(path, 'manifest.json'));
   const label = readJson<{ name?: string }>(join(path, labelFile))?.name;
   const name = typeof label === 'string' && label.trim() !== '' ? label : basename(path);
+  /** A finished run's entry: finished when its manifest says, else when its folder was last written. */
+  const finished = (kind: ResultKind, description: string, createdAt = manifest?.createdAt): ResultEntry => ({
+    path,
+    kind,
+    name,
+    createdAt: createdAt ?? statSync(path).mtime.toISOString(),
+    complete: true,
+    resume: null,
+    running: false,
+    description,
+    sizeBytes: folderBytes(path),
+  });
   if (manifest?.app === 'ToxScope' && manifest.command === 'compare') {
     const summary = readJson<CompareSummary>(join(path, 'summary.json'));
     const models = `${manifest.models?.base?.reference ?? '?'} vs ${manifest.models?.dpo?.reference ?? '?'}`;
     const numbers = summary
       ? ` · ${summary.prompts} prompts · net reduction ${fixed(summary.netReduction)} · TP− ${(100 * summary.groups['TP-'].share).toFixed(1)}%${classifierNumbers(summary.classifier?.base?.mean, summary.classifier?.dpo?.mean)}`
       : ' · summary.json missing';
-    return {
-      path,
-      kind: 'compare',
-      name,
-      createdAt: manifest.createdAt ?? statSync(path).mtime.toISOString(),
-      complete: true,
-      resume: null,
-      running: false,
-      description: models + numbers,
-      sizeBytes: folderBytes(path),
-    };
+    return finished('compare', models + numbers);
   }
   if (manifest?.app === 'ToxScope' && manifest.command === 'intervene') {
     const summary = readJson<InterveneSummary>(join(path, 'summary.json'));
     const numbers = summary
       ? ` · ${summary.prompts} prompts · probe toxicity ${fixed(summary.toxicity.probe)}${classifierNumbers(summary.toxicity.classifier?.mean)}${summary.perplexity === null ? '' : ` · perplexity ${fixed(summary.perplexity)}`}`
       : ' · summary.json missing';
-    return {
-      path,
-      kind: 'intervene',
-      name,
-      createdAt: manifest.createdAt ?? statSync(path).mtime.toISOString(),
-      complete: true,
-      resume: null,
-      running: false,
-      description: `${shortSpec(summary?.intervention.spec ?? '?')} on ${manifest.model?.reference ?? '?'}${numbers}`,
-      sizeBytes: folderBytes(path),
-    };
+    return finished(
+      'intervene',
+      `${shortSpec(summary?.intervention.spec ?? '?')} on ${manifest.model?.reference ?? '?'}${numbers}`,
+    );
   }
   if (manifest?.app === 'ToxScope' && manifest.command === 'detox') {
     const summary = readJson<DetoxBatchSummary>(join(path, 'summary.json'));
     if (summary?.format === 'toxscope-detox-batch') {
       const { files, failed, sentences, rewritten } = summary.totals;
       const failures = failed > 0 ? ` · ${failed} could not be read` : '';
-      return {
-        path,
-        kind: 'detox',
-        name,
-        createdAt: manifest.createdAt ?? statSync(path).mtime.toISOString(),
-        complete: true,
-        resume: null,
-        running: false,
-        description: `Detox of ${files} documents from ${summary.inputFolder} · ${sentences} sentences, ${rewritten} rewritten${failures}`,
-        sizeBytes: folderBytes(path),
-      };
+      return finished(
+        'detox',
+        `Detox of ${files} documents from ${summary.inputFolder} · ${sentences} sentences, ${rewritten} rewritten${failures}`,
+      );
     }
   }
   // A compare run that has not finished: running, interrupted, or failed (its error.json says why). One that ended
@@ -180,20 +169,12 @@ export function readResultEntry(path: string): ResultEntry | null {
     const [base, dpo] = [probe('base'), probe('dpo')];
     const references =
       base === undefined || dpo === undefined ? '' : ` · probe toxicity base ${fixed(base)}, DPO ${fixed(dpo)}`;
-    return {
-      path,
-      kind: 'lab',
-      name,
-      createdAt: conditions
-        .map((condition) => condition.createdAt)
-        .sort()
-        .at(-1)!,
-      complete: true,
-      resume: null,
-      running: false,
-      description: `Interventions lab: ${conditions.length} condition${conditions.length === 1 ? '' : 's'} on ${models}${references}`,
-      sizeBytes: folderBytes(path),
-    };
+    const newest = conditions
+      .map((condition) => condition.createdAt)
+      .sort()
+      .at(-1);
+    const count = `${conditions.length} condition${conditions.length === 1 ? '' : 's'}`;
+    return finished('lab', `Interventions lab: ${count} on ${models}${references}`, newest);
   }
   return null;
 }

@@ -84,19 +84,12 @@ export class JobState {
     return this.status === 'done' || this.status === 'failed' || this.status === 'cancelled';
   }
 
-  /** True for a job listed from the history of an earlier page load (no result or frames are kept). */
-  get fromHistory(): boolean {
-    return this.#fromHistory;
-  }
-  #fromHistory = false;
-
   static fromStored(stored: StoredJob): JobState {
     const state = new JobState(stored.jobId, stored.job, stored.title, stored.startedAt);
     state.status = stored.status;
     state.progress = stored.progress;
     state.error = stored.error;
     state.finishedAt = stored.finishedAt;
-    state.#fromHistory = true;
     return state;
   }
 

@@ -50,6 +50,7 @@ class LabState {
   /** The job running now, null between runs. */
   job = $state<JobState | null>(null);
   #stopRequested = false;
+  #restoring: Promise<void> | null = null;
 
   get running(): boolean {
     return this.rows.some((row) => row.status === 'running' || row.status === 'waiting');
@@ -151,13 +152,19 @@ class LabState {
     localStorage.removeItem(lastLabKey);
   }
 
-  /** After a reload: the lab run shown last, unless the table already has rows. A run that is gone is forgotten. */
-  async restore(): Promise<void> {
-    const last = localStorage.getItem(lastLabKey);
-    if (this.rows.length > 0 || !last) return;
-    const opened = await jobs.run('results:open', { path: last });
-    if (opened.ok && opened.value.kind === 'lab') this.show(last, opened.value.conditions);
-    else localStorage.removeItem(lastLabKey);
+  /**
+   * After a reload: the lab run shown last, unless the table already has rows; the pages that ask at once share one
+   * read. A run that is gone is forgotten.
+   */
+  restore(): Promise<void> {
+    this.#restoring ??= (async () => {
+      const last = localStorage.getItem(lastLabKey);
+      if (this.rows.length > 0 || !last) return;
+      const opened = await jobs.run('results:open', { path: last });
+      if (opened.ok && opened.value.kind === 'lab') this.show(last, opened.value.conditions);
+      else localStorage.removeItem(lastLabKey);
+    })();
+    return this.#restoring;
   }
 
   /** Cancels the running condition and skips the ones after it. */

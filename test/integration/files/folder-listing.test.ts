@@ -6,7 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listFolder } from '../../../src-main/core/files/folder-listing.ts';
-import { toAppError } from '../../../src-main/shared/index.ts';
+import { raisedBy as refusal } from '../../support/app-error.ts';
 
 const outside = realpathSync(mkdtempSync(join(os.tmpdir(), 'toxscope-outside-')));
 const home = realpathSync(mkdtempSync(join(os.tmpdir(), 'toxscope-home-')));
@@ -19,16 +19,6 @@ mkdirSync(join(home, '.cache'));
 symlinkSync(join(home, 'models', 'gpt2-dpo'), join(home, 'linked-model'));
 symlinkSync(outside, join(home, 'escape'));
 symlinkSync(join(home, 'nothing-here'), join(home, 'broken'));
-
-/** The app error a call raised. */
-function refusal(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (error) {
-    return toAppError(error);
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('listFolder', () => {
   it('lists the root by default: folders first in name order, links inside followed, links out and broken left out', () => {

@@ -10,18 +10,9 @@ import { readClassifierLabels } from '../../../src-main/core/models/classifier/c
 import { loadClassifier } from '../../../src-main/core/models/classifier/load-classifier.ts';
 import { openTorchCheckpoint } from '../../../src-main/core/weights/pytorch-checkpoint.ts';
 import type { PickleValue } from '../../../src-main/core/weights/restricted-unpickler.ts';
-import { toAppError, type AppError } from '../../../src-main/shared/index.ts';
 import { evilCheckpoint, useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
 import { classifierFixture } from '../../support/tiny-classifier.ts';
-
-function failure(action: () => unknown): AppError {
-  try {
-    action();
-  } catch (thrown) {
-    return toAppError(thrown);
-  }
-  throw new Error('expected a failure');
-}
+import { raisedBy as failure } from '../../support/app-error.ts';
 
 function editConfig(folder: string, change: (config: Record<string, unknown>) => void): string {
   const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;

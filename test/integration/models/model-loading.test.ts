@@ -6,17 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../../src-main/core/models/load-model.ts';
 import { resolveCachedRepo } from '../../../src-main/core/models/model-ref.ts';
-import { toAppError, type AppError } from '../../../src-main/shared/index.ts';
 import { gpt2FixtureDir, tinyGpt2Folder } from '../../support/gpt2-fixtures.ts';
-
-function failure(action: () => unknown): AppError {
-  try {
-    action();
-  } catch (thrown) {
-    return toAppError(thrown);
-  }
-  throw new Error('expected a failure');
-}
+import { raisedBy as failure } from '../../support/app-error.ts';
 
 function editConfig(folder: string, change: (config: Record<string, unknown>) => void): void {
   const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;

@@ -4,20 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyLoadedModel } from '../../../src-main/core/models/load-model.ts';
 import { assertGenerationFits, longestPrompt } from '../../../src-main/core/models/position-limit.ts';
-import { toAppError, type AppError } from '../../../src-main/shared/index.ts';
+import { raisedBy as refusal } from '../../support/app-error.ts';
 
 /** Just what the check reads of a loaded model. */
 function modelWith(reference: string, architecture: string, nCtx: number): AnyLoadedModel {
   return { architecture, config: { nCtx }, resolved: { reference } } as unknown as AnyLoadedModel;
-}
-
-function refusal(action: () => void): AppError {
-  try {
-    action();
-  } catch (thrown) {
-    return toAppError(thrown);
-  }
-  throw new Error('expected a refusal');
 }
 
 const gpt2 = modelWith('demo:gpt2-base', 'gpt2', 128);

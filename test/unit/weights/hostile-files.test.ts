@@ -8,19 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { unpickle } from '../../../src-main/core/weights/restricted-unpickler.ts';
 import { encodeSafetensors, openSafetensors } from '../../../src-main/core/weights/safetensors.ts';
 import { loadStateDictFile } from '../../../src-main/core/weights/state-dict.ts';
-import { toAppError, type AppError } from '../../../src-main/shared/index.ts';
 import { evilCheckpoint, gpt2FixtureDir } from '../../support/gpt2-fixtures.ts';
+import { raisedBy as failure } from '../../support/app-error.ts';
 
 const folder = mkdtempSync(join(os.tmpdir(), 'toxscope-hostile-'));
-
-function failure(action: () => unknown): AppError {
-  try {
-    action();
-  } catch (thrown) {
-    return toAppError(thrown);
-  }
-  throw new Error('expected a failure');
-}
 
 function safetensorsWithHeader(header: unknown, dataBytes: number): string {
   const json = Buffer.from(JSON.stringify(header));
