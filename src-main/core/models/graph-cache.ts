@@ -14,7 +14,7 @@ import { writeSafetensorsDeferred, type DeferredTensor } from '../weights/safete
 import type { StateDictTensor } from '../weights/state-dict.ts';
 
 /** Bump when graph-building code changes what it writes, so stale cached graphs are rebuilt. */
-export const graphBuilderVersion = 4;
+export const graphBuilderVersion = 5;
 
 export interface CachedGraph {
   modelPath: string;
@@ -159,11 +159,13 @@ export function prepareCachedGraph(
   const graph = build(place);
   if (converted.length > 0) {
     // Offsets above count from the start of the data section; shift them past the safetensors header.
+    // (New objects: an alias shares its original's external object, which must not be shifted twice.)
     const dataStart = writeSafetensorsDeferred(join(folder, 'converted.safetensors'), converted);
-    for (const initializer of graph.initializers ?? []) {
-      if ('external' in initializer && initializer.external.location === 'converted.safetensors')
-        initializer.external.offset += dataStart;
-    }
+    graph.initializers = graph.initializers?.map((initializer) =>
+      'external' in initializer && initializer.external.location === 'converted.safetensors'
+        ? { ...initializer, external: { ...initializer.external, offset: initializer.external.offset + dataStart } }
+        : initializer,
+    );
   }
   const linkedFiles = [...linkedNames.values()].filter((name): name is string => name !== null);
   const weightsPlacement = converted.length === 0 ? 'linked' : linkedFiles.length === 0 ? 'converted' : 'mixed';

@@ -27,6 +27,18 @@ export class GraphWriter {
     return spec.name;
   }
 
+  /**
+   * A second initializer named `name` over the same data as the initializer `of` (same external bytes: nothing is
+   * copied). Tied unembeddings use it: onnxruntime then repacks the output projection's own initializer and maps the
+   * embedding lookup's, so a session opened from saved prepacked weights reads only the looked-up rows of the table
+   * instead of all of it (measured in docs/benchmarks.md).
+   */
+  alias(name: string, of: string): string {
+    const spec = this.initializers.find((initializer) => initializer.name === of);
+    if (!spec) throw new RangeError(`graph has no initializer ${of} to alias as ${name}`);
+    return this.initializer({ ...spec, name });
+  }
+
   /** A shared int64 constant (shapes, axes, indices), created once per distinct value. */
   ints(values: number[], dims: number[] = [values.length]): string {
     const key = `${dims.join('x')}:${values.join(',')}`;

@@ -164,6 +164,15 @@ export interface SessionOptions {
 }
 
 /**
+ * Initializers at least this large go to the saved copy's weights file; smaller ones stay inside its model.onnx.
+ * onnxruntime aligns what it writes there only from 1 MiB up, and its kernels read a prepacked matrix at whatever
+ * offset it was written: with a 1 KiB threshold, one external tensor whose length is not a multiple of 64 bytes (the
+ * tiny test GPT-2's 50257 × 8 embedding) shifted every later prepacked matrix off its 64-byte alignment, and
+ * onnxruntime 1.30 crashed (segfault) at the first run from the copy.
+ */
+const prepackedExternalMinBytes = 1024 * 1024;
+
+/**
  * onnxruntime's session options for ours. `prepacked`: a PrepackedSave also writes the optimized graph with its
  * prepacked weights there; 'saved' opens such a saved graph, whose optimizations are not run a second time.
  */
@@ -177,7 +186,7 @@ function ortSessionOptions(
     ...(saveTo
       ? {
           optimized_model_external_initializers_file_name: prepackedDataFile,
-          optimized_model_external_initializers_min_size_in_bytes: '1024',
+          optimized_model_external_initializers_min_size_in_bytes: String(prepackedExternalMinBytes),
           save_external_prepacked_constant_initializers: '1',
         }
       : {}),

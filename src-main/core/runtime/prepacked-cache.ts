@@ -13,7 +13,7 @@ import { nodeDomains } from '../onnx/graph-builder.ts';
 import { cpuFlags } from './cpu.ts';
 
 /** Bump when what is saved changes (the session options that shape the optimized graph, the file names). */
-const prepackedFormatVersion = 1;
+const prepackedFormatVersion = 2;
 
 /** The file onnxruntime writes the weights into (original and prepacked), next to the optimized model.onnx. */
 export const prepackedDataFile = 'weights.bin';

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
+import onnxProto from 'onnx-proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectBatch, collectionGraphOptions, emptySums } from '../../../src-main/core/interp/collect-activations.ts';
 import { clearGraphCache, graphCacheUsage } from '../../../src-main/core/models/graph-cache.ts';
@@ -42,6 +43,21 @@ async function runOnce(model: LoadedDecoderModel, attention?: DecoderGraphOption
   } finally {
     await session.release();
   }
+}
+
+/** Each external initializer's data offsets in a saved copy's model.onnx: its original bytes and any repacked ones. */
+function externalOffsets(modelFile: string): { name: string; offset: number; prepacked: boolean }[] {
+  const graph = onnxProto.onnx.ModelProto.decode(readFileSync(modelFile)).graph!;
+  return graph.initializer!.flatMap((tensor) =>
+    (tensor.externalData ?? []).flatMap(({ key, value }): { name: string; offset: number; prepacked: boolean }[] => {
+      const name = tensor.name!;
+      if (key === 'offset') return [{ name, offset: Number(value), prepacked: false }];
+      // prepacked_N = "<kernel>+<hash>|<offset>;<length>;<...>"
+      if (key!.startsWith('prepacked_'))
+        return [{ name, offset: Number(value!.split('|')[1]!.split(';')[0]), prepacked: true }];
+      return [];
+    }),
+  );
 }
 
 afterEach(() => {
@@ -90,6 +106,59 @@ describe('saved prepacked weights', () => {
     const third = await runOnce(model);
     expect(third.post).toEqual(first.post);
     expect(readdirSync(copy).sort()).toEqual(['model.onnx', 'weights.bin']);
+  });
+
+  it('keep every saved matrix 64-byte aligned, so a graph whose embedding only feeds its lookup runs from them', async () => {
+    // With onnxruntime's default threshold, small tensors were written unaligned; the tiny embedding's odd length
+    // (50257 × 8 floats) then shifted every later repacked matrix off alignment and the run from the copy crashed.
+    useTemporaryDataDir();
+    const model = loadModel(tinyGpt2Folder('hub'));
+    const hooksOnly = { hooks: ['blocks.1.mlp.hook_post'], hookPositions: 'last' as const, logits: 'none' as const };
+    const lastActivations = async () => {
+      const { session, graph } = await openDecoderSession(
+        model,
+        { ...hooksOnly, kvCache: false, interventions: false, attention: 'standard' },
+        { device: cpu, threads: 1, batch: 1, length: 8 },
+      );
+      try {
+        const ids = BigInt64Array.from([464n, 3290n, 318n]);
+        const { outputs } = await session.step({
+          batch: 1,
+          pos: 3,
+          inputIds: ids,
+          attentionMask: BigInt64Array.from([1n, 1n, 1n]),
+          positionIds: BigInt64Array.from([0n, 1n, 2n]),
+          cache: null,
+        });
+        return { post: Array.from(outputs['blocks.1.mlp.hook_post']!.data as Float32Array), graph };
+      } finally {
+        await session.release();
+      }
+    };
+    const saving = await lastActivations();
+    const fromCopy = await lastActivations();
+    expect(fromCopy.post).toEqual(saving.post);
+
+    const saved = join(prepackedFolder(saving.graph.modelPath, onnxruntimeVersion()), 'model.onnx');
+    const offsets = externalOffsets(saved);
+    expect(offsets.length).toBeGreaterThan(0);
+    for (const { name, offset } of offsets)
+      expect({ name, misalignedBy: offset % 64 }).toEqual({ name, misalignedBy: 0 });
+  });
+
+  it('repack a tied unembedding as its own initializer, leaving the embedding table to the lookup', async () => {
+    useTemporaryDataDir();
+    const model = loadModel(tinyGpt2Folder('hub'));
+    expect(model.config.tiedEmbeddings).toBe(true);
+    const { graph } = await runOnce(model);
+    const saved = join(prepackedFolder(graph.modelPath, onnxruntimeVersion()), 'model.onnx');
+    const repacked = new Set(
+      externalOffsets(saved)
+        .filter((entry) => entry.prepacked)
+        .map((entry) => entry.name),
+    );
+    expect(repacked.has('unembed.W_U')).toBe(true);
+    expect(repacked.has('embed.W_E')).toBe(false);
   });
 
   it("are never saved for a graph with onnxruntime's contrib ops, whose fused Attention crashes when run from them", async () => {

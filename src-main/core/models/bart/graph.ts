@@ -216,13 +216,14 @@ export function buildBartDecoderGraph(
     y = mlp(b, y, block, hook);
   }
 
-  // logits = y·Eᵀ + final_logits_bias; Gemm's transB reads the shared embedding in place.
+  // logits = y·Eᵀ + final_logits_bias; Gemm's transB reads the shared embedding in place (an alias of its bytes, see
+  // GraphWriter.alias).
   const unembed = (rows: string) =>
     g.op(
       'Gemm',
       [
         rows,
-        w('shared.W_E', [dVocab, dModel]),
+        g.alias('lm_head.W_U', w('shared.W_E', [dVocab, dModel])),
         g.op('Reshape', [w('final_logits_bias', [1, dVocab]), g.ints([dVocab])]),
       ],
       { transB: 1 },

@@ -202,8 +202,11 @@ export function buildDecoderGraph(
   const normalized = norm(residual, 'ln_final');
   hook('ln_final.hook_normalized', normalized, dModel);
   if (options.logits !== 'none') {
-    // logits = normalized · W_Uᵀ (W_U = W_E when tied); Gemm's transB reads the [d_vocab, d_model] matrix in place.
-    const unembed = config.tiedEmbeddings ? w('embed.W_E', [dVocab, dModel]) : w('unembed.W_U', [dVocab, dModel]);
+    // logits = normalized · W_Uᵀ (W_U = W_E when tied: an alias of its bytes, see GraphWriter.alias); Gemm's transB
+    // reads the [d_vocab, d_model] matrix in place.
+    const unembed = config.tiedEmbeddings
+      ? g.alias('unembed.W_U', w('embed.W_E', [dVocab, dModel]))
+      : w('unembed.W_U', [dVocab, dModel]);
     const softcap = (logits: string) => {
       const cap = config.finalLogitSoftcap;
       return cap === null ? logits : g.op('Mul', [g.op('Tanh', [g.op('Div', [logits, g.float(cap)])]), g.float(cap)]);
