@@ -123,11 +123,6 @@ export function encodeModel(graph: GraphSpec): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** The operator domains an encoded model's nodes use ('' is the standard ONNX domain, e.g. 'com.microsoft'). */
-export function nodeDomains(model: Uint8Array): Set<string> {
-  return new Set(onnx.ModelProto.decode(model).graph?.node?.map((node) => node.domain ?? '') ?? []);
-}
-
 /** A deterministic, reviewable text form of a graph: one line per value and node, in graph order. */
 export function dumpGraph(graph: GraphSpec): string {
   const value = (info: ValueInfo) => `${info.name}: ${info.type}[${info.dims.join(', ')}]`;

@@ -16,7 +16,6 @@ import {
   discardPrepacked,
   planPrepackedSave,
   prepackedCacheEnabled,
-  prepackedCopyAllowed,
   prepackedDataFile,
   savedPrepackedModel,
   type PrepackedSave,
@@ -250,8 +249,7 @@ export async function createSession(model: Uint8Array | string, options: Session
       typeof model === 'string' &&
       options.device.used === 'cpu' &&
       options.prepackWeights !== false &&
-      prepackedCacheEnabled() &&
-      prepackedCopyAllowed(model)
+      prepackedCacheEnabled()
         ? await createFromPrepackedCopy(model, options)
         : null;
     return fromCopy ?? (await createOrtSession(model, ortSessionOptions(options)));

@@ -1,19 +1,16 @@
 // Saved prepacked weights: a CPU session's first creation also writes onnxruntime's optimized graph with every
 // weight matrix already in its GEMM kernels' layout, beside the cached graph; later sessions map that file instead of
 // repacking (gpt2-medium: 4.9 s → 1.6 s to open, see docs/benchmarks.md). The layout depends on the CPU's
-// instruction set and onnxruntime's version, so both key the copy. Graphs with onnxruntime's contrib ops (e.g. the
-// fused com.microsoft Attention) are never saved: onnxruntime 1.30 crashes running its Attention from saved
-// prepacked weights (a segmentation fault at the first run; the test keeps that case).
+// instruction set and onnxruntime's version, so both key the copy.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { nodeDomains } from '../onnx/graph-builder.ts';
 import { cpuFlags } from './cpu.ts';
 
 /** Bump when what is saved changes (the session options that shape the optimized graph, the file names). */
-const prepackedFormatVersion = 2;
+const prepackedFormatVersion = 3;
 
 /** The file onnxruntime writes the weights into (original and prepacked), next to the optimized model.onnx. */
 export const prepackedDataFile = 'weights.bin';
@@ -46,11 +43,6 @@ export function prepackedFolder(modelPath: string, onnxruntimeVersion: string): 
 
 export function prepackedCacheEnabled(): boolean {
   return process.env[prepackedCacheVariable] !== 'off';
-}
-
-/** Whether a graph file may have a prepacked copy: only standard ONNX ops (see the note at the top). */
-export function prepackedCopyAllowed(modelPath: string): boolean {
-  return [...nodeDomains(readFileSync(modelPath))].every((domain) => domain === '' || domain === 'ai.onnx');
 }
 
 /** The saved optimized model.onnx for this graph, CPU and onnxruntime, or null when there is none yet. */
