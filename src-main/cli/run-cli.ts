@@ -107,7 +107,7 @@ ${common}
     usage: `Usage: toxscope detox --base <model> --expert <model> --anti-expert <model> (--text T | --in FILE) [--out FILE] [--explain FILE.json]
        toxscope detox --base <model> --expert <model> --anti-expert <model> --in-dir DIR --out-dir DIR [--shard K/N]
          [--preset magr|sbf|dynahate] [--threshold 1.2] [--alpha-base 1] [--alpha-expert 4.25] [--alpha-anti 1.5] [--temperature 2.5]
-         [--repetition-penalty 1.0] [--max-length 128] [--divergence symmetric-kl|jsd] [--index-quirk] [--sample --seed s --top-k k --top-p p] [--batch 8]
+         [--repetition-penalty 1.0] [--max-length 128] [--divergence symmetric-kl|jsd] [--index-quirk] [--sample --seed s --top-k k --top-p p] [--batch 32]
          [--classifier <model>|none] [--classifier-tokenizer DIR] [--toxicity-threshold 0.5] [--max-resamples 3] [--blocklist FILE|none]
   Masks the words where the expert and anti-expert disagree most, rewrites those sentences with the product of experts,
   and keeps every other byte of the document. Without --out the document goes to stdout. Defaults: the MAgr preset.

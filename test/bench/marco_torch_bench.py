@@ -1,8 +1,10 @@
 """PyTorch baselines for the detox benchmark (`npm run bench`): MaRCo's algorithm on bart-base-sized models, as
 released (one word at a time with full forward passes; rewriting that recomputes every step) and cached (each
-sentence's words in one batch with the decoder cut at the mask; rewriting with KV caches). Inputs are the token ids
-ToxScope produced (prepared by test/bench/detox.bench.ts), so both sides do the same work.
-Usage: /usr/bin/python3 test/bench/marco_torch_bench.py --work DIR --threads N --variant released|cached [--sentences K]
+sentence's words in one batch with the decoder cut at the mask; rewriting with KV caches), and batched (cached, over
+--batch sentences at a time: their words masked in one batch, their rewrites decoded in lockstep, as ToxScope does).
+Inputs are the token ids ToxScope produced (prepared by test/bench/detox.bench.ts), so both sides do the same work.
+Usage: /usr/bin/python3 test/bench/marco_torch_bench.py --work DIR --threads N --variant released|cached|batched
+       [--batch B] [--sentences K] [--print-tokens]
 """
 import argparse
 import json
@@ -18,7 +20,9 @@ from gpt2_torch_bench import LazySafetensors  # noqa: E402
 parser = argparse.ArgumentParser()
 parser.add_argument("--work", required=True)
 parser.add_argument("--threads", type=int, required=True)
-parser.add_argument("--variant", choices=["released", "cached"], required=True)
+parser.add_argument("--variant", choices=["released", "cached", "batched"], required=True)
+parser.add_argument("--batch", type=int, default=8, help="sentences per batch (batched variant)")
+parser.add_argument("--print-tokens", action="store_true", help="also print each rewrite's token ids (for checks)")
 parser.add_argument("--sentences", type=int, default=None, help="the first K sentences of work.json (default: all)")
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
@@ -63,8 +67,9 @@ def encode(sd, ids, mask):
     return cross, mask.bool()[:, None, None, :]
 
 
-def decode(sd, ids, cross, enc_visible, past=None):
-    """Decoder over new tokens `ids` [b, t] after `past` positions; returns logits [b, t, V] and the new cache."""
+def decode(sd, ids, cross, enc_visible, past=None, at=None):
+    """Decoder over new tokens `ids` [b, t] after `past` positions; returns logits [b, t, V] (or [b, V] at the position
+    `at` of each row: an int for all rows, or a tensor [b]) and the new cache."""
     start = 0 if past is None else past[0][0].shape[2]
     t = ids.shape[1]
     y = ln(sd["model.shared.weight"][ids] + sd["model.decoder.embed_positions.weight"][torch.arange(start, start + t) + 2], sd, "model.decoder.layernorm_embedding")
@@ -79,6 +84,8 @@ def decode(sd, ids, cross, enc_visible, past=None):
         y = ln(y + lin(attend(heads(lin(y, sd, p + "self_attn.q_proj")), k, v, causal), sd, p + "self_attn.out_proj"), sd, p + "self_attn_layer_norm")
         y = ln(y + lin(attend(heads(lin(y, sd, p + "encoder_attn.q_proj")), cross[layer][0], cross[layer][1], enc_visible), sd, p + "encoder_attn.out_proj"), sd, p + "encoder_attn_layer_norm")
         y = ln(y + lin(torch.nn.functional.gelu(lin(y, sd, p + "fc1")), sd, p + "fc2"), sd, p + "final_layer_norm")
+    if at is not None:
+        y = y[:, at] if isinstance(at, int) else y[torch.arange(y.shape[0]), at]
     return y @ sd["model.shared.weight"].T + sd["final_logits_bias"], presents
 
 
@@ -92,12 +99,59 @@ def pad(rows, value):
     return torch.tensor([r + [value] * (width - len(r)) for r in rows]), torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
 
 
+def score_words(group):
+    """Each candidate word's divergence, all variants of the group's sentences in one batch per model."""
+    variants = [variant for sentence in group for variant in sentence["variants"]]  # [{ids, position}]
+    ids, mask = pad([v["ids"] for v in variants], 1)
+    cut = max(v["position"] for v in variants) + 1
+    shifted, _ = pad([[2] + v["ids"][:-1] for v in variants], 1)
+    positions = torch.tensor([v["position"] for v in variants])
+    z = [decode(sd, shifted[:, :cut], *encode(sd, ids, mask), at=positions)[0] for sd in (expert, anti)]
+    return [divergence(z[0][row], z[1][row]) for row in range(len(variants))]
+
+
+def combine(logits):
+    """The product of experts' scores [b, V] from the base, expert and anti-expert logits."""
+    return (settings["alphaBase"] / settings["temperature"]) * logits[0] + settings["alphaExpert"] * logits[1] - settings["alphaAnti"] * logits[2]
+
+
+def rewrite_batched(group):
+    """Greedy KV-cached rewrites of the group's masked sentences in lockstep (finished rows run on, ignored)."""
+    rows = [sentence for sentence in group if sentence["masked"] is not None]
+    if not rows:
+        return []
+    x, x_mask = pad([s["ids"] for s in rows], 1)
+    xm, xm_mask = pad([s["masked"] for s in rows], 1)
+    encodings = [encode(base, x, x_mask), encode(expert, xm, xm_mask), encode(anti, xm, xm_mask)]
+    ys, done, caches = [[2, 0] for _ in rows], [False] * len(rows), [None, None, None]
+    for _ in range(settings["maxLength"] - 2):
+        if all(done):
+            break
+        feed = torch.tensor(ys) if caches[0] is None else torch.tensor([[y[-1]] for y in ys])
+        logits = []
+        for index, sd in enumerate((base, expert, anti)):
+            out, caches[index] = decode(sd, feed, *encodings[index], caches[index], at=-1)
+            logits.append(out)
+        chosen = combine(logits).argmax(-1)
+        for row, y in enumerate(ys):
+            if not done[row]:
+                y.append(int(chosen[row]))
+                done[row] = y[-1] == 2
+    return ys
+
+
 base, expert, anti = (load(folder) for folder in work["folders"])
 settings = work["settings"]
 sentences = work["sentences"][: args.sentences]
+rewrites = []
 start = time.perf_counter()
 with torch.no_grad():
-    for sentence in sentences:
+    if args.variant == "batched":
+        for first in range(0, len(sentences), args.batch):
+            group = sentences[first : first + args.batch]
+            score_words(group)
+            rewrites += rewrite_batched(group)
+    for sentence in sentences if args.variant != "batched" else []:
         variants = sentence["variants"]  # [{ids, position}] one per candidate word
         if args.variant == "released":
             for variant in variants:
@@ -106,13 +160,7 @@ with torch.no_grad():
                 z = [decode(sd, shifted, *encode(sd, ids, torch.ones_like(ids)))[0][0, variant["position"]] for sd in (expert, anti)]
                 divergence(*z)
         else:
-            ids, mask = pad([v["ids"] for v in variants], 1)
-            cut = max(v["position"] for v in variants) + 1
-            shifted, _ = pad([[2] + v["ids"][:-1] for v in variants], 1)
-            positions = torch.tensor([v["position"] for v in variants])
-            z = [decode(sd, shifted[:, :cut], *encode(sd, ids, mask))[0][torch.arange(len(variants)), positions] for sd in (expert, anti)]
-            for row in range(len(variants)):
-                divergence(z[0][row], z[1][row])
+            score_words([sentence])
         if sentence["masked"] is None:
             continue
         x, xm = torch.tensor([sentence["ids"]]), torch.tensor([sentence["masked"]])
@@ -127,12 +175,17 @@ with torch.no_grad():
                     logits.append(decode(sd, torch.tensor([y]), *encode(sd, source, torch.ones_like(source)))[0][0, -1])
                 else:
                     feed = torch.tensor([y]) if caches[index] is None else torch.tensor([[y[-1]]])
-                    out, caches[index] = decode(sd, feed, *encodings[index], caches[index])
-                    logits.append(out[0, -1])
-            s = (settings["alphaBase"] / settings["temperature"]) * logits[0] + settings["alphaExpert"] * logits[1] - settings["alphaAnti"] * logits[2]
-            nxt = int(torch.argmax(s))
+                    out, caches[index] = decode(sd, feed, *encodings[index], caches[index], at=-1)
+                    logits.append(out[0])
+            nxt = int(torch.argmax(combine(logits)))
             y.append(nxt)
             if nxt == 2:
                 break
+        rewrites.append(y)
 seconds = time.perf_counter() - start
-print(json.dumps({"variant": args.variant, "sentences": len(sentences), "seconds": seconds, "sentencesPerSecond": len(sentences) / seconds, "torch": torch.__version__}))
+result = {"variant": args.variant, "sentences": len(sentences), "seconds": seconds, "sentencesPerSecond": len(sentences) / seconds, "torch": torch.__version__}
+if args.variant == "batched":
+    result["batch"] = args.batch
+if args.print_tokens:
+    result["rewrites"] = rewrites
+print(json.dumps(result))

@@ -112,6 +112,9 @@ export interface DetoxEngine {
   release(): Promise<void>;
 }
 
+/** Masked sentence variants (one per candidate word) run through the expert and anti-expert at once. */
+const maskRowsPerBatch = 64;
+
 export async function openDetoxEngine(options: DetoxEngineOptions): Promise<DetoxEngine> {
   const models = [options.base, options.expert, options.antiExpert].map((reference) => loadBartModel(reference));
   sameTokenizer(models);
@@ -123,7 +126,7 @@ export async function openDetoxEngine(options: DetoxEngineOptions): Promise<Deto
       decoder: { hooks: [], hookPositions: 'last', logits: 'gather', kvCache: true },
       device,
       threads: options.threads,
-      batch: options.batch * 32,
+      batch: Math.max(maskRowsPerBatch, options.batch), // the masker's rows per run, or the rewriting's sentences
       length: options.settings.maxLength,
     });
   let opened: Promise<{ base: BartSession; expert: BartSession; anti: BartSession }> | null = null;
@@ -295,7 +298,7 @@ export async function detoxDocument(
             threshold: options.settings.threshold,
             divergence: options.settings.divergence,
             indexQuirk: options.settings.indexQuirk,
-            rowsPerBatch: 64,
+            rowsPerBatch: maskRowsPerBatch,
             signal: options.signal,
           })
         : [];

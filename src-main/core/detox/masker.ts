@@ -120,17 +120,21 @@ export async function maskSentences(sentences: string[], options: MaskOptions): 
     });
   });
 
+  // Rows of similar length share a batch (less padding); each row's divergence goes back to its word, so the
+  // order changes no result.
+  rows.sort((a, b) => a.ids.length - b.ids.length);
   const divergences = segmented.map((words) => words.map((): number[] => []));
   for (let start = 0; start < rows.length; start += options.rowsPerBatch) {
     if (options.signal) throwIfCancelled(options.signal);
     const batch = rows.slice(start, start + options.rowsPerBatch);
     const readOut = async (session: BartSession) => {
       const encoded = await session.encode(batch.map((row) => row.ids));
-      const decoderLength = encoded.src;
+      // The decoder is causal: positions after the last <mask> of the batch change no logits read here.
+      const decoderLength = Math.max(...batch.map((row) => row.position)) + 1;
       const decoderIds = new BigInt64Array(batch.length * decoderLength).fill(BigInt(session.model.config.padTokenId));
       batch.forEach((row, r) => {
         // Teacher forcing as transformers does it: decoder input = [decoder_start, ids[0 .. L-2]].
-        const shifted = [session.model.config.decoderStartTokenId, ...row.ids.slice(0, -1)];
+        const shifted = [session.model.config.decoderStartTokenId, ...row.ids.slice(0, decoderLength - 1)];
         shifted.forEach((id, p) => (decoderIds[r * decoderLength + p] = BigInt(id)));
       });
       const positions = BigInt64Array.from(batch, (row) => BigInt(row.position));

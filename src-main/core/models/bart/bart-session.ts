@@ -54,7 +54,13 @@ export class BartSession {
 
   static async open(model: LoadedBartModel, options: BartOpenOptions): Promise<BartSession> {
     const { config } = model;
-    const working = 4 * options.batch * options.length * (8 * config.dModel + 2 * config.dMlp + config.dVocab) * 2;
+    // float32 bytes, doubled for onnxruntime's copy and JavaScript's: activations at every position, the self- and
+    // cross-attention keys and values of every decoder layer, logits at every position or one per row.
+    const logitsPositions = options.decoder.logits === 'all' ? options.length : 1;
+    const perRow =
+      options.length * (8 * config.dModel + 2 * config.dMlp + 4 * config.decoderLayers * config.dModel) +
+      logitsPositions * config.dVocab;
+    const working = 4 * options.batch * perRow * 2;
     assertFits(
       estimateMemory(model.parameters, working),
       `${model.resolved.reference} (${(model.parameters / 1e6).toFixed(0)}M parameters)`,
