@@ -74,4 +74,18 @@ describe('memory check', () => {
     expect(error?.message).toMatch(/a 1T-parameter model needs about [\d.]+ GiB .* but only [\d.]+ GiB is free/);
     expect(() => assertFits(estimateMemory(1000, 1000), 'a tiny model')).not.toThrow();
   });
+
+  it('says the batch, not the model, is too large when the weights alone would fit', () => {
+    const hintFor = (parameters: number, workingBytes: number) => {
+      try {
+        assertFits(estimateMemory(parameters, workingBytes), 'a model');
+      } catch (thrown) {
+        return toAppError(thrown).hint;
+      }
+      return null;
+    };
+    const free = os.freemem();
+    expect(hintFor(1e6, 2 * free)).toMatch(/^The model fits; the working memory of this batch and length does not/);
+    expect(hintFor(1e12, 0)).toMatch(/^Models up to about [\d.]+ (billion|million) parameters fit/);
+  });
 });
