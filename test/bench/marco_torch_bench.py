@@ -146,42 +146,31 @@ sentences = work["sentences"][: args.sentences]
 rewrites = []
 start = time.perf_counter()
 with torch.no_grad():
-    if args.variant == "batched":
-        for first in range(0, len(sentences), args.batch):
-            group = sentences[first : first + args.batch]
+    if args.variant != "released":
+        # cached is the batched work one sentence at a time.
+        size = args.batch if args.variant == "batched" else 1
+        for first in range(0, len(sentences), size):
+            group = sentences[first : first + size]
             score_words(group)
             rewrites += rewrite_batched(group)
-    for sentence in sentences if args.variant != "batched" else []:
-        variants = sentence["variants"]  # [{ids, position}] one per candidate word
-        if args.variant == "released":
-            for variant in variants:
+    else:
+        for sentence in sentences:
+            # As released: one word at a time with full passes; rewriting recomputes the whole prefix every step.
+            for variant in sentence["variants"]:  # [{ids, position}] one per candidate word
                 ids = torch.tensor([variant["ids"]])
                 shifted = torch.tensor([[2] + variant["ids"][:-1]])
                 z = [decode(sd, shifted, *encode(sd, ids, torch.ones_like(ids)))[0][0, variant["position"]] for sd in (expert, anti)]
                 divergence(*z)
-        else:
-            score_words([sentence])
-        if sentence["masked"] is None:
-            continue
-        x, xm = torch.tensor([sentence["ids"]]), torch.tensor([sentence["masked"]])
-        encodings = [encode(base, x, torch.ones_like(x)), encode(expert, xm, torch.ones_like(xm)), encode(anti, xm, torch.ones_like(xm))] if args.variant == "cached" else None
-        y, caches = [2, 0], [None, None, None]
-        while len(y) < settings["maxLength"]:
-            logits = []
-            for index, sd in enumerate((base, expert, anti)):
-                if args.variant == "released":
-                    # As released: a full encoder-decoder pass over the whole prefix, every step.
-                    source = x if index == 0 else xm
-                    logits.append(decode(sd, torch.tensor([y]), *encode(sd, source, torch.ones_like(source)))[0][0, -1])
-                else:
-                    feed = torch.tensor([y]) if caches[index] is None else torch.tensor([[y[-1]]])
-                    out, caches[index] = decode(sd, feed, *encodings[index], caches[index], at=-1)
-                    logits.append(out[0])
-            nxt = int(torch.argmax(combine(logits)))
-            y.append(nxt)
-            if nxt == 2:
-                break
-        rewrites.append(y)
+            if sentence["masked"] is None:
+                continue
+            x, xm = torch.tensor([sentence["ids"]]), torch.tensor([sentence["masked"]])
+            y = [2, 0]
+            while len(y) < settings["maxLength"]:
+                logits = [decode(sd, torch.tensor([y]), *encode(sd, source, torch.ones_like(source)))[0][0, -1] for sd, source in ((base, x), (expert, xm), (anti, xm))]
+                y.append(int(torch.argmax(combine(logits))))
+                if y[-1] == 2:
+                    break
+            rewrites.append(y)
 seconds = time.perf_counter() - start
 result = {"variant": args.variant, "sentences": len(sentences), "seconds": seconds, "sentencesPerSecond": len(sentences) / seconds, "torch": torch.__version__}
 if args.variant == "batched":
