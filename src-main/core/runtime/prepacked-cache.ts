@@ -1,7 +1,8 @@
 // Saved prepacked weights: a CPU session's first creation also writes onnxruntime's optimized graph with every
 // weight matrix already in its GEMM kernels' layout, beside the cached graph; later sessions map that file instead of
 // repacking (gpt2-medium: 4.9 s → 1.6 s to open, see docs/benchmarks.md). The layout depends on the CPU's
-// instruction set and onnxruntime's version, so both key the copy.
+// instruction set and onnxruntime's version, so both key the copy. Only copies small beside the machine's memory are
+// kept (copyFitsInMemory).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, statfsSync } from 'node:fs';
@@ -45,18 +46,38 @@ export function prepackedCacheEnabled(): boolean {
   return process.env[prepackedCacheVariable] !== 'off';
 }
 
-/** The saved optimized model.onnx for this graph, CPU and onnxruntime, or null when there is none yet. */
-export function savedPrepackedModel(modelPath: string, onnxruntimeVersion: string): string | null {
-  const model = join(prepackedFolder(modelPath, onnxruntimeVersion), 'model.onnx');
-  return existsSync(model) ? model : null;
+/**
+ * Whether a saved copy of `copyBytes` is worth keeping on a machine with `totalMemoryBytes`. A copy holds the original
+ * weights beside the repacked ones (about twice the model), and onnxruntime reads both from it: the originals at every
+ * session creation, the repacked ones at every run. It is faster than repacking only while the page cache keeps it;
+ * a job holds two models (compare) and the weights it computes with, so a copy may take a quarter of the memory. The
+ * Llama-3.2-1B compare on 24 GiB, whose copies are 10.9 GB each, took 82–91 s reading them back from disk against 67 s
+ * repacking from the checkpoints (docs/benchmarks.md).
+ */
+export function copyFitsInMemory(copyBytes: number, totalMemoryBytes = os.totalmem()): boolean {
+  return copyBytes <= totalMemoryBytes / 4;
 }
 
-/** Bytes of the files a graph folder holds (its weights, linked or converted), which the saved copy about doubles. */
-function graphFolderBytes(folder: string): number {
+/** Bytes of the files in a folder (not below it). */
+function folderBytes(folder: string): number {
   let total = 0;
   for (const entry of readdirSync(folder, { withFileTypes: true }))
     if (entry.isFile()) total += statSync(join(folder, entry.name)).size;
   return total;
+}
+
+/**
+ * The saved optimized model.onnx for this graph, CPU and onnxruntime, or null when there is none yet. A copy too large
+ * for this machine's memory (copyFitsInMemory; written on another machine sharing the data folder, or before this
+ * rule) is deleted rather than read.
+ */
+export function savedPrepackedModel(modelPath: string, onnxruntimeVersion: string): string | null {
+  const folder = prepackedFolder(modelPath, onnxruntimeVersion);
+  const model = join(folder, 'model.onnx');
+  if (!existsSync(model)) return null;
+  if (copyFitsInMemory(folderBytes(folder))) return model;
+  discardPrepacked(modelPath, onnxruntimeVersion);
+  return null;
 }
 
 /** Whether a copy of `graphBytes` (written as about twice that: the weights and their prepacked layout) leaves the disk enough free space (see reservedBytes). */
@@ -64,12 +85,14 @@ export function leavesRoomForCopy(graphBytes: number, disk: { freeBytes: number;
   return disk.freeBytes - 2 * graphBytes > Math.max(reservedBytes, disk.totalBytes / 10);
 }
 
-function roomForCopy(folder: string): boolean {
+/** Whether a copy of the graph in `folder` (its files: the graph and its weights, linked or converted) is worth writing: it fits in memory and on the disk. */
+function worthSaving(folder: string): boolean {
+  const graphBytes = folderBytes(folder);
   const disk = statfsSync(folder);
-  return leavesRoomForCopy(graphFolderBytes(folder), {
-    freeBytes: disk.bavail * disk.bsize,
-    totalBytes: disk.blocks * disk.bsize,
-  });
+  return (
+    copyFitsInMemory(2 * graphBytes) &&
+    leavesRoomForCopy(graphBytes, { freeBytes: disk.bavail * disk.bsize, totalBytes: disk.blocks * disk.bsize })
+  );
 }
 
 /** A save's temporary folder name: unique per host, process and save, so that concurrent saves (sessions of one
@@ -101,12 +124,13 @@ export interface PrepackedSave {
 }
 
 /**
- * Where to save the prepacked copy of a graph, or null when there is not enough free disk for one. The copy is written into a folder of its own and renamed into place, so a crash never leaves a copy
- * that looks complete.
+ * Where to save the prepacked copy of a graph, or null when a copy would not pay (too large for the memory) or there is
+ * not enough free disk for one. The copy is written into a folder of its own and renamed into place, so a crash never
+ * leaves a copy that looks complete.
  */
 export function planPrepackedSave(modelPath: string, onnxruntimeVersion: string): PrepackedSave | null {
   const graphFolder = dirname(modelPath);
-  if (!roomForCopy(graphFolder)) return null;
+  if (!worthSaving(graphFolder)) return null;
   removeAbandonedSaves(graphFolder);
   const target = prepackedFolder(modelPath, onnxruntimeVersion);
   const temporary = temporaryName(target);

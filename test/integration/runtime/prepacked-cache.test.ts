@@ -1,13 +1,13 @@
 // Saved prepacked weights (prepacked-cache.ts) with the real onnxruntime: the first CPU session of a graph saves the
 // copy, the next one opens from it, and both give exactly the numbers of a session that repacks; a copy that cannot
-// be loaded is replaced, a half-written one of a dead process removed, and TOXSCOPE_PREPACKED_CACHE=off turns it off;
-// the graph cache's usage (what the Models page shows) and its clearing.
+// be loaded is replaced, a half-written one of a dead process removed, one too large for the memory neither written nor
+// read, and TOXSCOPE_PREPACKED_CACHE=off turns it off; the graph cache's usage (what the Models page shows) and its clearing.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { collectBatch, collectionGraphOptions, emptySums } from '../../../src-main/core/interp/collect-activations.ts';
 import { clearGraphCache, graphCacheUsage } from '../../../src-main/core/models/graph-cache.ts';
 import { loadModel, type LoadedDecoderModel } from '../../../src-main/core/models/load-model.ts';
@@ -15,6 +15,7 @@ import type { DecoderGraphOptions } from '../../../src-main/core/models/decoder/
 import { openDecoderSession, type OpenedDecoder } from '../../../src-main/core/models/decoder/open-session.ts';
 import { onnxruntimeVersion } from '../../../src-main/core/runtime/onnxruntime.ts';
 import {
+  copyFitsInMemory,
   leavesRoomForCopy,
   prepackedCacheVariable,
   prepackedFolder,
@@ -178,6 +179,36 @@ describe('saved prepacked weights', () => {
       expect(run.post).toEqual(plain.post);
       expect(run.projection).toEqual(plain.projection);
     }
+  });
+});
+
+describe('a copy too large for the memory', () => {
+  it('is removed instead of read, and not written again, and the numbers stay those of the copy', async () => {
+    useTemporaryDataDir();
+    const model = loadModel(tinyGpt2Folder('hub'));
+    const saving = await runOnce(model);
+    const copy = prepackedFolder(saving.graph.modelPath, onnxruntimeVersion());
+    const copyBytes = readdirSync(copy).reduce((total, name) => total + statSync(join(copy, name)).size, 0);
+    // A machine with as much memory as the copy.
+    const memory = vi.spyOn(os, 'totalmem').mockReturnValue(copyBytes);
+    try {
+      const repacking = await runOnce(model);
+      expect(existsSync(copy)).toBe(false);
+      expect(repacking.generated).toEqual(saving.generated);
+      expect(repacking.post).toEqual(saving.post);
+      await runOnce(model);
+      expect(existsSync(copy)).toBe(false);
+    } finally {
+      memory.mockRestore();
+    }
+  });
+
+  it('is one over a quarter of the memory', () => {
+    const gib = 1024 ** 3;
+    expect(copyFitsInMemory(6 * gib, 24 * gib)).toBe(true);
+    expect(copyFitsInMemory(6 * gib + 1, 24 * gib)).toBe(false);
+    expect(copyFitsInMemory(10.9e9, 24 * gib)).toBe(false); // Llama-3.2-1B's copy on this project's 24 GiB machine
+    expect(copyFitsInMemory(2.9e9, 24 * gib)).toBe(true); // gpt2-medium's
   });
 });
 
