@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { runGemmBenchmark } from '../../src-main/core/diagnostics/gemm-benchmark.ts';
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
 import { collectionGraphOptions } from '../../src-main/core/interp/collect-activations.ts';
@@ -76,10 +78,24 @@ async function timed<T>(action: () => Promise<T>): Promise<{ value: T; ms: numbe
   return { value, ms: performance.now() - started };
 }
 
+/**
+ * Median milliseconds of `repeats` runs after a warm-up. Each run's outputs are dropped and collected before the next
+ * (with a pause for V8's background sweeper, which frees large buffers after a collection), as PyTorch's reference
+ * counting frees them on its side of the bench: otherwise one 8×128 forward's outputs (1 GiB with all logits) may
+ * still be held while the next one runs, and the peak would count two forwards.
+ */
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
 async function medianMs(repeats: number, action: () => Promise<unknown>): Promise<number> {
-  await action(); // warm-up
+  const run = async () => (await timed(async () => void (await action()))).ms;
   const times: number[] = [];
-  for (let run = 0; run < repeats; run++) times.push((await timed(action)).ms);
+  for (let index = 0; index <= repeats; index++) {
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const ms = await run();
+    if (index > 0) times.push(ms); // the first is the warm-up
+  }
   return median(times);
 }
 

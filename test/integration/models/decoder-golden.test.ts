@@ -12,7 +12,8 @@ import { buildDecoderGraph } from '../../../src-main/core/models/decoder/graph.t
 import { openDecoderSession } from '../../../src-main/core/models/decoder/open-session.ts';
 import { loadModel, type LoadedModel } from '../../../src-main/core/models/load-model.ts';
 import { encodeModel } from '../../../src-main/core/onnx/graph-builder.ts';
-import { createSession, runSession, TensorClass, type Tensor } from '../../../src-main/core/runtime/onnxruntime.ts';
+import { runDecoderGraph } from '../../../src-main/core/models/decoder/decoder-session.ts';
+import { createSession, TensorClass, type Tensor } from '../../../src-main/core/runtime/onnxruntime.ts';
 import type { SafetensorsFile } from '../../../src-main/core/weights/safetensors.ts';
 import { decoderHookNames } from '../../../src-main/shared/index.ts';
 import { describeMismatch, maxAbsDifference } from '../../support/check-tensor.ts';
@@ -173,7 +174,7 @@ async function logitsError(
         0,
         config.dHead,
       ]);
-  const outputs = await runSession(session, feeds);
+  const outputs = await runDecoderGraph(session, feeds);
   await session.release();
   return maxAbsDifference(outputs.logits!.data as Float32Array, golden.readFloat32('prompt1.logits'));
 }

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDecoderGraph, type DecoderGraphOptions } from '../../../src-main/core/models/decoder/graph.ts';
 import { decoderReferenceForward, type ReferenceInputs } from '../../../src-main/core/models/decoder/reference.ts';
 import { encodeModel } from '../../../src-main/core/onnx/graph-builder.ts';
-import { createSession, runSession, TensorClass, type Tensor } from '../../../src-main/core/runtime/onnxruntime.ts';
+import { runDecoderGraph } from '../../../src-main/core/models/decoder/decoder-session.ts';
+import { createSession, TensorClass, type Tensor } from '../../../src-main/core/runtime/onnxruntime.ts';
 import { decoderHookNames } from '../../../src-main/shared/index.ts';
 import { describeMismatch } from '../../support/check-tensor.ts';
 import type { DecoderConfig } from '../../../src-main/core/models/decoder/config.ts';
@@ -114,7 +115,7 @@ describe.each(cases)('decoder graph vs reference: %s', (_, makeConfig, kind) => 
 
   it('matches every hook and the logits on a batch with left padding (real positions) to 1e-5', async () => {
     const model = await session();
-    const outputs = await runSession(model, feeds(twoSequences));
+    const outputs = await runDecoderGraph(model, feeds(twoSequences));
     const reference = decoderReferenceForward(config, weights, twoSequences);
     // Padding positions are never read; compare the real ones of the padded row and all of the first.
     const realOnly = (name: string, values: Float32Array) => {
@@ -140,8 +141,8 @@ describe.each(cases)('decoder graph vs reference: %s', (_, makeConfig, kind) => 
 
   it('gives a left-padded sequence the same activations as the same sequence alone', async () => {
     const model = await session();
-    const batched = await runSession(model, feeds(twoSequences));
-    const alone = await runSession(
+    const batched = await runDecoderGraph(model, feeds(twoSequences));
+    const alone = await runDecoderGraph(
       model,
       feeds({ inputIds: [[11, 5, 49, 30]], attentionMask: [[1, 1, 1, 1]], positionIds: [[0, 1, 2, 3]] }),
     );
@@ -156,8 +157,8 @@ describe.each(cases)('decoder graph vs reference: %s', (_, makeConfig, kind) => 
   it('sums the last position over the batch and picks the greedy next token, as the per-row outputs say', async () => {
     const perRow = await session({ hookPositions: 'last', logits: 'last' });
     const summed = await session({ hookPositions: 'last-batch-sum', logits: 'next-token' });
-    const rows = await runSession(perRow, feeds(twoSequences));
-    const sums = await runSession(summed, feeds(twoSequences));
+    const rows = await runDecoderGraph(perRow, feeds(twoSequences));
+    const sums = await runDecoderGraph(summed, feeds(twoSequences));
     for (const [name, width] of [
       ['blocks.1.mlp.hook_post', config.dMlp],
       ['blocks.0.hook_mlp_out', config.dModel],
@@ -185,11 +186,11 @@ describe.each(cases)('decoder graph vs reference: %s', (_, makeConfig, kind) => 
       attentionMask: [[1, 1, 1, 1, 1]],
       positionIds: [[0, 1, 2, 3, 4]],
     };
-    const prefix = await runSession(
+    const prefix = await runDecoderGraph(
       model,
       feeds({ inputIds: [[3, 17, 42, 8]], attentionMask: [[1, 1, 1, 1]], positionIds: [[0, 1, 2, 3]] }),
     );
-    const step = await runSession(
+    const step = await runDecoderGraph(
       model,
       feeds({ inputIds: [[9]], attentionMask: [[1, 1, 1, 1, 1]], positionIds: [[4]] }, prefix),
     );
@@ -248,7 +249,7 @@ describe.each(cases)('decoder graph vs reference: %s', (_, makeConfig, kind) => 
         interventionPositions: [[0, 0, 1, 1]],
       },
     };
-    const outputs = await runSession(model, feeds(inputs));
+    const outputs = await runDecoderGraph(model, feeds(inputs));
     expectClose(outputs, decoderReferenceForward(config, weights, inputs), [...allHooks, 'logits']);
     const post = outputs['blocks.1.mlp.hook_post']!.data as Float32Array;
     expect(post[3 * dMlp + 1]).toBeCloseTo(0.75, 6); // overridden at an intervention position
@@ -259,7 +260,7 @@ describe.each(cases)('decoder graph vs reference: %s', (_, makeConfig, kind) => 
   it('exposes only the requested hooks, at the last position when asked', async () => {
     const model = await session({ hooks: ['blocks.0.mlp.hook_post'], hookPositions: 'last', logits: 'last' });
     expect([...model.outputNames].sort()).toEqual(['blocks.0.mlp.hook_post', 'logits']);
-    const outputs = await runSession(model, feeds(twoSequences));
+    const outputs = await runDecoderGraph(model, feeds(twoSequences));
     expect(outputs['blocks.0.mlp.hook_post']!.dims).toEqual([2, config.dMlp]);
     expect(outputs.logits!.dims).toEqual([2, config.dVocab]);
     const reference = decoderReferenceForward(config, weights, twoSequences);

@@ -56,6 +56,21 @@ export interface DecoderStepOutput {
   cache: KvCache | null;
 }
 
+/**
+ * Runs a decoder graph's session and returns its outputs as a step does: all positions' logits, which the graph gives
+ * as rows `logits_rows` [batch·pos, d_vocab] (see buildDecoderGraph), become `logits` [batch, pos, d_vocab] over the
+ * same memory.
+ */
+export async function runDecoderGraph(
+  session: Session,
+  feeds: Record<string, Tensor>,
+): Promise<Record<string, Tensor>> {
+  const { logits_rows: rows, ...outputs } = await runSession(session, feeds);
+  if (!rows) return outputs;
+  const [batch, pos] = feeds.input_ids!.dims;
+  return { ...outputs, logits: new TensorClass('float32', rows.data as Float32Array, [batch!, pos!, rows.dims[1]!]) };
+}
+
 export class DecoderSession {
   readonly config: DecoderConfig;
   readonly device: DeviceReport;
@@ -77,8 +92,8 @@ export class DecoderSession {
   }
 
   /**
-   * `cacheCapacity`: positions a static cache holds before it must grow (prompt plus new tokens). A graph with a KV
-   * cache runs without onnxruntime's memory pattern and CPU arena (see SessionOptions). `cacheOnDevice` (the standard
+   * `cacheCapacity`: positions a static cache holds before it must grow (prompt plus new tokens). Decoder sessions
+   * run without onnxruntime's CPU arena, and a graph with a KV cache without its memory pattern (see SessionOptions). `cacheOnDevice` (the standard
    * graph on a GPU) keeps its `present.*` outputs in GPU memory, to feed the next step as they are: measured on an
    * H200, copying the whole cache to the CPU and back at every step made a gpt2-medium compare 2.5× slower than the CPU.
    */
@@ -99,7 +114,7 @@ export class DecoderSession {
       threads: run.threads,
       prepackWeights: run.prepackWeights,
       memoryPattern: !run.kvCache,
-      cpuMemoryArena: !run.kvCache,
+      cpuMemoryArena: false,
       outputsOnDevice: run.cacheOnDevice
         ? Array.from({ length: config.nLayers }, (_, layer) => [
             `present.${layer}.key`,
@@ -150,7 +165,7 @@ export class DecoderSession {
       feeds.mlp_out_add = new TensorClass('float32', interventions.mlpOutAdd, [nLayers, dModel]);
       feeds.intervention_positions = new TensorClass('float32', positions, [input.batch, input.pos]);
     }
-    const outputs = await runSession(this.#session, feeds);
+    const outputs = await runDecoderGraph(this.#session, feeds);
     // A cache kept in GPU memory is consumed by the step it fed (see releaseCache).
     if (input.cache) this.releaseCache(input.cache);
     let cache: KvCache | null = null;
