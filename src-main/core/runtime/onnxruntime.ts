@@ -140,11 +140,12 @@ export interface SessionOptions {
    */
   memoryPattern?: boolean;
   /**
-   * onnxruntime's CPU memory arena (default on): freed intermediates stay in its pool for the next run. Decoder and
-   * MaRCo sessions run without it: the pool kept its largest step's blocks (the prefill's, the masking batch's, a
-   * forward's outputs) for the session's life, measured as 260–300 MiB more peak memory for a gpt2-medium compare's
-   * two sessions, 0.6 GiB for a bart-base detox's six and 0.3 GiB for two Llama-3.2-1B 8×128 forwards with all
-   * logits, at the same speed (docs/benchmarks.md).
+   * onnxruntime's CPU memory arena (default on): freed intermediates stay in its pool for the next run. Generation
+   * and MaRCo run without it: the pool kept its largest step's blocks (the prefill's, the masking batch's) for the
+   * session's life, measured as 260–300 MiB more peak memory for a gpt2-medium compare's two sessions and 0.6 GiB for
+   * a bart-base detox's six, at the same speed (docs/benchmarks.md). Forward passes keep it: without it, each
+   * Llama-3.2-1B 8×128 forward touched its 1.2 GB of outputs and intermediates as fresh memory, 0.8–1.5 s slower on
+   * this project's VM, for 0.2–0.3 GiB less peak.
    */
   cpuMemoryArena?: boolean;
   /**

@@ -92,8 +92,8 @@ export class DecoderSession {
   }
 
   /**
-   * `cacheCapacity`: positions a static cache holds before it must grow (prompt plus new tokens). Decoder sessions
-   * run without onnxruntime's CPU arena, and a graph with a KV cache without its memory pattern (see SessionOptions). `cacheOnDevice` (the standard
+   * `cacheCapacity`: positions a static cache holds before it must grow (prompt plus new tokens). A graph with a KV
+   * cache runs without onnxruntime's memory pattern and CPU arena (see SessionOptions). `cacheOnDevice` (the standard
    * graph on a GPU) keeps its `present.*` outputs in GPU memory, to feed the next step as they are: measured on an
    * H200, copying the whole cache to the CPU and back at every step made a gpt2-medium compare 2.5× slower than the CPU.
    */
@@ -114,7 +114,7 @@ export class DecoderSession {
       threads: run.threads,
       prepackWeights: run.prepackWeights,
       memoryPattern: !run.kvCache,
-      cpuMemoryArena: false,
+      cpuMemoryArena: !run.kvCache,
       outputsOnDevice: run.cacheOnDevice
         ? Array.from({ length: config.nLayers }, (_, layer) => [
             `present.${layer}.key`,
