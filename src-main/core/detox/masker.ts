@@ -1,10 +1,11 @@
 // MaRCo's masking step (spec marco.md §3): each word is masked in turn, the expert and the anti-expert read the
 // masked sentence teacher-forced up to the <mask>, and the divergence of their next-token distributions there says
 // how much the word matters to toxicity. Words whose divergence is ≥ τ × the sentence mean are masked.
-// All candidates of a batch of sentences run as one batch per model.
+// Candidates run through each model in batches of similar length, their decoder passes in groups of similar <mask>
+// position (see decoderGroups).
 
 import { throwIfCancelled } from '../jobs/job.ts';
-import type { BartSession } from '../models/bart/bart-session.ts';
+import { selectRows, type BartSession } from '../models/bart/bart-session.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { Divergence } from '../../shared/index.ts';
 import { isPunctuationOnly, segmentWords, type Word } from './words.ts';
@@ -87,7 +88,20 @@ export interface MaskOptions {
   indexQuirk: boolean;
   /** Candidate rows per forward pass. */
   rowsPerBatch: number;
+  /**
+   * Rows per decoder run within a batch (default 16, enough rows for efficient GEMMs): each run decodes rows of
+   * similar <mask> position up to its own last one (see decoderGroups).
+   */
+  rowsPerDecoderRun?: number;
   signal?: AbortSignal;
+}
+
+/** A batch's row indices in groups of similar <mask> position, each of at most `size` rows. */
+export function decoderGroups(batch: readonly { position: number }[], size: number): number[][] {
+  const order = batch.map((_, r) => r).sort((a, b) => batch[a]!.position - batch[b]!.position);
+  const groups: number[][] = [];
+  for (let start = 0; start < order.length; start += size) groups.push(order.slice(start, start + size));
+  return groups;
 }
 
 interface Row {
@@ -129,27 +143,38 @@ export async function maskSentences(sentences: string[], options: MaskOptions): 
     const batch = rows.slice(start, start + options.rowsPerBatch);
     const readOut = async (session: BartSession) => {
       const encoded = await session.encode(batch.map((row) => row.ids));
-      // The decoder is causal: positions after the last <mask> of the batch change no logits read here.
-      const decoderLength = Math.max(...batch.map((row) => row.position)) + 1;
-      const decoderIds = new BigInt64Array(batch.length * decoderLength).fill(BigInt(session.model.config.padTokenId));
-      batch.forEach((row, r) => {
-        // Teacher forcing as transformers does it: decoder input = [decoder_start, ids[0 .. L-2]].
-        const shifted = [session.model.config.decoderStartTokenId, ...row.ids.slice(0, decoderLength - 1)];
-        shifted.forEach((id, p) => (decoderIds[r * decoderLength + p] = BigInt(id)));
-      });
-      const positions = BigInt64Array.from(batch, (row) => BigInt(row.position));
-      const { outputs } = await session.decode(encoded, decoderIds, decoderLength, null, positions);
-      return outputs.logits!.data as Float32Array; // [rows, d_vocab]
+      // The decoder is causal: a row's positions after its <mask> change no logit read here. Rows of similar <mask>
+      // position are decoded together, each group up to its own last <mask> (on issue 19's bench sentences: 1.10×
+      // the unpadded work instead of 1.33× with the whole batch decoded to its last <mask>).
+      const logits: Float32Array[] = [];
+      for (const group of decoderGroups(batch, options.rowsPerDecoderRun ?? 16)) {
+        const decoderLength = Math.max(...group.map((r) => batch[r]!.position)) + 1;
+        const decoderIds = new BigInt64Array(group.length * decoderLength).fill(
+          BigInt(session.model.config.padTokenId),
+        );
+        group.forEach((r, g) => {
+          // Teacher forcing as transformers does it: decoder input = [decoder_start, ids[0 .. L-2]].
+          const shifted = [session.model.config.decoderStartTokenId, ...batch[r]!.ids.slice(0, decoderLength - 1)];
+          shifted.forEach((id, p) => (decoderIds[g * decoderLength + p] = BigInt(id)));
+        });
+        const positions = BigInt64Array.from(group, (r) => BigInt(batch[r]!.position));
+        const { outputs } = await session.decode(
+          selectRows(encoded, group),
+          decoderIds,
+          decoderLength,
+          null,
+          positions,
+        );
+        const rowsLogits = outputs.logits!.data as Float32Array; // [group rows, d_vocab]
+        const vocab = rowsLogits.length / group.length;
+        group.forEach((r, g) => (logits[r] = rowsLogits.subarray(g * vocab, (g + 1) * vocab)));
+      }
+      return logits; // per batch row, [d_vocab]
     };
     const expertLogits = await readOut(options.expert);
     const antiLogits = await readOut(options.anti);
-    const vocab = expertLogits.length / batch.length;
     batch.forEach((row, r) => {
-      const value = divergenceOf(
-        expertLogits.subarray(r * vocab, (r + 1) * vocab),
-        antiLogits.subarray(r * vocab, (r + 1) * vocab),
-        options.divergence,
-      );
+      const value = divergenceOf(expertLogits[r]!, antiLogits[r]!, options.divergence);
       divergences[row.sentence]![row.word]!.push(value);
     });
   }

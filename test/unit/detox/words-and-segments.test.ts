@@ -1,8 +1,8 @@
-// The word segmenter on hard cases (NLTK casual_tokenize's behaviour) with offsets, masked-string construction,
-// and document segmentation that leaves every other byte alone.
+// The word segmenter on hard cases (NLTK casual_tokenize's behaviour) with offsets, masked-string construction, the
+// masker's decoder groups, and document segmentation that leaves every other byte alone.
 
 import { describe, expect, it } from 'vitest';
-import { maskWords } from '../../../src-main/core/detox/masker.ts';
+import { decoderGroups, maskWords } from '../../../src-main/core/detox/masker.ts';
 import {
   fitsCharacters,
   replaceSegments,
@@ -102,6 +102,19 @@ describe('masked strings', () => {
     expect(maskWords(text, segmented, [11])).toBe("I'm surprised you got it done, seeing as you're all<mask>!");
     expect(maskWords(text, segmented, [10, 11])).toBe("I'm surprised you got it done, seeing as you're<mask><mask>!");
     expect(maskWords('You are a human', segmentWords('You are a human'), [3])).toBe('You are a<mask>');
+  });
+});
+
+describe("the masker's decoder groups", () => {
+  it('take every row once, in groups of at most 16 of ascending <mask> position', () => {
+    const random = seededRandom(3);
+    const batch = Array.from({ length: 50 }, () => ({ position: Math.floor(random() * 30) }));
+    const groups = decoderGroups(batch, 16);
+    expect(groups.map((group) => group.length)).toEqual([16, 16, 16, 2]);
+    expect(groups.flat().sort((a, b) => a - b)).toEqual(batch.map((_, r) => r));
+    const positions = groups.flat().map((r) => batch[r]!.position);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(decoderGroups([], 16)).toEqual([]);
   });
 });
 

@@ -20,6 +20,31 @@ export interface EncodedBatch {
   outputs: Record<string, Tensor>;
 }
 
+/** Rows `rows` of a [batch, …] tensor, in that order, copied into a tensor of their own. */
+function tensorRows(tensor: Tensor, rows: readonly number[]): Tensor {
+  const [, ...rest] = tensor.dims;
+  const size = rest.reduce((product, dim) => product * dim, 1);
+  const dims = [rows.length, ...rest];
+  if (tensor.type === 'int64') {
+    const source = tensor.data as BigInt64Array;
+    const data = new BigInt64Array(rows.length * size);
+    rows.forEach((row, index) => data.set(source.subarray(row * size, (row + 1) * size), index * size));
+    return new TensorClass('int64', data, dims);
+  }
+  const source = tensor.data as Float32Array;
+  const data = new Float32Array(rows.length * size);
+  rows.forEach((row, index) => data.set(source.subarray(row * size, (row + 1) * size), index * size));
+  return new TensorClass('float32', data, dims);
+}
+
+/** Rows `rows` of an encoded batch (indices, in that order) as a batch of their own, for the decoder. */
+export function selectRows(encoded: EncodedBatch, rows: readonly number[]): EncodedBatch {
+  const cross = Object.fromEntries(
+    Object.entries(encoded.cross).map(([name, tensor]) => [name, tensorRows(tensor, rows)]),
+  );
+  return { batch: rows.length, src: encoded.src, mask: tensorRows(encoded.mask, rows), cross, outputs: {} };
+}
+
 /** past.{L}.key/value [batch, heads, total, d_head], from the previous step's present.*. Valid until the next step. */
 export interface BartKvCache {
   tensors: Record<string, Tensor>;
