@@ -7,11 +7,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { runGemmBenchmark } from '../../src-main/core/diagnostics/gemm-benchmark.ts';
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
 import { speedup, type BenchRow } from './engine-host.bench.ts';
 import { loadBartModel } from '../../src-main/core/models/load-model.ts';
 import { presets } from '../../src-main/shared/index.ts';
-import { bartBaseFolders, sentences, writeMarcoWork } from './detox.bench.ts';
+import { bartBaseFolders, sentences, writeMarcoWork, type MarcoWork } from './detox.bench.ts';
 import { mediumFolder } from './gpt2-runtime.bench.ts';
 import {
   blasCoreType,
@@ -79,6 +80,37 @@ const detoxVariants: DetoxVariant[] = [
 /** The detox job of issue 19's table: 20 DynaHate sentences of 15–30 words, one a line, rewritten to 40 tokens. */
 const detoxSentenceCount = 20;
 const detoxMaxLength = 40;
+
+/**
+ * The multiply-adds no MaRCo implementation can skip on this work, from work.json and the rewrites' token ids: both
+ * experts read every candidate (its encoder pass, the decoder up to its <mask>, one logits row); every rewritten
+ * sentence takes three encoder passes (base on the original, experts on the masked text) and, per rewritten token,
+ * one decoder position and one logits row in each of the three models. Weight matrices only, without padding (the
+ * attention scores and norms add under 2% at these lengths), so this is a lower bound on the work.
+ */
+function marcoMultiplyAdds(work: MarcoWork, rewrites: number[][]): { masking: number; rewriting: number } {
+  const config = JSON.parse(readFileSync(join(work.folders[0]!, 'config.json'), 'utf8')) as Record<string, number>;
+  const d = config.d_model!;
+  // Encoder layer: Q, K, V, O and the two feed-forward matrices; each decoder layer's cross-attention K and V also
+  // run once per encoder token. Decoder layer: self Q, K, V, O, cross Q, O and the feed-forward matrices.
+  const encoderToken =
+    config.encoder_layers! * (4 * d * d + 2 * d * config.encoder_ffn_dim!) + config.decoder_layers! * 2 * d * d;
+  const decoderToken = config.decoder_layers! * (6 * d * d + 2 * d * config.decoder_ffn_dim!);
+  const logitsRow = d * config.vocab_size!;
+  let masking = 0;
+  for (const sentence of work.sentences)
+    for (const variant of sentence.variants)
+      masking += 2 * (variant.ids.length * encoderToken + (variant.position + 1) * decoderToken + logitsRow);
+  const rewritten = work.sentences.filter((sentence) => sentence.masked !== null);
+  let rewriting = 0;
+  rewritten.forEach((sentence, index) => {
+    // A rewrite starts [decoder start, <s>] and each later token was fed back once, except the last.
+    const generated = rewrites[index]!.length - 2;
+    rewriting += (sentence.ids.length + 2 * sentence.masked!.length) * encoderToken;
+    rewriting += 3 * ((generated + 1) * decoderToken + generated * logitsRow);
+  });
+  return { masking, rewriting };
+}
 
 export async function benchCommands(
   threads: number,
@@ -171,7 +203,13 @@ export async function benchCommands(
     timedProcess('node', detoxArgs(join(work, 'detox-first.txt'), '--explain', explainPath), ourEnv);
     const segments = (JSON.parse(readFileSync(explainPath, 'utf8')) as { segments: { text: string; masked: string }[] })
       .segments;
-    await writeMarcoWork(work, bart, detoxSettings, segments, loadBartModel(bart[0]!).tokenizer.tokenizer);
+    const marcoWork = await writeMarcoWork(
+      work,
+      bart,
+      detoxSettings,
+      segments,
+      loadBartModel(bart[0]!).tokenizer.tokenizer,
+    );
     log('commands: PyTorch compare at batch 16 and 32, to run it at its best batch');
     const batchTimes = [16, 32].map((batch) => ({ batch, run: theirs.compare(batch) }));
     const best = batchTimes.reduce((a, b) => (b.run.seconds < a.run.seconds ? b : a));
@@ -192,6 +230,11 @@ export async function benchCommands(
       rounds.compare.push({ ours: ours.compare(), theirs: theirs.compare(best.batch) });
       rounds.detox.push({ ours: ours.detox(), theirs: theirs.detox(bestDetox.variant) });
     }
+    // The GEMM ceiling right after the rounds, in this process with the same threads: what the detox bound is at.
+    const ceiling = await runGemmBenchmark(
+      { device: 'cpu', sizes: [1024, 2048, 3072], repeats: 5, threads },
+      { signal: new AbortController().signal, progress: () => undefined, frame: () => undefined },
+    );
     const loadAfter = os.loadavg()[0]!;
 
     const seconds = (runs: { ours: ProcessRun; theirs: ProcessRun }[], side: 'ours' | 'theirs') =>
@@ -227,6 +270,22 @@ export async function benchCommands(
       };
     };
     const torch = `PyTorch ${String(torchReport.torch)}`;
+    const detoxWork = marcoMultiplyAdds(
+      marcoWork,
+      (lastJson(bestDetox.run.stdout) as unknown as { rewrites: number[][] }).rewrites,
+    );
+    const detoxBoundSeconds = (2 * (detoxWork.masking + detoxWork.rewriting)) / (ceiling.peakGflops * 1e9);
+    const detoxOurs = seconds(rounds.detox, 'ours');
+    const detoxTarget = seconds(rounds.detox, 'theirs') / 1.5;
+    const boundRow: BenchRow = {
+      name: '`toxscope detox`: the same work at the GEMM ceiling (multiply-adds no implementation can skip, no padding)',
+      value: detoxBoundSeconds,
+      unit: 's',
+      baseline: 'ToxScope, row above',
+      baselineValue: detoxOurs,
+      comparison: `ToxScope at ${((100 * detoxBoundSeconds) / detoxOurs).toFixed(0)}% of the ceiling`,
+      note: `${((2 * detoxWork.masking) / 1e12).toFixed(2)} TFLOP masking + ${((2 * detoxWork.rewriting) / 1e12).toFixed(2)} TFLOP rewriting at ${ceiling.peakGflops.toFixed(0)} GFLOP/s (one square fp32 MatMul through onnxruntime after the rounds; ${ceiling.points.map((point) => `${point.size}: ${point.gflops.toFixed(0)}`).join(', ')}); 1.5× PyTorch's median is ${detoxTarget.toFixed(1)} s: ${detoxTarget < detoxBoundSeconds ? 'below the bound, out of reach on this CPU' : 'above the bound'}`,
+    };
     const rows: BenchRow[] = [
       timeRow(
         '`toxscope activations`, 115 tokens, 24 mlp.hook_post + logits written, whole command',
@@ -246,6 +305,7 @@ export async function benchCommands(
         `${torch} script, same work (masking in batches, KV-cached rewriting), ${bestDetox.variant.label}, its best of ${detoxTimes.map(({ variant, run }) => `${variant.label}: ${run.seconds.toFixed(1)} s`).join(', ')} (${detoxSameRewrites ? 'the same rewrites at every batch' : 'rewrites DIFFER between batches'})`,
         1.5,
       ),
+      boundRow,
       rssRow('`toxscope activations` peak RSS', 'activations'),
       rssRow('`toxscope compare` peak RSS', 'compare'),
       rssRow('`toxscope detox` peak RSS', 'detox'),

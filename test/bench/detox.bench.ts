@@ -26,15 +26,22 @@ const maxLength = 32;
  * work.json for marco_torch_bench.py: the same work ToxScope did, as token ids: each candidate word's masked
  * sentence (masking) and each sentence's final masked form (rewriting, null when nothing was masked).
  */
+/** work.json, what marco_torch_bench.py reads: each sentence's token ids, its masked ids and its candidates. */
+export interface MarcoWork {
+  folders: string[];
+  settings: DetoxSettings;
+  sentences: { ids: number[]; masked: number[] | null; variants: { ids: number[]; position: number }[] }[];
+}
+
 export async function writeMarcoWork(
   work: string,
   folders: string[],
   settings: DetoxSettings,
   masked: { text: string; masked: string }[],
   tokenizer: Tokenizer,
-): Promise<{ sentences: { masked: number[] | null }[] }> {
+): Promise<MarcoWork> {
   const maskId = tokenizer.tokenToId('<mask>')!;
-  const workJson = {
+  const workJson: MarcoWork = {
     folders,
     settings,
     sentences: await Promise.all(
