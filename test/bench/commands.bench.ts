@@ -284,7 +284,7 @@ export async function benchCommands(
       baseline: 'ToxScope, row above',
       baselineValue: detoxOurs,
       comparison: `ToxScope at ${((100 * detoxBoundSeconds) / detoxOurs).toFixed(0)}% of the ceiling`,
-      note: `${((2 * detoxWork.masking) / 1e12).toFixed(2)} TFLOP masking + ${((2 * detoxWork.rewriting) / 1e12).toFixed(2)} TFLOP rewriting at ${ceiling.peakGflops.toFixed(0)} GFLOP/s (one square fp32 MatMul through onnxruntime after the rounds; ${ceiling.points.map((point) => `${point.size}: ${point.gflops.toFixed(0)}`).join(', ')}); 1.5× PyTorch's median is ${detoxTarget.toFixed(1)} s: ${detoxTarget < detoxBoundSeconds ? 'below the bound, out of reach on this CPU' : 'above the bound'}`,
+      note: `${((2 * detoxWork.masking) / 1e12).toFixed(2)} TFLOP masking + ${((2 * detoxWork.rewriting) / 1e12).toFixed(2)} TFLOP rewriting at ${ceiling.peakGflops.toFixed(0)} GFLOP/s (one square fp32 MatMul through onnxruntime after the rounds; ${ceiling.points.map((point) => `${point.size}: ${point.gflops.toFixed(0)}`).join(', ')}); 1.5× PyTorch's speed needs ${detoxTarget.toFixed(1)} s: ${detoxTarget < detoxBoundSeconds ? 'below the bound, out of reach on this CPU' : 'above the bound'}`,
     };
     const rows: BenchRow[] = [
       timeRow(

@@ -51,8 +51,8 @@ export function prepackedCacheEnabled(): boolean {
  * weights beside the repacked ones (about twice the model), and onnxruntime reads both from it: the originals at every
  * session creation, the repacked ones at every run. It is faster than repacking only while the page cache keeps it;
  * a job holds two models (compare) and the weights it computes with, so a copy may take a quarter of the memory. The
- * Llama-3.2-1B compare on 24 GiB, whose copies are 10.9 GB each, took 82–91 s reading them back from disk against 67 s
- * repacking from the checkpoints (docs/benchmarks.md).
+ * Llama-3.2-1B compare on 24 GiB, whose copies are 10.9 GB each, took 82–91 s reading them back from disk against
+ * 67–70 s repacking from the checkpoints (docs/benchmarks.md).
  */
 export function copyFitsInMemory(copyBytes: number, totalMemoryBytes = os.totalmem()): boolean {
   return copyBytes <= totalMemoryBytes / 4;
@@ -85,7 +85,10 @@ export function leavesRoomForCopy(graphBytes: number, disk: { freeBytes: number;
   return disk.freeBytes - 2 * graphBytes > Math.max(reservedBytes, disk.totalBytes / 10);
 }
 
-/** Whether a copy of the graph in `folder` (its files: the graph and its weights, linked or converted) is worth writing: it fits in memory and on the disk. */
+/**
+ * Whether a copy of the graph in `folder` (its files: the graph and its weights, linked or converted) is worth
+ * writing: it fits in memory and on the disk.
+ */
 function worthSaving(folder: string): boolean {
   const graphBytes = folderBytes(folder);
   const disk = statfsSync(folder);

@@ -1,7 +1,8 @@
 // Saved prepacked weights (prepacked-cache.ts) with the real onnxruntime: the first CPU session of a graph saves the
 // copy, the next one opens from it, and both give exactly the numbers of a session that repacks; a copy that cannot
-// be loaded is replaced, a half-written one of a dead process removed, one too large for the memory neither written nor
-// read, and TOXSCOPE_PREPACKED_CACHE=off turns it off; the graph cache's usage (what the Models page shows) and its clearing.
+// be loaded is replaced, a half-written one of a dead process removed, one too large for the memory neither written
+// nor read, and TOXSCOPE_PREPACKED_CACHE=off turns it off; the graph cache's usage (what the Models page shows) and
+// its clearing.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -203,7 +204,7 @@ describe('a copy too large for the memory', () => {
     }
   });
 
-  it('is one over a quarter of the memory', () => {
+  it('is more than a quarter of the memory', () => {
     const gib = 1024 ** 3;
     expect(copyFitsInMemory(6 * gib, 24 * gib)).toBe(true);
     expect(copyFitsInMemory(6 * gib + 1, 24 * gib)).toBe(false);

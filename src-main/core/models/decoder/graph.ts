@@ -17,8 +17,9 @@ export interface DecoderGraphOptions {
    */
   hookPositions: 'all' | 'last' | 'last-batch-sum';
   /**
-   * Logits at every position, at the last, none, or only the greedy choice at the last position: `next_token` int64
-   * [batch], the ArgMax of the last logits (ties go to the lowest id, as `argmax` in logits-processors.ts).
+   * Logits at every position (as rows, `logits_rows` [batch·pos, d_vocab], which runDecoderGraph shapes), at the last,
+   * none, or only the greedy choice at the last position: `next_token` int64 [batch], the ArgMax of the last logits
+   * (ties go to the lowest id, as `argmax` in logits-processors.ts).
    */
   logits: 'all' | 'last' | 'none' | 'next-token';
   /** Expose present.{L}.key/value outputs for incremental decoding. */
@@ -218,7 +219,7 @@ export function buildDecoderGraph(
       else g.output(g.op('ArgMax', [logits], { axis: 1, keepdims: 0 }), 'next_token', 'int64', ['batch']);
     } else {
       // One row per position, [batch·pos, d_vocab], straight from the Gemm: onnxruntime copies a graph output that a
-      // Reshape produces (0.5 GiB more at 8 × 128 on Llama shapes), so DecoderSession.step gives these rows their
+      // Reshape produces (0.5 GiB more at 8 × 128 on Llama shapes), so runDecoderGraph gives these rows their
       // [batch, pos, d_vocab] shape in JavaScript, without a copy.
       const flat = g.op('Reshape', [normalized, g.ints([-1, dModel])]);
       const logits = softcap(g.op('Gemm', [flat, unembed], { transB: 1 }));
