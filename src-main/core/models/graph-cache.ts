@@ -97,7 +97,33 @@ function linkOrNull(source: string, target: string): boolean {
 }
 
 /**
- * Returns the path of a built model.onnx for this weights fingerprint and options, building it when missing.
+ * Removes the graphs an earlier graph builder wrote (their meta.json names an older graphBuilderVersion): this
+ * version never reads them again, and they can hold converted weights and saved prepacked copies of many GB. Folders
+ * without a meta.json (a build in progress) and those of a newer version are left alone, as is a folder that cannot
+ * be removed (in use on Windows). Linked checkpoints lose only their link. Returns how many were removed.
+ */
+export function removeOutdatedGraphs(): number {
+  const root = graphCacheDir();
+  let removed = 0;
+  for (const entry of existsSync(root) ? readdirSync(root, { withFileTypes: true }) : []) {
+    if (!entry.isDirectory()) continue;
+    try {
+      const meta = JSON.parse(readFileSync(join(root, entry.name, 'meta.json'), 'utf8')) as {
+        graphBuilderVersion?: unknown;
+      };
+      if (typeof meta.graphBuilderVersion !== 'number' || meta.graphBuilderVersion >= graphBuilderVersion) continue;
+      rmSync(join(root, entry.name), { recursive: true, force: true });
+      removed++;
+    } catch {
+      // no meta.json yet (a build in progress), unreadable, or in use: left for a later build
+    }
+  }
+  return removed;
+}
+
+/**
+ * Returns the path of a built model.onnx for this weights fingerprint and options, building it when missing (and then
+ * first removes the graphs of earlier builders, see removeOutdatedGraphs).
  * `build` receives a function that places each named weight tensor and returns its initializer.
  */
 export function prepareCachedGraph(
@@ -121,6 +147,7 @@ export function prepareCachedGraph(
     if (meta.linkedFiles.every((file) => existsSync(join(folder, file))))
       return { modelPath, hit: true, weightsPlacement: meta.weightsPlacement };
   }
+  removeOutdatedGraphs();
   mkdirSync(folder, { recursive: true });
 
   const linkedNames = new Map<string, string | null>(); // source path → linked basename (null = could not link)

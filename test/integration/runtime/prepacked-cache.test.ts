@@ -1,16 +1,21 @@
 // Saved prepacked weights (prepacked-cache.ts) with the real onnxruntime: the first CPU session of a graph saves the
 // copy, the next one opens from it, and both give exactly the numbers of a session that repacks; a copy that cannot
 // be loaded is replaced, a half-written one of a dead process removed, one too large for the memory neither written
-// nor read, and TOXSCOPE_PREPACKED_CACHE=off turns it off; the graph cache's usage (what the Models page shows) and
-// its clearing.
+// nor read, and TOXSCOPE_PREPACKED_CACHE=off turns it off; graphs of an earlier builder removed; the graph cache's
+// usage (what the Models page shows) and its clearing.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { collectBatch, collectionGraphOptions, emptySums } from '../../../src-main/core/interp/collect-activations.ts';
-import { clearGraphCache, graphCacheUsage } from '../../../src-main/core/models/graph-cache.ts';
+import {
+  clearGraphCache,
+  graphBuilderVersion,
+  graphCacheDir,
+  graphCacheUsage,
+} from '../../../src-main/core/models/graph-cache.ts';
 import { loadModel, type LoadedDecoderModel } from '../../../src-main/core/models/load-model.ts';
 import type { DecoderGraphOptions } from '../../../src-main/core/models/decoder/graph.ts';
 import { openDecoderSession, type OpenedDecoder } from '../../../src-main/core/models/decoder/open-session.ts';
@@ -220,6 +225,31 @@ describe('leavesRoomForCopy', () => {
     expect(leavesRoomForCopy(3 * gib, { freeBytes: 10 * gib, totalBytes: 50 * gib })).toBe(false); // 4 GiB left < 5
     expect(leavesRoomForCopy(0.5 * gib, { freeBytes: 3 * gib, totalBytes: 10 * gib })).toBe(false); // 2 GiB = the floor
     expect(leavesRoomForCopy(0.4 * gib, { freeBytes: 3 * gib, totalBytes: 10 * gib })).toBe(true);
+  });
+});
+
+describe('graphs of an earlier graph builder', () => {
+  it('are removed when a graph is built, links to checkpoints included, leaving builds in progress and newer ones', async () => {
+    useTemporaryDataDir();
+    const folder = tinyGpt2Folder('hub');
+    const checkpoint = join(folder, 'model.safetensors');
+    const graphs = graphCacheDir();
+    const fake = (name: string, meta: object | null) => {
+      mkdirSync(join(graphs, name), { recursive: true });
+      writeFileSync(join(graphs, name, 'model.onnx'), 'stale');
+      if (meta) writeFileSync(join(graphs, name, 'meta.json'), JSON.stringify(meta));
+    };
+    fake('outdated', { graphBuilderVersion: graphBuilderVersion - 1 });
+    linkSync(checkpoint, join(graphs, 'outdated', 'weights-0-model.safetensors'));
+    fake('in-progress', null);
+    fake('newer', { graphBuilderVersion: graphBuilderVersion + 1 });
+    expect(statSync(checkpoint).nlink).toBe(2);
+
+    await runOnce(loadModel(folder));
+    expect(existsSync(join(graphs, 'outdated'))).toBe(false);
+    expect(existsSync(join(graphs, 'in-progress'))).toBe(true);
+    expect(existsSync(join(graphs, 'newer'))).toBe(true);
+    expect(statSync(checkpoint).nlink).toBe(2); // its link in the new graph; the checkpoint itself untouched
   });
 });
 
