@@ -246,7 +246,8 @@ export const interveneJob: Job<InterveneRequest, never, InterveneResult> = async
     const { session } = await openDecoderSession(
       model,
       { hooks: [], hookPositions: 'all', logits: 'all', kvCache: false, interventions: true },
-      { device, threads: request.threads, batch: 1, length: model.config.nCtx },
+      // a few long windows: weights not repacked (see DecoderRun.once)
+      { device, threads: request.threads, batch: 1, length: model.config.nCtx, once: true },
     );
     try {
       perplexityValue = (

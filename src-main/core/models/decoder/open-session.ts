@@ -48,7 +48,12 @@ export interface DecoderRun {
   threads?: number;
   batch: number;
   length: number;
-  /** A session that runs once (one forward): skip repacking the weights (see SessionOptions.prepackWeights). */
+  /**
+   * A session for one forward, or a few forwards of many positions each: skip repacking the weights (see
+   * SessionOptions.prepackWeights). Repacking pays over many small runs (generation); at hundreds of positions per
+   * run the kernels pack as they go at no measurable cost (gpt2-medium, windows of 1024 positions: about 5.2 s each
+   * either way), and the session opens in 0.07 s instead of 0.8 s from a saved copy and peaks 1.2 GiB lower.
+   */
   once?: boolean;
 }
 
