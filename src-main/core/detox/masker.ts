@@ -96,8 +96,12 @@ export interface MaskOptions {
   signal?: AbortSignal;
 }
 
-/** A batch's row indices in groups of similar <mask> position, each of at most `size` rows. */
+/**
+ * A batch's row indices in groups of similar <mask> position, each of at most `size` rows; a batch of at most `size`
+ * rows is one group in its own order (so the decoder reads its encoder outputs as they are).
+ */
 export function decoderGroups(batch: readonly { position: number }[], size: number): number[][] {
+  if (batch.length <= size) return batch.length ? [batch.map((_, r) => r)] : [];
   const order = batch.map((_, r) => r).sort((a, b) => batch[a]!.position - batch[b]!.position);
   const groups: number[][] = [];
   for (let start = 0; start < order.length; start += size) groups.push(order.slice(start, start + size));
@@ -159,7 +163,7 @@ export async function maskSentences(sentences: string[], options: MaskOptions): 
         });
         const positions = BigInt64Array.from(group, (r) => BigInt(batch[r]!.position));
         const { outputs } = await session.decode(
-          selectRows(encoded, group),
+          group.length === batch.length ? encoded : selectRows(encoded, group),
           decoderIds,
           decoderLength,
           null,

@@ -100,11 +100,10 @@ function linkOrNull(source: string, target: string): boolean {
  * Removes the graphs an earlier graph builder wrote (their meta.json names an older graphBuilderVersion): this
  * version never reads them again, and they can hold converted weights and saved prepacked copies of many GB. Folders
  * without a meta.json (a build in progress) and those of a newer version are left alone, as is a folder that cannot
- * be removed (in use on Windows). Linked checkpoints lose only their link. Returns how many were removed.
+ * be removed (in use on Windows). Linked checkpoints lose only their link.
  */
-export function removeOutdatedGraphs(): number {
+export function removeOutdatedGraphs(): void {
   const root = graphCacheDir();
-  let removed = 0;
   for (const entry of existsSync(root) ? readdirSync(root, { withFileTypes: true }) : []) {
     if (!entry.isDirectory()) continue;
     try {
@@ -113,12 +112,10 @@ export function removeOutdatedGraphs(): number {
       };
       if (typeof meta.graphBuilderVersion !== 'number' || meta.graphBuilderVersion >= graphBuilderVersion) continue;
       rmSync(join(root, entry.name), { recursive: true, force: true });
-      removed++;
     } catch {
       // no meta.json yet (a build in progress), unreadable, or in use: left for a later build
     }
   }
-  return removed;
 }
 
 /**

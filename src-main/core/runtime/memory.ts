@@ -28,24 +28,19 @@ function fittingParameters(estimate: MemoryEstimate): string {
 
 export function assertFits(estimate: MemoryEstimate, what: string): void {
   if (estimate.totalBytes <= estimate.availableBytes) return;
-  const message = `${what} needs about ${gib(estimate.totalBytes)} (weights ${gib(estimate.weightsBytes)}, working ${gib(estimate.workingBytes)}), but only ${gib(estimate.availableBytes)} is free.`;
   // The model itself fits when its weights would leave at least half the free memory: then the batch is what to cut.
-  if (estimate.weightsBytes <= estimate.availableBytes / 2)
-    raise(
-      'OUT_OF_MEMORY',
-      message,
-      'The model fits; the working memory of this batch and length does not. Lower --batch or the length (--max-length, --max-new-tokens, the prompt length), or close other programs.',
-      {
-        appHint:
-          'The model fits; the working memory of this batch and length does not. Run fewer prompts or sentences per batch, shorter lengths, or close other programs.',
-      },
-    );
+  const batchTooLarge = estimate.weightsBytes <= estimate.availableBytes / 2;
+  const fitting = `Models up to about ${fittingParameters(estimate)} parameters fit in the free memory here (float32 on the CPU).`;
   raise(
     'OUT_OF_MEMORY',
-    message,
-    `Models up to about ${fittingParameters(estimate)} parameters fit in the free memory here (float32 on the CPU). Use a smaller model, a GPU with enough memory (--device cuda or webgpu), or close other programs; lowering --batch or the prompt length shrinks only the working part.`,
+    `${what} needs about ${gib(estimate.totalBytes)} (weights ${gib(estimate.weightsBytes)}, working ${gib(estimate.workingBytes)}), but only ${gib(estimate.availableBytes)} is free.`,
+    batchTooLarge
+      ? 'The model fits; the working memory of this batch and length does not. Lower --batch or the length (--max-length, --max-new-tokens, the prompt length), or close other programs.'
+      : `${fitting} Use a smaller model, a GPU with enough memory (--device cuda or webgpu), or close other programs; lowering --batch or the prompt length shrinks only the working part.`,
     {
-      appHint: `Models up to about ${fittingParameters(estimate)} parameters fit in the free memory here (float32 on the CPU). Use a smaller model, a GPU with enough memory (Settings → device), or close other programs; fewer prompts per batch shrinks only the working part.`,
+      appHint: batchTooLarge
+        ? 'The model fits; the working memory of this batch and length does not. Run fewer prompts or sentences per batch, shorter lengths, or close other programs.'
+        : `${fitting} Use a smaller model, a GPU with enough memory (Settings → device), or close other programs; fewer prompts per batch shrinks only the working part.`,
     },
   );
 }

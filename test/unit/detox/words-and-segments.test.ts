@@ -106,7 +106,7 @@ describe('masked strings', () => {
 });
 
 describe("the masker's decoder groups", () => {
-  it('take every row once, in groups of at most 16 of ascending <mask> position', () => {
+  it('take every row once, in groups of at most 16 of ascending <mask> position (a small batch as it is)', () => {
     const random = seededRandom(3);
     const batch = Array.from({ length: 50 }, () => ({ position: Math.floor(random() * 30) }));
     const groups = decoderGroups(batch, 16);
@@ -115,6 +115,7 @@ describe("the masker's decoder groups", () => {
     const positions = groups.flat().map((r) => batch[r]!.position);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(decoderGroups([], 16)).toEqual([]);
+    expect(decoderGroups([{ position: 5 }, { position: 1 }], 16)).toEqual([[0, 1]]); // one group keeps its order
   });
 });
 
