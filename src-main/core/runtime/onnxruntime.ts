@@ -291,10 +291,17 @@ function explainRunFailure(detail: string): string {
   return 'The model failed while running';
 }
 
-/** Runs a session; a failure says in plain words what went wrong, then names every input with its dtype and dims. */
-export async function runSession(session: Session, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+/**
+ * Runs a session (every output, or only `outputs`: the others are not copied back); a failure says in plain words
+ * what went wrong, then names every input with its dtype and dims.
+ */
+export async function runSession(
+  session: Session,
+  feeds: Record<string, Tensor>,
+  outputs?: string[],
+): Promise<Record<string, Tensor>> {
   try {
-    return await session.run(feeds);
+    return await (outputs ? session.run(feeds, outputs) : session.run(feeds));
   } catch (error) {
     const detail = firstLine(error);
     return raise(

@@ -144,7 +144,8 @@ export class BartSession {
 
   /**
    * Runs the decoder on `tgt` new tokens per row ([batch, tgt], every row the same length). `logitsPositions`
-   * (one per row) is required by graphs built with logits: 'gather'.
+   * (one per row) is required by graphs built with logits: 'gather'. `logitsOnly`: return only the logits, no cache
+   * (a single teacher-forced pass, as the masker's: onnxruntime-node would copy every layer's keys and values out).
    */
   async decode(
     encoded: EncodedBatch,
@@ -152,6 +153,7 @@ export class BartSession {
     tgt: number,
     cache: BartKvCache | null,
     logitsPositions?: BigInt64Array,
+    logitsOnly = false,
   ): Promise<{ outputs: Record<string, Tensor>; cache: BartKvCache | null }> {
     const { decoderLayers, decoderHeads, dHead } = this.model.config;
     const feeds: Record<string, Tensor> = {
@@ -165,7 +167,7 @@ export class BartSession {
         feeds[`past.${layer}.${name}`] = cache?.tensors[`past.${layer}.${name}`] ?? empty;
     }
     if (logitsPositions) feeds.logits_positions = new TensorClass('int64', logitsPositions, [encoded.batch]);
-    const outputs = await runSession(this.#decoder, feeds);
+    const outputs = await runSession(this.#decoder, feeds, logitsOnly ? ['logits'] : undefined);
     if (!outputs['present.0.key']) return { outputs, cache: null };
     const tensors: Record<string, Tensor> = {};
     for (let layer = 0; layer < decoderLayers; layer++) {
