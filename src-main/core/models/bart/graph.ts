@@ -216,18 +216,17 @@ export function buildBartDecoderGraph(
     y = mlp(b, y, block, hook);
   }
 
-  // logits = y·Eᵀ + final_logits_bias; Gemm's transB reads the shared embedding in place (an alias of its bytes, see
-  // GraphWriter.alias).
+  // logits = y·Eᵀ + final_logits_bias, E read in place (an alias of the shared embedding's bytes, see
+  // GraphWriter.alias). At every position: Gemm's transB. At one position per row: (E · rowsᵀ)ᵀ, since onnxruntime
+  // repacks only a GEMM's right-hand weights and a left-hand E needs no repacked copy (see the decoder's graph).
+  const embedding = g.alias('lm_head.W_U', w('shared.W_E', [dVocab, dModel]));
+  const bias = w('final_logits_bias', [1, dVocab]);
   const unembed = (rows: string) =>
-    g.op(
-      'Gemm',
-      [
-        rows,
-        g.alias('lm_head.W_U', w('shared.W_E', [dVocab, dModel])),
-        g.op('Reshape', [w('final_logits_bias', [1, dVocab]), g.ints([dVocab])]),
-      ],
-      { transB: 1 },
-    );
+    g.op('Gemm', [rows, embedding, g.op('Reshape', [bias, g.ints([dVocab])])], { transB: 1 });
+  const unembedOnePerRow = (rows: string) => {
+    const columns = g.op('MatMul', [embedding, g.op('Transpose', [rows], { perm: [1, 0] })]); // [d_vocab, batch]
+    return g.op('Add', [g.op('Transpose', [columns], { perm: [1, 0] }), bias]); // [batch, d_vocab]
+  };
   if (options.logits === 'all') {
     const shape = g.op('Concat', [g.op('Slice', [g.op('Shape', [y]), g.ints([0]), g.ints([2])]), g.ints([dVocab])], {
       axis: 0,
@@ -238,7 +237,10 @@ export function buildBartDecoderGraph(
       dVocab,
     ]);
   } else if (options.logits === 'last') {
-    g.output(unembed(g.op('Gather', [y, g.ints([-1], [])], { axis: 1 })), 'logits', 'float32', ['batch', dVocab]);
+    g.output(unembedOnePerRow(g.op('Gather', [y, g.ints([-1], [])], { axis: 1 })), 'logits', 'float32', [
+      'batch',
+      dVocab,
+    ]);
   } else {
     // Row b's position p_b: GatherND with indices [[0, p_0], [1, p_1], …].
     const batch = g.op('Gather', [g.op('Shape', [ids]), g.ints([0], [])], { axis: 0 });
@@ -248,7 +250,7 @@ export function buildBartDecoderGraph(
       [g.op('Unsqueeze', [rows, g.ints([1])]), g.op('Unsqueeze', [gatherPositions!, g.ints([1])])],
       { axis: 1 },
     );
-    g.output(unembed(g.op('GatherND', [y, indices])), 'logits', 'float32', ['batch', dVocab]);
+    g.output(unembedOnePerRow(g.op('GatherND', [y, indices])), 'logits', 'float32', ['batch', dVocab]);
   }
   return g.graph('bart_decoder');
 }

@@ -213,10 +213,14 @@ export function buildDecoderGraph(
       return cap === null ? logits : g.op('Mul', [g.op('Tanh', [g.op('Div', [logits, g.float(cap)])]), g.float(cap)]);
     };
     if (options.logits === 'last' || options.logits === 'next-token') {
+      // At one position per row the unembedding multiplies from the left, W_U · lastᵀ: onnxruntime repacks only a
+      // MatMul's right-hand weights, so W_U is read where it lies (the checkpoint's mapped bytes) instead of from a
+      // repacked copy that every session fills as fresh memory (1 GiB for Llama-3.2-1B shapes).
       const last = g.op('Gather', [normalized, g.ints([-1], [])], { axis: 1 }); // [batch, d_model]
-      const logits = softcap(g.op('Gemm', [last, unembed], { transB: 1 })); // [batch, d_vocab]
-      if (options.logits === 'last') g.output(logits, 'logits', 'float32', ['batch', dVocab]);
-      else g.output(g.op('ArgMax', [logits], { axis: 1, keepdims: 0 }), 'next_token', 'int64', ['batch']);
+      const columns = softcap(g.op('MatMul', [unembed, g.op('Transpose', [last], { perm: [1, 0] })])); // [d_vocab, batch]
+      if (options.logits === 'last')
+        g.output(g.op('Transpose', [columns], { perm: [1, 0] }), 'logits', 'float32', ['batch', dVocab]);
+      else g.output(g.op('ArgMax', [columns], { axis: 0, keepdims: 0 }), 'next_token', 'int64', ['batch']);
     } else {
       // One row per position, [batch·pos, d_vocab], straight from the Gemm: onnxruntime copies a graph output that a
       // Reshape produces (0.5 GiB more at 8 × 128 on Llama shapes), so runDecoderGraph gives these rows their
