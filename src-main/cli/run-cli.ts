@@ -60,7 +60,7 @@ const commands: Record<string, Command> = {
     summary:
       'compare --base M --dpo M|F --probe F --prompts F --out DIR   Base vs DPO, neuron by neuron (neurons.csv, summary.json, ...).',
     usage: `Usage: toxscope compare --base <model> [--base-weights F] --dpo <model|weights file> --probe FILE --prompts FILE [--column NAME]
-         [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 16] [--weight-processing none|center] [--no-bos]
+         [--max-new-tokens 20] [--max-prompt-tokens 32] [--limit N] [--batch 32] [--weight-processing none|center] [--no-bos]
          [--classifier <model>|none] [--classifier-tokenizer DIR] [--shard K/N] --out DIR
   Each model greedily continues every prompt; the last position's MLP activations of each forward pass are averaged.
   Writes DIR/neurons.csv, summary.json, generations.jsonl, manifest.json. Run it again with the same --out to resume.

@@ -294,7 +294,7 @@ export async function benchCommands(
         1.2,
       ),
       timeRow(
-        `\`toxscope compare\`, ${promptCount} prompts × 20 tokens × 2 models, batch 16, whole command`,
+        `\`toxscope compare\`, ${promptCount} prompts × 20 tokens × 2 models, batch 32 (the default), whole command`,
         'compare',
         `${torch} script, same job, batch ${best.batch} (its best of 16: ${batchTimes[0]!.run.seconds.toFixed(1)} s, 32: ${batchTimes[1]!.run.seconds.toFixed(1)} s)`,
         1.5,

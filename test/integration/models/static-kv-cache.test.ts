@@ -1,10 +1,15 @@
 // The static-cache GPT-2 graph through DecoderSession: decoding step by step from the session's in-place cache gives
 // the reference's last-position hooks and logits to 1e-5 on a left-padded batch, also when the cache must grow past
-// its capacity and when a smaller batch follows a larger one in the same buffers.
+// its capacity, when a smaller batch follows a larger one in the same buffers, and when a batch wider than
+// prefillGroupRows is prefilled in groups of rows (per-row outputs, and compare's batch sums and greedy tokens).
 
 import { describe, expect, it } from 'vitest';
 import { buildDecoderGraph } from '../../../src-main/core/models/decoder/graph.ts';
-import { DecoderSession, type KvCache } from '../../../src-main/core/models/decoder/decoder-session.ts';
+import {
+  DecoderSession,
+  prefillGroupRows,
+  type KvCache,
+} from '../../../src-main/core/models/decoder/decoder-session.ts';
 import { decoderReferenceForward } from '../../../src-main/core/models/decoder/reference.ts';
 import { encodeModel } from '../../../src-main/core/onnx/graph-builder.ts';
 import { describeMismatch } from '../../support/check-tensor.ts';
@@ -15,19 +20,19 @@ const weights = tinyDecoderWeights(config);
 const cpu = { requested: 'cpu' as const, used: 'cpu' as const, note: '' };
 const hook = 'blocks.1.mlp.hook_post';
 
-async function staticSession(capacity: number, modelConfig = config): Promise<DecoderSession> {
+async function staticSession(
+  capacity: number,
+  modelConfig = config,
+  outputs: { hookPositions: 'last' | 'last-batch-sum'; logits: 'last' | 'next-token' } = {
+    hookPositions: 'last',
+    logits: 'last',
+  },
+): Promise<DecoderSession> {
   const modelWeights = modelConfig === config ? weights : tinyDecoderWeights(modelConfig);
   const graph = buildDecoderGraph(
     modelConfig,
     (name, dims) => ({ name, type: 'float32', dims, data: modelWeights.get(name)! }),
-    {
-      hooks: [hook],
-      hookPositions: 'last',
-      logits: 'last',
-      kvCache: true,
-      interventions: false,
-      attention: 'static',
-    },
+    { hooks: [hook], ...outputs, kvCache: true, interventions: false, attention: 'static' },
   );
   return DecoderSession.open(encodeModel(graph), modelConfig, {
     device: cpu,
@@ -142,6 +147,63 @@ describe('static KV cache', () => {
       ],
     );
     await decodeAndCheck(session, [[12, 3]], [[1, 1]], [[9, 9, 40]]);
+    await session.release();
+  });
+
+  /** Ten rows of 1–7 real tokens, left-padded to 7, and three tokens to continue each. */
+  const ragged = Array.from({ length: prefillGroupRows + 2 }, (_, row) => {
+    const length = 1 + ((row * 5) % 7);
+    return {
+      prompt: [...Array<number>(7 - length).fill(0), ...Array.from({ length }, (_, p) => (row * 13 + p * 7) % 50)],
+      mask: [...Array<number>(7 - length).fill(0), ...Array<number>(length).fill(1)],
+      continuation: [(row * 3) % 50, (row * 11 + 1) % 50, (row * 17 + 2) % 50],
+    };
+  });
+
+  it('prefills a batch wider than prefillGroupRows in groups of rows, and decodes on from their cache', async () => {
+    expect(new Set(ragged.map(({ mask }) => mask.indexOf(1))).size).toBeGreaterThan(3); // groups trim different widths
+    const session = await staticSession(8); // the cache grows during the decode
+    await decodeAndCheck(
+      session,
+      ragged.map(({ prompt }) => prompt),
+      ragged.map(({ mask }) => mask),
+      ragged.map(({ continuation }) => continuation),
+    );
+    await session.release();
+  });
+
+  it("gives compare's batch sums and greedy tokens from a grouped prefill", async () => {
+    const session = await staticSession(16, config, { hookPositions: 'last-batch-sum', logits: 'next-token' });
+    const ids = ragged.map(({ prompt }) => prompt);
+    const mask = ragged.map(({ mask }) => mask);
+    const positions = mask.map((row) => {
+      let real = 0;
+      return row.map((value) => Math.max(0, (real += value) - 1));
+    });
+    const { outputs } = await session.step({
+      batch: ids.length,
+      pos: 7,
+      inputIds: bigints(ids),
+      attentionMask: bigints(mask),
+      positionIds: bigints(positions),
+      cache: null,
+    });
+    expect(outputs['new.0.key']).toBeUndefined(); // a grouped prefill keeps its keys and values to the cache
+    const reference = decoderReferenceForward(config, weights, {
+      inputIds: ids,
+      attentionMask: mask,
+      positionIds: positions,
+    });
+    const lastRow = (name: string, width: number, row: number) =>
+      reference.get(name)!.subarray((row * 7 + 6) * width, (row * 7 + 7) * width);
+    const sum = new Float32Array(config.dMlp);
+    ids.forEach((_, row) => lastRow(hook, config.dMlp, row).forEach((value, index) => (sum[index]! += value)));
+    expect(describeMismatch(hook, outputs[hook]!.data as Float32Array, sum, 1e-5)).toBeNull();
+    const greedy = ids.map((_, row) => {
+      const logits = lastRow('logits', config.dVocab, row);
+      return logits.indexOf(Math.max(...logits));
+    });
+    expect(Array.from(outputs.next_token!.data as BigInt64Array, Number)).toEqual(greedy);
     await session.release();
   });
 

@@ -4,25 +4,34 @@ import type { DeviceReport } from '../../../shared/index.ts';
 import { assertFits, estimateMemory } from '../../runtime/memory.ts';
 import { prepareCachedGraph, type CachedGraph } from '../graph-cache.ts';
 import type { LoadedDecoderModel } from '../load-model.ts';
+import type { DecoderConfig } from './config.ts';
 import { buildDecoderGraph, type DecoderGraphOptions } from './graph.ts';
-import { DecoderSession } from './decoder-session.ts';
+import { DecoderSession, prefillGroupRows } from './decoder-session.ts';
 
 export interface OpenedDecoder {
   session: DecoderSession;
   graph: CachedGraph;
 }
 
-/** Activation bytes of one forward at this batch × length: residual stream, MLP, attention scores, logits. */
-export function decoderWorkingBytes(
-  model: LoadedDecoderModel,
-  batch: number,
-  length: number,
-  hookBytesPerPosition: number,
-): number {
-  const { nLayers, dModel, dMlp, nHeads, nKvHeads, dHead, dVocab } = model.config;
-  const perPosition = 4 * (8 * dModel + 3 * dMlp + nHeads * length + dVocab) + hookBytesPerPosition;
-  const kvCache = 4 * 2 * nLayers * nKvHeads * dHead * length;
-  return batch * (length * perPosition + kvCache);
+/**
+ * Working bytes of one model's forward at run.batch × run.length: per position the residual stream, MLP and attention
+ * scores, plus the logits and hooks at every position (logits 'all', hookPositions 'all') or one row of each (the
+ * other options), and the KV cache if it keeps one. A static-cache prefill whose outputs have no position axis
+ * runs prefillGroupRows rows at a time (DecoderSession.step), so only that many rows' activations are live at once.
+ */
+export function decoderWorkingBytes(config: DecoderConfig, options: DecoderSessionOptions, run: DecoderRun): number {
+  const { nLayers, dModel, dMlp, nHeads, nKvHeads, dHead, dVocab } = config;
+  const { batch, length } = run;
+  const hookWidth = options.hooks.reduce((width, hook) => width + (hook.includes('mlp.hook_p') ? dMlp : dModel), 0);
+  const logitsBytes = 4 * dVocab * (options.logits === 'all' ? length : options.logits === 'none' ? 0 : 1);
+  const hookBytes = 4 * hookWidth * (options.hookPositions === 'all' ? length : 1);
+  const attention = options.attention ?? defaultAttention(config, run.device, options.kvCache);
+  const grouped =
+    attention === 'static' && options.kvCache && options.logits !== 'all' && options.hookPositions !== 'all';
+  const activeRows = grouped ? Math.min(batch, prefillGroupRows) : batch;
+  const activations = activeRows * length * 4 * (8 * dModel + 3 * dMlp + nHeads * length);
+  const kvCache = options.kvCache ? batch * 4 * 2 * nLayers * nKvHeads * dHead * length : 0;
+  return activations + batch * (logitsBytes + hookBytes) + kvCache;
 }
 
 /**
@@ -31,12 +40,12 @@ export function decoderWorkingBytes(
  * and the rotary families outside the CPU's decoding, standard ops.
  */
 function defaultAttention(
-  model: LoadedDecoderModel,
+  config: DecoderConfig,
   device: DeviceReport,
   kvCache: boolean,
 ): DecoderGraphOptions['attention'] {
   if (device.used === 'cpu' && kvCache) return 'static';
-  return device.used === 'webgpu' || model.config.family !== 'gpt2' ? 'standard' : 'fused';
+  return device.used === 'webgpu' || config.family !== 'gpt2' ? 'standard' : 'fused';
 }
 
 /** Graph options where `attention` may be left out (see defaultAttention). */
@@ -59,13 +68,7 @@ export interface DecoderRun {
 
 /** Refuses, with numbers, models whose sessions would not fit in free memory together (before any is opened). */
 export function assertSessionsFit(models: LoadedDecoderModel[], options: DecoderSessionOptions, run: DecoderRun): void {
-  const working = models.reduce((sum, model) => {
-    const hookWidth = options.hooks.reduce(
-      (width, hook) => width + (hook.includes('mlp.hook_p') ? model.config.dMlp : model.config.dModel),
-      0,
-    );
-    return sum + decoderWorkingBytes(model, run.batch, run.length, 4 * hookWidth);
-  }, 0);
+  const working = models.reduce((sum, model) => sum + decoderWorkingBytes(model.config, options, run), 0);
   const parameters = models.reduce((sum, model) => sum + model.parameters, 0);
   const names = models.map((model) => model.resolved.reference).join(' and ');
   assertFits(estimateMemory(parameters, working), `${names} (${(parameters / 1e6).toFixed(0)}M parameters)`);
@@ -78,7 +81,7 @@ export async function openDecoderSession(
 ): Promise<OpenedDecoder> {
   const options: DecoderGraphOptions = {
     ...requested,
-    attention: requested.attention ?? defaultAttention(model, run.device, requested.kvCache),
+    attention: requested.attention ?? defaultAttention(model.config, run.device, requested.kvCache),
   };
   assertSessionsFit([model], options, run);
   const graph = prepareCachedGraph(model.fingerprint(), options, model.weights, (weight) =>
