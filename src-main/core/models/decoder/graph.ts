@@ -30,11 +30,11 @@ export interface DecoderGraphOptions {
    * 'fused': onnxruntime's com.microsoft.Attention kernel (GPT-2 only: QKV projection, causal + padding mask, KV
    * cache in one op; cache inputs `past.{L}` [2, batch, n_heads, past, d_head]). 'standard': plain ONNX ops (any
    * execution provider; cache inputs `past.{L}.key` / `.value` [batch, n_kv_heads, past, d_head]). 'static': plain
-   * ONNX ops over a fixed-capacity cache the caller owns and updates in place (inputs `cache.{L}.key` [batch,
-   * n_kv_heads, d_head, capacity], keys stored transposed, and `cache.{L}.value` [batch, n_kv_heads, capacity,
-   * d_head]; attention_mask is [batch, capacity + pos], its first capacity columns saying which slots hold a visible
-   * token; outputs only this step's `new.{L}.key` [batch, n_kv_heads, d_head, pos] / `new.{L}.value` [batch,
-   * n_kv_heads, pos, d_head]), so no step copies the whole cache. All match the reference to 1e-5.
+   * ONNX ops over a fixed-capacity cache the caller owns and updates in place (inputs `cache.{L}.key` and
+   * `cache.{L}.value` [batch, n_kv_heads, capacity, d_head]; attention_mask is [batch, capacity + pos], its first
+   * capacity columns saying which slots hold a visible token; outputs only this step's `new.{L}.key` /
+   * `new.{L}.value` [batch, n_kv_heads, pos, d_head]), so no step copies the whole cache. All match the reference to
+   * 1e-5.
    */
   attention: 'fused' | 'standard' | 'static';
 }
@@ -96,7 +96,7 @@ export function buildDecoderGraph(
       for (const part of ['key', 'value'])
         g.input(`past.${layer}.${part}`, 'float32', ['batch', nKvHeads, 'past', dHead]);
     else {
-      g.input(`cache.${layer}.key`, 'float32', ['batch', nKvHeads, dHead, 'capacity']);
+      g.input(`cache.${layer}.key`, 'float32', ['batch', nKvHeads, 'capacity', dHead]);
       g.input(`cache.${layer}.value`, 'float32', ['batch', nKvHeads, 'capacity', dHead]);
     }
   }
@@ -525,9 +525,10 @@ function splitHeads(g: GraphWriter, heads: number, dHead: number, x: string): st
 
 /**
  * Attention over a fixed-capacity cache (see DecoderGraphOptions.attention 'static'): the scores against the cached
- * slots (Q·K with the keys already transposed, so nothing is copied) and against this step's own keys are masked,
- * joined for one softmax, and split again to weigh the cached and the new values. Only the new keys and values
- * leave the graph; the session writes them into its cache.
+ * slots and against this step's own keys are masked, joined for one softmax, and split again to weigh the cached and
+ * the new values. Only the new keys and values leave the graph; the session writes them into its cache. The keys lie
+ * as the values do, [batch, n_kv_heads, slot, d_head], so a decode step writes each head's new key as one run; the
+ * Transpose before Q·Kᵀ is folded by onnxruntime into the MatMul (FusedMatMul, transB), which copies nothing.
  */
 function staticCacheAttention(
   g: GraphWriter,
@@ -554,13 +555,13 @@ function staticCacheAttention(
   const maskedScore = g.float(float32Min);
   return (normalized, layer) => {
     const { queries, keys, values: newValues } = parts.project(normalized, layer);
-    const newKeysTransposed = g.op('Transpose', [keys], { perm: [0, 1, 3, 2] }); // [batch, n_kv_heads, d_head, pos]
     if (kvCache) {
-      g.output(newKeysTransposed, `new.${layer}.key`, 'float32', ['batch', nKvHeads, dHead, 'pos']);
+      g.output(keys, `new.${layer}.key`, 'float32', ['batch', nKvHeads, 'pos', dHead]);
       g.output(newValues, `new.${layer}.value`, 'float32', ['batch', nKvHeads, 'pos', dHead]);
     }
-    const slotScores = parts.scores(queries, `cache.${layer}.key`); // [batch, n_heads, pos, capacity]
-    const newScores = parts.scores(queries, newKeysTransposed); // [batch, n_heads, pos, pos]
+    const transposed = (all: string) => g.op('Transpose', [all], { perm: [0, 1, 3, 2] }); // [..., d_head, keys]
+    const slotScores = parts.scores(queries, transposed(`cache.${layer}.key`)); // [batch, n_heads, pos, capacity]
+    const newScores = parts.scores(queries, transposed(keys)); // [batch, n_heads, pos, pos]
     const scores = g.op(
       'Concat',
       [

@@ -1,8 +1,8 @@
 // The fixed-capacity KV cache of the 'static' attention graph, owned by the session and updated in place: each step
 // feeds the whole buffers (no copy: onnxruntime reads the JS memory) and writes back only that step's new keys and
 // values, so decoding never copies the grown cache the way returning `present` tensors does.
-// Layout per layer: keys [batch, n_kv_heads, d_head, capacity] (transposed, so Q·K reads them as they lie), values
-// [batch, n_kv_heads, capacity, d_head]; batch is outermost, so a smaller batch uses a prefix of the same buffers.
+// Layout per layer, keys and values alike: [batch, n_kv_heads, capacity, d_head], so a step's new key or value is one
+// run per head; batch is outermost, so a smaller batch uses a prefix of the same buffers.
 
 import { TensorClass, type Tensor } from '../../runtime/onnxruntime.ts';
 import type { DecoderConfig } from './config.ts';
@@ -42,11 +42,8 @@ export class StaticKvCache {
       const oldValues = this.#values[layer];
       if (oldKeys && oldValues && keep > 0) {
         for (let head = 0; head < this.#batch * nKvHeads; head++) {
-          for (let d = 0; d < dHead; d++) {
-            const from = (head * dHead + d) * this.#capacity;
-            newKeys.set(oldKeys.subarray(from, from + keep), (head * dHead + d) * capacity);
-          }
           const from = head * this.#capacity * dHead;
+          newKeys.set(oldKeys.subarray(from, from + keep * dHead), head * capacity * dHead);
           newValues.set(oldValues.subarray(from, from + keep * dHead), head * capacity * dHead);
         }
       }
@@ -77,8 +74,8 @@ export class StaticKvCache {
       feeds[`cache.${layer}.key`] = new TensorClass('float32', this.#keys[layer]!.subarray(0, size), [
         batch,
         nKvHeads,
-        dHead,
         slots,
+        dHead,
       ]);
       feeds[`cache.${layer}.value`] = new TensorClass('float32', this.#values[layer]!.subarray(0, size), [
         batch,
@@ -103,12 +100,12 @@ export class StaticKvCache {
   }
 
   /**
-   * Stores this step's `new.{L}.key` [batch, n_heads, d_head, pos] (transposed, as the cache keeps keys) and
-   * `new.{L}.value` [batch, n_heads, pos, d_head] in slots past .. past + pos: per head, the values are one
-   * contiguous run and the keys one run of `pos` per key dimension. A decode step (pos 1) copies element by element,
-   * a prefill run by run (measured on gpt2-medium shapes at batch 16: 1.8 ms a step instead of 3.3 ms with a subarray
-   * copy per run, and 19 ms a prefill instead of 39 ms element by element). `rows`: the cache row of each output row,
-   * for a prefill run in groups of rows (default: row i into row i).
+   * Stores this step's `new.{L}.key` and `new.{L}.value` [batch, n_heads, pos, d_head] in slots past .. past + pos:
+   * one contiguous run per head. A decode step (pos 1) copies element by element, a prefill run by run (measured on
+   * gpt2-medium shapes at batch 16: 1.8 ms a step instead of 3.3 ms with a subarray copy per run, and 19 ms a prefill
+   * instead of 39 ms element by element). Until keys lay transposed, [.., d_head, capacity], a step wrote each key
+   * element into its own cache line: 12 of the 19 ms a batch-32 step took on an Intel Xeon. `rows`: the cache row of
+   * each output row, for a prefill run in groups of rows (default: row i into row i).
    */
   write(outputs: Record<string, Tensor>, batch: number, past: number, pos: number, rows?: readonly number[]): void {
     const { nLayers, nKvHeads, dHead } = this.#config;
@@ -125,15 +122,12 @@ export class StaticKvCache {
         const target = (cacheHead * capacity + past) * dHead;
         if (pos === 1) {
           for (let d = 0; d < dHead; d++) {
+            keys[target + d] = newKeys[source + d]!;
             values[target + d] = newValues[source + d]!;
-            keys[(cacheHead * dHead + d) * capacity + past] = newKeys[source + d]!;
           }
         } else {
+          keys.set(newKeys.subarray(source, source + run), target);
           values.set(newValues.subarray(source, source + run), target);
-          for (let d = 0; d < dHead; d++) {
-            const from = (head * dHead + d) * pos;
-            keys.set(newKeys.subarray(from, from + pos), (cacheHead * dHead + d) * capacity + past);
-          }
         }
       }
     }
