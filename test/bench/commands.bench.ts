@@ -112,6 +112,23 @@ function marcoMultiplyAdds(work: MarcoWork, rewrites: number[][]): { masking: nu
   return { masking, rewriting };
 }
 
+/**
+ * The multiply-adds of the compare job's weight matrices, per the prompt file writePrompts writes: each model reads
+ * every prompt token once (prefill, no padding) and one unembedding row per prompt, then 19 decode steps per prompt
+ * (20 new tokens: the prefill gives the first), each one position through every layer and the unembedding; both
+ * models. Weight matrices only (attention scores and norms add about 1% at these lengths): a lower bound on the work.
+ */
+function compareMultiplyAdds(folder: string, newTokens: number): number {
+  const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, number | null>;
+  const d = config.n_embd!;
+  const position = config.n_layer! * (4 * d * d + 2 * d * (config.n_inner ?? 4 * d)); // Q, K, V, O and the MLP
+  const logitsRow = d * config.vocab_size!;
+  const promptTokens = Array.from({ length: promptCount }, (_, p) => 8 + ((7 * p) % 25)).reduce((a, b) => a + b, 0);
+  const perModel =
+    promptTokens * position + promptCount * logitsRow + promptCount * (newTokens - 1) * (position + logitsRow);
+  return 2 * perModel;
+}
+
 export async function benchCommands(
   threads: number,
   log: (line: string) => void,
@@ -286,6 +303,19 @@ export async function benchCommands(
       comparison: `ToxScope at ${((100 * detoxBoundSeconds) / detoxOurs).toFixed(0)}% of the ceiling`,
       note: `${((2 * detoxWork.masking) / 1e12).toFixed(2)} TFLOP masking + ${((2 * detoxWork.rewriting) / 1e12).toFixed(2)} TFLOP rewriting at ${ceiling.peakGflops.toFixed(0)} GFLOP/s (one square fp32 MatMul through onnxruntime after the rounds; ${ceiling.points.map((point) => `${point.size}: ${point.gflops.toFixed(0)}`).join(', ')}); 1.5× PyTorch's speed needs ${detoxTarget.toFixed(1)} s: ${detoxTarget < detoxBoundSeconds ? 'below the bound, out of reach on this CPU' : 'above the bound'}`,
     };
+    const compareWork = compareMultiplyAdds(folder, 20);
+    const compareBoundSeconds = (2 * compareWork) / (ceiling.peakGflops * 1e9);
+    const compareOurs = seconds(rounds.compare, 'ours');
+    const compareTarget = seconds(rounds.compare, 'theirs') / 1.5;
+    const compareBoundRow: BenchRow = {
+      name: '`toxscope compare`: the same work at the GEMM ceiling (weight multiply-adds, no padding, no loading)',
+      value: compareBoundSeconds,
+      unit: 's',
+      baseline: 'ToxScope, compare row',
+      baselineValue: compareOurs,
+      comparison: `ToxScope at ${((100 * compareBoundSeconds) / compareOurs).toFixed(0)}% of the ceiling`,
+      note: `${((2 * compareWork) / 1e12).toFixed(2)} TFLOP at ${ceiling.peakGflops.toFixed(0)} GFLOP/s (the ceiling below); 1.5× PyTorch's speed needs ${compareTarget.toFixed(1)} s: ${compareTarget < compareBoundSeconds ? 'below the bound, out of reach on this CPU' : 'above the bound'}`,
+    };
     const rows: BenchRow[] = [
       timeRow(
         '`toxscope activations`, 115 tokens, 24 mlp.hook_post + logits written, whole command',
@@ -299,6 +329,7 @@ export async function benchCommands(
         `${torch} script, same job, batch ${best.batch} (its best of 16: ${batchTimes[0]!.run.seconds.toFixed(1)} s, 32: ${batchTimes[1]!.run.seconds.toFixed(1)} s)`,
         1.5,
       ),
+      compareBoundRow,
       timeRow(
         `\`toxscope detox\`, ${detoxSentenceCount} sentences (${segments.length} after splitting, ${segments.filter((segment) => segment.masked !== segment.text).length} rewritten), max length ${detoxMaxLength}, whole command`,
         'detox',

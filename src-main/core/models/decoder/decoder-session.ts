@@ -74,9 +74,10 @@ export async function runDecoderGraph(
 /**
  * A prefill of more rows than this into a static cache runs in groups of this many rows of similar length, each
  * without the padding columns its rows all have (see DecoderSession.step). Measured on gpt2-medium shapes (Intel
- * Xeon, 2 threads), the compare job of issue 19: peak RSS 3.47–3.59 GB instead of 3.73–3.77 GB (the prefill's
- * activations are half as wide), the prefill of its longer batch of 16 1.6 s instead of 2.0 s (medians of 3), the
- * whole job the same within this VM's noise (median of 6: 19.5 s against 19.8 s).
+ * Xeon, 2 threads), the compare job of issue 19 at batch 16: peak RSS 3.47–3.59 GB instead of 3.73–3.77 GB (the
+ * prefill's activations are half as wide), the prefill of its longer batch 1.6 s instead of 2.0 s (medians of 3), the
+ * whole job the same within this VM's noise (median of 6: 19.5 s against 19.8 s). It is what makes batch 32, whose
+ * decode steps run faster per row there, pay (see the CLI's defaultCompareBatch).
  */
 export const prefillGroupRows = 8;
 
@@ -309,7 +310,7 @@ function joinRows(
   tensor: Tensor,
   perRow: { rows: readonly number[]; batch: number } | null,
 ): void {
-  if (tensor.type !== 'float32' && tensor.type !== 'int64')
+  if (tensor.type !== 'float32' && (tensor.type !== 'int64' || !perRow))
     throw new RangeError(`a grouped prefill cannot join the ${tensor.type} output ${name}`);
   const data = tensor.data as Float32Array | BigInt64Array;
   if (!perRow) {
