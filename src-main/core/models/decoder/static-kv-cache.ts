@@ -103,7 +103,7 @@ export class StaticKvCache {
    * Stores this step's `new.{L}.key` and `new.{L}.value` [batch, n_heads, pos, d_head] in slots past .. past + pos:
    * one contiguous run per head. A decode step (pos 1) copies element by element, a prefill run by run (measured on
    * gpt2-medium shapes at batch 16: 1.8 ms a step instead of 3.3 ms with a subarray copy per run, and 19 ms a prefill
-   * instead of 39 ms element by element). Until keys lay transposed, [.., d_head, capacity], a step wrote each key
+   * instead of 39 ms element by element). While keys lay transposed, [.., d_head, capacity], a step wrote each key
    * element into its own cache line: 12 of the 19 ms a batch-32 step took on an Intel Xeon. `rows`: the cache row of
    * each output row, for a prefill run in groups of rows (default: row i into row i).
    */
