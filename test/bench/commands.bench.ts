@@ -59,11 +59,14 @@ function timedProcess(command: string, args: string[], env: NodeJS.ProcessEnv): 
   }
 }
 
-/** The prompt file both compare sides continue: prompt p is " x" × (8 + 7p mod 25), one GPT-2 token per word. */
+/** The compare prompts' token counts: prompt p is " x" × (8 + 7p mod 25), one GPT-2 token per word. */
+const promptTokenCounts = Array.from({ length: promptCount }, (_, p) => 8 + ((7 * p) % 25));
+
+/** The prompt file both compare sides continue (promptTokenCounts). */
 function writePrompts(work: string): string {
   const path = join(work, 'prompts.jsonl');
-  const lines = Array.from({ length: promptCount }, (_, p) =>
-    JSON.stringify({ prompt: Array.from({ length: 8 + ((7 * p) % 25) }, () => 'x').join(' ') }),
+  const lines = promptTokenCounts.map((tokens) =>
+    JSON.stringify({ prompt: Array.from({ length: tokens }, () => 'x').join(' ') }),
   );
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
@@ -113,17 +116,17 @@ function marcoMultiplyAdds(work: MarcoWork, rewrites: number[][]): { masking: nu
 }
 
 /**
- * The multiply-adds of the compare job's weight matrices, per the prompt file writePrompts writes: each model reads
- * every prompt token once (prefill, no padding) and one unembedding row per prompt, then 19 decode steps per prompt
- * (20 new tokens: the prefill gives the first), each one position through every layer and the unembedding; both
- * models. Weight matrices only (attention scores and norms add about 1% at these lengths): a lower bound on the work.
+ * The multiply-adds of the compare job's weight matrices, per promptTokenCounts: each model reads every prompt
+ * token once (prefill, no padding) and one unembedding row per prompt, then newTokens − 1 decode steps per prompt
+ * (the prefill gives the first token), each one position through every layer and the unembedding; both models.
+ * Weight matrices only (attention scores and norms add about 1% at these lengths): a lower bound on the work.
  */
 function compareMultiplyAdds(folder: string, newTokens: number): number {
   const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, number | null>;
   const d = config.n_embd!;
   const position = config.n_layer! * (4 * d * d + 2 * d * (config.n_inner ?? 4 * d)); // Q, K, V, O and the MLP
   const logitsRow = d * config.vocab_size!;
-  const promptTokens = Array.from({ length: promptCount }, (_, p) => 8 + ((7 * p) % 25)).reduce((a, b) => a + b, 0);
+  const promptTokens = promptTokenCounts.reduce((a, b) => a + b, 0);
   const perModel =
     promptTokens * position + promptCount * logitsRow + promptCount * (newTokens - 1) * (position + logitsRow);
   return 2 * perModel;
@@ -287,35 +290,27 @@ export async function benchCommands(
       };
     };
     const torch = `PyTorch ${String(torchReport.torch)}`;
+    /** A job's multiply-adds at the GEMM ceiling measured after the rounds, against ToxScope's median for it. */
+    const boundRow = (name: string, job: Job, baseline: string, multiplyAdds: number, work: string): BenchRow => {
+      const boundSeconds = (2 * multiplyAdds) / (ceiling.peakGflops * 1e9);
+      const ours = seconds(rounds[job], 'ours');
+      const target = seconds(rounds[job], 'theirs') / 1.5;
+      return {
+        name,
+        value: boundSeconds,
+        unit: 's',
+        baseline,
+        baselineValue: ours,
+        comparison: `ToxScope at ${((100 * boundSeconds) / ours).toFixed(0)}% of the ceiling`,
+        note: `${work} at ${ceiling.peakGflops.toFixed(0)} GFLOP/s (one square fp32 MatMul through onnxruntime after the rounds; ${ceiling.points.map((point) => `${point.size}: ${point.gflops.toFixed(0)}`).join(', ')}); 1.5× PyTorch's speed needs ${target.toFixed(1)} s: ${target < boundSeconds ? 'below the bound, out of reach on this CPU' : 'above the bound'}`,
+      };
+    };
     const detoxWork = marcoMultiplyAdds(
       marcoWork,
       (lastJson(bestDetox.run.stdout) as unknown as { rewrites: number[][] }).rewrites,
     );
-    const detoxBoundSeconds = (2 * (detoxWork.masking + detoxWork.rewriting)) / (ceiling.peakGflops * 1e9);
-    const detoxOurs = seconds(rounds.detox, 'ours');
-    const detoxTarget = seconds(rounds.detox, 'theirs') / 1.5;
-    const boundRow: BenchRow = {
-      name: '`toxscope detox`: the same work at the GEMM ceiling (multiply-adds no implementation can skip, no padding)',
-      value: detoxBoundSeconds,
-      unit: 's',
-      baseline: 'ToxScope, row above',
-      baselineValue: detoxOurs,
-      comparison: `ToxScope at ${((100 * detoxBoundSeconds) / detoxOurs).toFixed(0)}% of the ceiling`,
-      note: `${((2 * detoxWork.masking) / 1e12).toFixed(2)} TFLOP masking + ${((2 * detoxWork.rewriting) / 1e12).toFixed(2)} TFLOP rewriting at ${ceiling.peakGflops.toFixed(0)} GFLOP/s (one square fp32 MatMul through onnxruntime after the rounds; ${ceiling.points.map((point) => `${point.size}: ${point.gflops.toFixed(0)}`).join(', ')}); 1.5× PyTorch's speed needs ${detoxTarget.toFixed(1)} s: ${detoxTarget < detoxBoundSeconds ? 'below the bound, out of reach on this CPU' : 'above the bound'}`,
-    };
+    const tflop = (multiplyAdds: number) => `${((2 * multiplyAdds) / 1e12).toFixed(2)} TFLOP`;
     const compareWork = compareMultiplyAdds(folder, 20);
-    const compareBoundSeconds = (2 * compareWork) / (ceiling.peakGflops * 1e9);
-    const compareOurs = seconds(rounds.compare, 'ours');
-    const compareTarget = seconds(rounds.compare, 'theirs') / 1.5;
-    const compareBoundRow: BenchRow = {
-      name: '`toxscope compare`: the same work at the GEMM ceiling (weight multiply-adds, no padding, no loading)',
-      value: compareBoundSeconds,
-      unit: 's',
-      baseline: 'ToxScope, compare row',
-      baselineValue: compareOurs,
-      comparison: `ToxScope at ${((100 * compareBoundSeconds) / compareOurs).toFixed(0)}% of the ceiling`,
-      note: `${((2 * compareWork) / 1e12).toFixed(2)} TFLOP at ${ceiling.peakGflops.toFixed(0)} GFLOP/s (the ceiling below); 1.5× PyTorch's speed needs ${compareTarget.toFixed(1)} s: ${compareTarget < compareBoundSeconds ? 'below the bound, out of reach on this CPU' : 'above the bound'}`,
-    };
     const rows: BenchRow[] = [
       timeRow(
         '`toxscope activations`, 115 tokens, 24 mlp.hook_post + logits written, whole command',
@@ -329,14 +324,26 @@ export async function benchCommands(
         `${torch} script, same job, batch ${best.batch} (its best of 16: ${batchTimes[0]!.run.seconds.toFixed(1)} s, 32: ${batchTimes[1]!.run.seconds.toFixed(1)} s)`,
         1.5,
       ),
-      compareBoundRow,
+      boundRow(
+        '`toxscope compare`: the same work at the GEMM ceiling (weight multiply-adds, no padding, no loading)',
+        'compare',
+        'ToxScope, compare row',
+        compareWork,
+        tflop(compareWork),
+      ),
       timeRow(
         `\`toxscope detox\`, ${detoxSentenceCount} sentences (${segments.length} after splitting, ${segments.filter((segment) => segment.masked !== segment.text).length} rewritten), max length ${detoxMaxLength}, whole command`,
         'detox',
         `${torch} script, same work (masking in batches, KV-cached rewriting), ${bestDetox.variant.label}, its best of ${detoxTimes.map(({ variant, run }) => `${variant.label}: ${run.seconds.toFixed(1)} s`).join(', ')} (${detoxSameRewrites ? 'the same rewrites at every batch' : 'rewrites DIFFER between batches'})`,
         1.5,
       ),
-      boundRow,
+      boundRow(
+        '`toxscope detox`: the same work at the GEMM ceiling (multiply-adds no implementation can skip, no padding)',
+        'detox',
+        'ToxScope, row above',
+        detoxWork.masking + detoxWork.rewriting,
+        `${tflop(detoxWork.masking)} masking + ${tflop(detoxWork.rewriting)} rewriting`,
+      ),
       rssRow('`toxscope activations` peak RSS', 'activations'),
       rssRow('`toxscope compare` peak RSS', 'compare'),
       rssRow('`toxscope detox` peak RSS', 'detox'),
