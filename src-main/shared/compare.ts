@@ -8,6 +8,14 @@ export type WeightProcessing = 'none' | 'center';
 /** Prompts are cut to their first 32 tokens before generation (spec dpo-neurons.md), in every front door. */
 export const defaultMaxPromptTokens = 32;
 
+/**
+ * The CLI's compare prompts per batch when --batch is not given (the app's form starts at 8). 32 rather than 16 since
+ * a static-cache prefill runs in groups of rows of similar length (DecoderSession.step): on issue 19's job
+ * (gpt2-medium, 32 prompts, Intel Xeon, 2 threads) the command took 14.4–17.3 s at 32 against 16.9–19.7 s at 16
+ * (three interleaved pairs), peaking 0.1 GiB higher.
+ */
+export const defaultCompareBatch = 32;
+
 /** v1 groups (activation-change based, §5.1): the four reduction groups, then their mirrors. */
 export const groupsV1 = ['TP-', 'TN+', 'AP+', 'AN-', 'TP+', 'TN-', 'AP-', 'AN+'] as const;
 export type GroupV1 = (typeof groupsV1)[number];

@@ -11,7 +11,7 @@ import { runGemmBenchmark } from '../../src-main/core/diagnostics/gemm-benchmark
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
 import { speedup, type BenchRow } from './engine-host.bench.ts';
 import { loadBartModel } from '../../src-main/core/models/load-model.ts';
-import { presets } from '../../src-main/shared/index.ts';
+import { defaultCompareBatch, presets } from '../../src-main/shared/index.ts';
 import { bartBaseFolders, sentences, writeMarcoWork, type MarcoWork } from './detox.bench.ts';
 import { mediumFolder } from './gpt2-runtime.bench.ts';
 import {
@@ -319,7 +319,7 @@ export async function benchCommands(
         1.2,
       ),
       timeRow(
-        `\`toxscope compare\`, ${promptCount} prompts × 20 tokens × 2 models, batch 32 (the default), whole command`,
+        `\`toxscope compare\`, ${promptCount} prompts × 20 tokens × 2 models, batch ${defaultCompareBatch} (the default), whole command`,
         'compare',
         `${torch} script, same job, batch ${best.batch} (its best of 16: ${batchTimes[0]!.run.seconds.toFixed(1)} s, 32: ${batchTimes[1]!.run.seconds.toFixed(1)} s)`,
         1.5,

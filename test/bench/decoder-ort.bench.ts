@@ -2,7 +2,7 @@
 // process, so each peak RSS is that scenario's own; `prepare` is a model's first use (weights hashed, graphs built).
 // Usage (prints one JSON object):
 //   tsx test/bench/decoder-ort.bench.ts --folder DIR --threads N --mode prepare|forward-none|forward-all|generate|compare
-//       [--dpo FILE] [--prompts N]
+//       [--dpo FILE] [--prompts N] [--batch N (compare; default: the CLI's)]
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +19,7 @@ import { generate } from '../../src-main/core/models/decoder/generate.ts';
 import { openDecoderSession, type DecoderSessionOptions } from '../../src-main/core/models/decoder/open-session.ts';
 import { loadModel, type LoadedDecoderModel } from '../../src-main/core/models/load-model.ts';
 import { onnxruntimeVersion } from '../../src-main/core/runtime/onnxruntime.ts';
+import { defaultCompareBatch } from '../../src-main/shared/index.ts';
 import { seededRandom } from '../support/random.ts';
 
 const { values } = parseArgs({
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     mode: { type: 'string' },
     prompts: { type: 'string' },
+    batch: { type: 'string' },
   },
 });
 const threads = Number(values.threads);
@@ -65,12 +67,13 @@ const generateOptions = (model: LoadedDecoderModel): DecoderSessionOptions => ({
 });
 const forwardRun = { device, threads, batch: 8, length: 128 };
 const generateRun = { device, threads, batch: 16, length: 40 };
-/** What compareJob opens: its collection graph at batch 16 for prompts of ≤ 32 tokens + 20 new ones. */
+/** What compareJob opens: its collection graph at the CLI's batch for prompts of ≤ 32 tokens + 20 new ones. */
 const compareOptions = (model: LoadedDecoderModel) => ({
   ...collectionGraphOptions(model.config.nLayers),
   interventions: false,
 });
-const compareRun = { device, threads, batch: 16, length: promptTokens + 1 + newTokens };
+const compareBatch = Number(values.batch ?? defaultCompareBatch);
+const compareRun = { device, threads, batch: compareBatch, length: promptTokens + 1 + newTokens };
 
 async function timed<T>(action: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
@@ -174,7 +177,7 @@ if (values.mode === 'prepare') {
       prompts: join(work, 'prompts.jsonl'),
       maxNewTokens: newTokens,
       maxPromptTokens: promptTokens,
-      batch: 16,
+      batch: compareBatch,
       weightProcessing: 'none',
       prependBos: false,
       out: join(work, 'out'),
@@ -191,6 +194,7 @@ if (values.mode === 'prepare') {
     },
   );
   const seconds = (performance.now() - started) / 1000;
+  result.batch = compareBatch;
   result.compareSeconds = seconds;
   result.compareTokensPerSecond = (2 * count * newTokens) / seconds;
   result.generationSeconds = (2 * count * newTokens) / Number(result.generationTokensPerSecond);

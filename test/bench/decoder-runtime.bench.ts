@@ -88,7 +88,7 @@ export function benchDecoder(threads: number, log: (line: string) => void): Deco
    * Three rounds, ToxScope's processes (`ours`, one per mode, their measurements merged; each peak RSS kept as
    * `peakRssBytes:<mode>`) then PyTorch's; each side's numbers as medians over the rounds (peak RSS: the largest).
    */
-  const alternate = (ours: string[], theirs: string, extra: string[] = []): Alternated => {
+  const alternate = (ours: string[], theirs: string, extra: string[] = [], theirsExtra = extra): Alternated => {
     const runs: { ours: Measurement; theirs: Measurement }[] = [];
     for (let round = 1; round <= roundCount; round++) {
       log(`decoder ${theirs}: round ${round} of ${roundCount}, ToxScope then PyTorch`);
@@ -97,7 +97,7 @@ export function benchDecoder(threads: number, log: (line: string) => void): Deco
         const { peakRssBytes, ...rest } = toxscope(mode, extra);
         Object.assign(merged, rest, { [`peakRssBytes:${mode}`]: Number(peakRssBytes) });
       }
-      runs.push({ ours: merged, theirs: pytorch(theirs, extra) });
+      runs.push({ ours: merged, theirs: pytorch(theirs, theirsExtra) });
     }
     const summarise = (side: 'ours' | 'theirs'): Measurement =>
       Object.fromEntries(
@@ -118,11 +118,24 @@ export function benchDecoder(threads: number, log: (line: string) => void): Deco
     const forward = alternate(['forward-none', 'forward-all'], 'forward');
     log('decoder: greedy generation, 20 tokens, last-position hook_post every step, batch 1 and 16');
     const generation = alternate(['generate'], 'generate');
-    log('decoder: compare job, 32 prompts × 20 tokens × 2 models');
-    const compare = alternate(['compare'], 'compare', ['--prompts', '32']);
+    log('decoder: PyTorch compare at batch 16 and 32, to run it at its best batch');
+    const torchBatches = [16, 32].map((batch) => ({
+      batch,
+      seconds: Number(pytorch('compare', ['--prompts', '32', '--batch', String(batch)]).compareSeconds),
+    }));
+    const torchBatch = torchBatches.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    log(
+      `decoder: compare job, 32 prompts × 20 tokens × 2 models; ToxScope at its default batch, PyTorch at ${torchBatch.batch}`,
+    );
+    const compare = alternate(
+      ['compare'],
+      'compare',
+      ['--prompts', '32'],
+      ['--prompts', '32', '--batch', String(torchBatch.batch)],
+    );
     const loadAfter = os.loadavg()[0]!;
     return {
-      rows: rowsOf({ forward, generation, compare, prepared, modelBytes, config }),
+      rows: rowsOf({ forward, generation, compare, torchBatches, prepared, modelBytes, config }),
       settings: settingsOf(threads, generation.theirs, coreType, flags, modelBytes, loadBefore, loadAfter),
     };
   } finally {
@@ -166,11 +179,13 @@ function rowsOf(results: {
   forward: Alternated;
   generation: Alternated;
   compare: Alternated;
+  /** PyTorch's compare at each batch tried, the fastest one alternated with ToxScope's. */
+  torchBatches: { batch: number; seconds: number }[];
   prepared: Measurement;
   modelBytes: number;
   config: LlamaShape;
 }): BenchRow[] {
-  const { forward, generation, compare, prepared, modelBytes, config } = results;
+  const { forward, generation, compare, torchBatches, prepared, modelBytes, config } = results;
   const n = (measurement: Measurement, key: string) => Number(measurement[key]);
   const torchName = `PyTorch ${String(generation.theirs.torch)} eager + forward hooks`;
   const timeRow = (
@@ -278,10 +293,10 @@ function rowsOf(results: {
       's',
     ),
     {
-      name: '(c) compare job, 32 prompts × 20 tokens × 2 models (base + DPO file), whole job, ms per token',
+      name: `(c) compare job, 32 prompts × 20 tokens × 2 models (base + DPO file), batch ${n(compare.ours, 'batch')} (the CLI's default), whole job, ms per token`,
       value: 1000 / tokens(compare.ours),
       unit: 'ms',
-      baseline: `the same job in ${torchName.replace(' eager + forward hooks', '')} (forward hooks, KV cache, batch 16)`,
+      baseline: `the same job in ${torchName.replace(' eager + forward hooks', '')} (forward hooks, KV cache, batch ${n(compare.theirs, 'batch')}: its best of ${torchBatches.map(({ batch, seconds }) => `${batch}: ${seconds.toFixed(1)} s`).join(', ')})`,
       baselineValue: 1000 / tokens(compare.theirs),
       comparison: `${compareRatio.toFixed(2)}× the tokens/s (${tokens(compare.ours).toFixed(2)} vs ${tokens(compare.theirs).toFixed(2)})`,
       note: `target ≥ 1.5×: ${met(compareRatio >= 1.5)}; rounds: ${rounds(compare, 'compareTokensPerSecond', 'compareTokensPerSecond', true)}×; total ${n(compare.ours, 'compareSeconds').toFixed(1)} s vs ${n(compare.theirs, 'compareSeconds').toFixed(1)} s, both loading both models`,

@@ -242,6 +242,7 @@ def main():
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--mode", choices=["forward", "generate", "compare"], required=True)
     parser.add_argument("--prompts", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=16, help="compare's prompts per batch")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -288,14 +289,15 @@ def main():
                 for handle in handles:
                     handle.remove()
         else:
-            result.update(compare(cfg, args.dpo, model, args.prompts, result["loadMs"] / 1000))
+            result.update(compare(cfg, args.dpo, model, args.prompts, args.batch, result["loadMs"] / 1000))
     result["peakRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(result))
 
 
-def compare(cfg, dpo_path, base, prompt_count, base_load_seconds):
-    """The compare job written with PyTorch: both models greedily continue each prompt (batch 16, left padding, KV
-    cache); a forward hook adds the last position's MLP activations of every pass to float64 running sums.
+def compare(cfg, dpo_path, base, prompt_count, batch_size, base_load_seconds):
+    """The compare job written with PyTorch: both models greedily continue each prompt (batch_size prompts at a time,
+    left padding, KV cache); a forward hook adds the last position's MLP activations of every pass to float64 running
+    sums.
     compareSeconds counts loading both models, as ToxScope's does; generationSeconds only the generation."""
     load_started = time.perf_counter()
     dpo = load_model(cfg, dpo_path)
@@ -312,8 +314,8 @@ def compare(cfg, dpo_path, base, prompt_count, base_load_seconds):
                 sums[index] += inputs[0][:, -1].double().sum(0)
             handles = [layer.mlp.down_proj.register_forward_hook(lambda m, i, o, index=index: hook(m, i, o, index))
                        for index, layer in enumerate(model.layers)]
-            for offset in range(0, len(prompts), 16):
-                batch = prompts[offset:offset + 16]
+            for offset in range(0, len(prompts), batch_size):
+                batch = prompts[offset:offset + batch_size]
                 width = max(len(p) for p in batch)
                 ids = torch.tensor([[pad] * (width - len(p)) + p for p in batch])
                 mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in batch])
@@ -328,6 +330,7 @@ def compare(cfg, dpo_path, base, prompt_count, base_load_seconds):
         "generationSeconds": seconds,
         "generationTokensPerSecond": 2 * prompt_count * 20 / seconds,
         "loadSecondsBoth": base_load_seconds + dpo_load_seconds,
+        "batch": batch_size,
     }
 
 

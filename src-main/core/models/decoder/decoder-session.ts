@@ -77,7 +77,7 @@ export async function runDecoderGraph(
  * Xeon, 2 threads), the compare job of issue 19 at batch 16: peak RSS 3.47–3.59 GB instead of 3.73–3.77 GB (the
  * prefill's activations are half as wide), the prefill of its longer batch 1.6 s instead of 2.0 s (medians of 3), the
  * whole job the same within this VM's noise (median of 6: 19.5 s against 19.8 s). It is what makes batch 32, whose
- * decode steps run faster per row there, pay (see the CLI's defaultCompareBatch).
+ * decode steps run faster per row there, pay (see defaultCompareBatch).
  */
 export const prefillGroupRows = 8;
 
