@@ -1,10 +1,13 @@
 // The static-cache GPT-2 graph through DecoderSession: decoding step by step from the session's in-place cache gives
 // the reference's last-position hooks and logits to 1e-5 on a left-padded batch, also when the cache must grow past
 // its capacity, when a smaller batch follows a larger one in the same buffers, and when a batch wider than
-// prefillGroupRows is prefilled in groups of rows (per-row outputs, and compare's batch sums and greedy tokens).
+// prefillGroupRows is prefilled in groups of rows (per-row outputs, and compare's batch sums and greedy tokens); and a
+// step is fed only the slots filled so far.
 
 import { describe, expect, it } from 'vitest';
 import { buildDecoderGraph } from '../../../src-main/core/models/decoder/graph.ts';
+import { StaticKvCache } from '../../../src-main/core/models/decoder/static-kv-cache.ts';
+import { TensorClass } from '../../../src-main/core/runtime/onnxruntime.ts';
 import {
   DecoderSession,
   prefillGroupRows,
@@ -106,6 +109,40 @@ async function decodeAndCheck(
 }
 
 describe('static KV cache', () => {
+  it('feeds a step only the slots filled so far, and writes a step as one block per layer', () => {
+    const { nKvHeads, dHead } = config;
+    const width = nKvHeads * dHead;
+    const cache = new StaticKvCache(config, 16);
+    cache.reserve(2, 3, 0);
+    // A prefill is fed one slot its mask hides (onnxruntime cannot take a cache of no slots).
+    const prefill = cache.feeds(BigInt64Array.from([1n, 1n, 1n, 0n, 1n, 1n]), 2, 0, 3);
+    expect(prefill['cache.0.key']!.dims).toEqual([1, 2, nKvHeads, dHead]);
+    expect(Array.from(prefill.attention_mask!.data as BigInt64Array)).toEqual([0n, 1n, 1n, 1n, 0n, 0n, 1n, 1n]);
+    const fresh = (pos: number, offset: number) =>
+      Object.fromEntries(
+        Array.from({ length: config.nLayers }, (_, layer) =>
+          ['key', 'value'].map((part) => [
+            `new.${layer}.${part}`,
+            new TensorClass(
+              'float32',
+              Float32Array.from({ length: pos * 2 * width }, (_, i) => offset + i),
+              [pos, 2, nKvHeads, dHead],
+            ),
+          ]),
+        ).flat(),
+      );
+    cache.write(fresh(3, 0), 0, 3);
+    cache.reserve(2, 4, 3);
+    cache.write(fresh(1, 1000), 3, 1);
+    const step = cache.feeds(new BigInt64Array(8).fill(1n), 2, 4, 1);
+    expect(step['cache.1.value']!.dims).toEqual([4, 2, nKvHeads, dHead]);
+    expect(step.attention_mask).toBeUndefined(); // the caller's mask is the right one
+    const values = step['cache.1.value']!.data as Float32Array;
+    expect(values.length).toBe(4 * 2 * width);
+    expect(Array.from(values.subarray(0, 3 * 2 * width))).toEqual(Array.from({ length: 3 * 2 * width }, (_, i) => i));
+    expect(values[3 * 2 * width]).toBe(1000);
+  });
+
   it('decodes a left-padded batch step by step exactly as full forwards do', async () => {
     const session = await staticSession(16);
     await decodeAndCheck(

@@ -171,12 +171,13 @@ export class DecoderSession {
       this.#outputsJoinAcrossRows
     )
       return this.#prefillInGroups(input);
+    this.#staticCache?.reserve(input.batch, past + input.pos, past);
     const outputs = await this.#run(input);
     // A cache kept in GPU memory is consumed by the step it fed (see releaseCache).
     if (input.cache) this.releaseCache(input.cache);
     let cache: KvCache | null = null;
     if (this.#staticCache && this.#hasCache) {
-      this.#staticCache.write(outputs, input.batch, past, input.pos);
+      this.#staticCache.write(outputs, past, input.pos);
       cache = { tensors: {}, length: past + input.pos }; // the positions live in the session's static cache
     } else if (this.#hasCache) {
       // present.* of this step are next step's past.*: handed over as they are, no copy in JS.
@@ -224,7 +225,7 @@ export class DecoderSession {
         positionIds: columns(input.positionIds),
         cache: null,
       });
-      staticCache.write(outputs, rows.length, skip, width, rows);
+      staticCache.write(outputs, skip, width, rows);
       for (const [name, tensor] of Object.entries(outputs)) {
         if (name.startsWith('new.')) continue;
         joinRows(joined, name, tensor, this.#perRowOutputs.has(name) ? { rows, batch } : null);
@@ -242,11 +243,8 @@ export class DecoderSession {
       attention_mask: new TensorClass('int64', input.attentionMask, [input.batch, past + input.pos]),
       position_ids: new TensorClass('int64', input.positionIds, [input.batch, input.pos]),
     };
-    const staticCache = this.#staticCache;
-    if (staticCache) {
-      staticCache.reserve(input.batch, past + input.pos, past);
-      Object.assign(feeds, staticCache.feeds(input.attentionMask, input.batch, past, input.pos));
-    }
+    if (this.#staticCache)
+      Object.assign(feeds, this.#staticCache.feeds(input.attentionMask, input.batch, past, input.pos));
     for (const name of this.#pastNames) {
       // Fused attention caches keys and values together (`past.{L}`); standard attention separately (`.key`/`.value`).
       const emptyDims =

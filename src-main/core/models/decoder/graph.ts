@@ -30,11 +30,10 @@ export interface DecoderGraphOptions {
    * 'fused': onnxruntime's com.microsoft.Attention kernel (GPT-2 only: QKV projection, causal + padding mask, KV
    * cache in one op; cache inputs `past.{L}` [2, batch, n_heads, past, d_head]). 'standard': plain ONNX ops (any
    * execution provider; cache inputs `past.{L}.key` / `.value` [batch, n_kv_heads, past, d_head]). 'static': plain
-   * ONNX ops over a fixed-capacity cache the caller owns and updates in place (inputs `cache.{L}.key` and
-   * `cache.{L}.value` [batch, n_kv_heads, capacity, d_head]; attention_mask is [batch, capacity + pos], its first
-   * capacity columns saying which slots hold a visible token; outputs only this step's `new.{L}.key` /
-   * `new.{L}.value` [batch, n_kv_heads, pos, d_head]), so no step copies the whole cache. All match the reference to
-   * 1e-5.
+   * ONNX ops over a cache the caller owns and updates in place (inputs `cache.{L}.key` and `cache.{L}.value`
+   * [slots, batch, n_kv_heads, d_head]; attention_mask is [batch, slots + pos], its first slots columns saying which
+   * slots hold a visible token; outputs only this step's `new.{L}.key` / `new.{L}.value` [pos, batch, n_kv_heads,
+   * d_head]), so no step copies the whole cache. All match the reference to 1e-5.
    */
   attention: 'fused' | 'standard' | 'static';
 }
@@ -96,8 +95,8 @@ export function buildDecoderGraph(
       for (const part of ['key', 'value'])
         g.input(`past.${layer}.${part}`, 'float32', ['batch', nKvHeads, 'past', dHead]);
     else {
-      g.input(`cache.${layer}.key`, 'float32', ['batch', nKvHeads, 'capacity', dHead]);
-      g.input(`cache.${layer}.value`, 'float32', ['batch', nKvHeads, 'capacity', dHead]);
+      g.input(`cache.${layer}.key`, 'float32', ['slots', 'batch', nKvHeads, dHead]);
+      g.input(`cache.${layer}.value`, 'float32', ['slots', 'batch', nKvHeads, dHead]);
     }
   }
   const intervention = options.interventions
@@ -524,11 +523,11 @@ function splitHeads(g: GraphWriter, heads: number, dHead: number, x: string): st
 }
 
 /**
- * Attention over a fixed-capacity cache (see DecoderGraphOptions.attention 'static'): the scores against the cached
- * slots and against this step's own keys are masked, joined for one softmax, and split again to weigh the cached and
- * the new values. Only the new keys and values leave the graph; the session writes them into its cache. The keys lie
- * as the values do, [batch, n_kv_heads, slot, d_head], so a decode step writes each head's new key as one run; the
- * Transpose before Q·Kᵀ is folded by onnxruntime into the MatMul (FusedMatMul, transB), which copies nothing.
+ * Attention over a cache the session keeps (see DecoderGraphOptions.attention 'static'): the scores against the
+ * cached slots and against this step's own keys are masked, joined for one softmax, and split again to weigh the
+ * cached and the new values. Only the new keys and values leave the graph, slot-major like the cache, and the session
+ * writes them into it (StaticKvCache). The cache is read slot-major, [slots, batch, n_kv_heads, d_head], through
+ * Transposes that onnxruntime folds into the MatMuls (FusedMatMul's transBatchB and transB), which copy nothing.
  */
 function staticCacheAttention(
   g: GraphWriter,
@@ -542,26 +541,28 @@ function staticCacheAttention(
   const { nKvHeads, dHead } = config;
   const parts = new AttentionParts(g, w, config, attentionMask, positionIds);
   const vector = (value: string) => g.op('Unsqueeze', [value, g.ints([0])]); // scalar → [1]
-  const total = dimension(g, attentionMask, 1); // capacity + pos
+  const total = dimension(g, attentionMask, 1); // slots + pos
   const pos = dimension(g, inputIds, 1);
-  const capacity = g.op('Sub', [total, pos]);
-  const slots = (all: string) => g.op('Slice', [all, g.ints([0]), vector(capacity), g.ints([3])]); // [..., capacity]
-  const fresh = (all: string) => g.op('Slice', [all, vector(capacity), vector(total), g.ints([3])]); // [..., pos]
+  const slotCount = g.op('Sub', [total, pos]);
+  const slots = (all: string) => g.op('Slice', [all, g.ints([0]), vector(slotCount), g.ints([3])]); // [..., slots]
+  const fresh = (all: string) => g.op('Slice', [all, vector(slotCount), vector(total), g.ints([3])]); // [..., pos]
   const maskBool = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), g.ints([1, 2])]); // [batch, 1, 1, total]
-  const slotVisible = slots(maskBool); // [batch, 1, 1, capacity]
+  const slotVisible = slots(maskBool); // [batch, 1, 1, slots]
   const causal = lowerTriangle(g, pos, pos, g.ints([0], [])); // [pos, pos]: query i sees new key j ≤ i
   const newVisible = g.op('And', [causal, fresh(maskBool)]); // [batch, 1, pos, pos]
-  const splitSizes = g.op('Concat', [vector(capacity), vector(pos)], { axis: 0 });
+  const splitSizes = g.op('Concat', [vector(slotCount), vector(pos)], { axis: 0 });
   const maskedScore = g.float(float32Min);
   return (normalized, layer) => {
     const { queries, keys, values: newValues } = parts.project(normalized, layer);
     if (kvCache) {
-      g.output(keys, `new.${layer}.key`, 'float32', ['batch', nKvHeads, 'pos', dHead]);
-      g.output(newValues, `new.${layer}.value`, 'float32', ['batch', nKvHeads, 'pos', dHead]);
+      const slotMajor = (heads: string) => g.op('Transpose', [heads], { perm: [2, 0, 1, 3] }); // [pos, batch, …]
+      g.output(slotMajor(keys), `new.${layer}.key`, 'float32', ['pos', 'batch', nKvHeads, dHead]);
+      g.output(slotMajor(newValues), `new.${layer}.value`, 'float32', ['pos', 'batch', nKvHeads, dHead]);
     }
-    const transposed = (all: string) => g.op('Transpose', [all], { perm: [0, 1, 3, 2] }); // [..., d_head, keys]
-    const slotScores = parts.scores(queries, transposed(`cache.${layer}.key`)); // [batch, n_heads, pos, capacity]
-    const newScores = parts.scores(queries, transposed(keys)); // [batch, n_heads, pos, pos]
+    const cachedKeys = g.op('Transpose', [`cache.${layer}.key`], { perm: [1, 2, 3, 0] }); // [batch, kv heads, d_head, slots]
+    const cachedValues = g.op('Transpose', [`cache.${layer}.value`], { perm: [1, 2, 0, 3] }); // [batch, kv heads, slots, d_head]
+    const slotScores = parts.scores(queries, cachedKeys); // [batch, n_heads, pos, slots]
+    const newScores = parts.scores(queries, g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })); // [batch, n_heads, pos, pos]
     const scores = g.op(
       'Concat',
       [
@@ -573,7 +574,7 @@ function staticCacheAttention(
     const [slotWeights, newWeights] = g.opMulti('Split', [g.op('Softmax', [scores], { axis: -1 }), splitSizes], 2, {
       axis: -1,
     });
-    const mixed = g.op('Add', [parts.mix(slotWeights!, `cache.${layer}.value`), parts.mix(newWeights!, newValues)]); // [batch, n_heads, pos, d_head]
+    const mixed = g.op('Add', [parts.mix(slotWeights!, cachedValues), parts.mix(newWeights!, newValues)]); // [batch, n_heads, pos, d_head]
     return parts.merge(mixed);
   };
 }
