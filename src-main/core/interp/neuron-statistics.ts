@@ -107,12 +107,53 @@ function valueVectorProducts(
     return { dot, squares };
   }
   const mean = new Float64Array(dMlp);
+  // Four rows of d at a time, each neuron's running sums held in locals across them: a quarter of the loads and
+  // stores of the sums, added in the same order (Llama-3.2-1B's down_proj, old and new interleaved in one process:
+  // 1.5–2.4 → 0.55–1.0 s a model, centred 2.3–3.9 → 1.0–1.6 s).
   if (center) {
-    for (let d = 0; d < dModel; d++)
-      for (let neuron = 0; neuron < dMlp; neuron++) mean[neuron]! += stored[d * dMlp + neuron]!;
+    let d = 0;
+    for (; d + 4 <= dModel; d += 4) {
+      const row0 = d * dMlp;
+      for (let neuron = 0; neuron < dMlp; neuron++) {
+        let sum = mean[neuron]!;
+        sum += stored[row0 + neuron]!;
+        sum += stored[row0 + dMlp + neuron]!;
+        sum += stored[row0 + 2 * dMlp + neuron]!;
+        sum += stored[row0 + 3 * dMlp + neuron]!;
+        mean[neuron] = sum;
+      }
+    }
+    for (; d < dModel; d++) for (let neuron = 0; neuron < dMlp; neuron++) mean[neuron]! += stored[d * dMlp + neuron]!;
     for (let neuron = 0; neuron < dMlp; neuron++) mean[neuron]! /= dModel;
   }
-  for (let d = 0; d < dModel; d++) {
+  let d = 0;
+  for (; d + 4 <= dModel; d += 4) {
+    const [u0, u1, u2, u3] = [unit[d]!, unit[d + 1]!, unit[d + 2]!, unit[d + 3]!];
+    const row0 = d * dMlp;
+    const row1 = row0 + dMlp;
+    const row2 = row1 + dMlp;
+    const row3 = row2 + dMlp;
+    for (let neuron = 0; neuron < dMlp; neuron++) {
+      const neuronMean = mean[neuron]!;
+      const value0 = stored[row0 + neuron]! - neuronMean;
+      const value1 = stored[row1 + neuron]! - neuronMean;
+      const value2 = stored[row2 + neuron]! - neuronMean;
+      const value3 = stored[row3 + neuron]! - neuronMean;
+      let neuronDot = dot[neuron]!;
+      neuronDot += value0 * u0;
+      neuronDot += value1 * u1;
+      neuronDot += value2 * u2;
+      neuronDot += value3 * u3;
+      dot[neuron] = neuronDot;
+      let neuronSquares = squares[neuron]!;
+      neuronSquares += value0 * value0;
+      neuronSquares += value1 * value1;
+      neuronSquares += value2 * value2;
+      neuronSquares += value3 * value3;
+      squares[neuron] = neuronSquares;
+    }
+  }
+  for (; d < dModel; d++) {
     const direction = unit[d]!;
     const row = d * dMlp;
     for (let neuron = 0; neuron < dMlp; neuron++) {
