@@ -559,10 +559,12 @@ function staticCacheAttention(
       g.output(slotMajor(keys), `new.${layer}.key`, 'float32', ['pos', 'batch', nKvHeads, dHead]);
       g.output(slotMajor(newValues), `new.${layer}.value`, 'float32', ['pos', 'batch', nKvHeads, dHead]);
     }
-    const cachedKeys = g.op('Transpose', [`cache.${layer}.key`], { perm: [1, 2, 3, 0] }); // [batch, kv heads, d_head, slots]
-    const cachedValues = g.op('Transpose', [`cache.${layer}.value`], { perm: [1, 2, 0, 3] }); // [batch, kv heads, slots, d_head]
+    // Cached keys as [batch, n_kv_heads, d_head, slots], cached values as [batch, n_kv_heads, slots, d_head].
+    const cachedKeys = g.op('Transpose', [`cache.${layer}.key`], { perm: [1, 2, 3, 0] });
+    const cachedValues = g.op('Transpose', [`cache.${layer}.value`], { perm: [1, 2, 0, 3] });
     const slotScores = parts.scores(queries, cachedKeys); // [batch, n_heads, pos, slots]
-    const newScores = parts.scores(queries, g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })); // [batch, n_heads, pos, pos]
+    const newKeys = g.op('Transpose', [keys], { perm: [0, 1, 3, 2] }); // [batch, n_kv_heads, d_head, pos]
+    const newScores = parts.scores(queries, newKeys); // [batch, n_heads, pos, pos]
     const scores = g.op(
       'Concat',
       [

@@ -95,8 +95,8 @@ export class StaticKvCache {
   /**
    * Stores this step's `new.{L}.key` and `new.{L}.value` [pos, batch, n_kv_heads, d_head] in slots past .. past + pos:
    * one copy per layer (gpt2-medium shapes at batch 32: 1.0 ms a decode step, against 3.7–6.1 ms when the cache lay
-   * [batch, n_kv_heads, slot, d_head] and each row's head took its own run). `rows`: the cache row of each output row, for
-   * a prefill run in groups of rows (then one copy per slot and row).
+   * [batch, n_kv_heads, slot, d_head] and each row's head took its own run). `rows`: the cache row of each output
+   * row, for a prefill run in groups of rows (then one copy per slot and row).
    */
   write(outputs: Record<string, Tensor>, past: number, pos: number, rows?: readonly number[]): void {
     const width = this.#rowWidth;
