@@ -13,8 +13,6 @@ export class StaticKvCache {
   readonly #config: DecoderConfig;
   /** Rows per slot in the current layout: the batch being decoded. */
   #batch = 0;
-  /** Slots the buffers hold at #batch rows (more when a smaller batch reuses them). */
-  #capacity = 0;
   /** The slots a new batch asks for at least (prompt plus new tokens); buffers grow from there. */
   readonly #initialCapacity: number;
   #keys: Float32Array[] = [];
@@ -36,24 +34,19 @@ export class StaticKvCache {
    */
   reserve(batch: number, length: number, keep: number): void {
     const floatsPerSlot = batch * this.#rowWidth;
-    const held = this.#keys[0]?.length ?? 0;
+    // Slots the buffers hold at this batch's width (more than asked for when a smaller batch reuses them).
+    const capacity = Math.floor((this.#keys[0]?.length ?? 0) / floatsPerSlot);
     if (keep === 0) {
-      const wanted = Math.max(length, this.#initialCapacity);
       this.#batch = batch;
-      if (wanted * floatsPerSlot <= held) {
-        this.#capacity = Math.floor(held / floatsPerSlot);
-        return;
-      }
-      this.#allocate(wanted * floatsPerSlot, 0);
-      this.#capacity = wanted;
+      const wanted = Math.max(length, this.#initialCapacity);
+      if (wanted > capacity) this.#allocate(wanted * floatsPerSlot, 0);
       return;
     }
     if (batch !== this.#batch) throw new RangeError(`a batch of ${this.#batch} rows cannot continue with ${batch}`);
-    if (length <= this.#capacity) return;
+    if (length <= capacity) return;
     // Grow by at least half again (up to the context), so an underestimated length does not copy every step.
-    const capacity = Math.max(length, Math.min(this.#config.nCtx, Math.ceil(this.#capacity * 1.5)));
-    this.#allocate(capacity * floatsPerSlot, keep * floatsPerSlot);
-    this.#capacity = capacity;
+    const grown = Math.max(length, Math.min(this.#config.nCtx, Math.ceil(capacity * 1.5)));
+    this.#allocate(grown * floatsPerSlot, keep * floatsPerSlot);
   }
 
   /** New buffers of `floats` per layer, keeping the first `kept` floats of the old ones. */
