@@ -2,10 +2,10 @@
 // reads the original sentence, the expert and the anti-expert read the masked one; at each step
 //   s = (α_b/T)·z_base + α_e·z_expert − α_a·z_anti,
 // then the repetition penalty over the prefix, then argmax (or seeded sampling). The decoder prefix starts [2, 0];
-// all three models keep KV caches; finished rows are fed padding until every row has emitted </s>.
+// all three sessions keep their KV caches; finished rows are fed padding until every row has emitted </s>.
 
 import { throwIfCancelled } from '../jobs/job.ts';
-import type { BartKvCache, BartSession } from '../models/bart/bart-session.ts';
+import type { BartSession } from '../models/bart/bart-session.ts';
 import { applyRepetitionPenalty, argmax, sampleToken, seededRandom } from '../runtime/logits-processors.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { DetoxSettings } from '../../shared/index.ts';
@@ -27,14 +27,13 @@ export async function infillIds(originals: string[], masked: string[], options: 
   const batch = originals.length;
   const [originalIds, maskedIds] = await Promise.all([tokenizer.encodeBatch(originals), tokenizer.encodeBatch(masked)]);
   const [encodedBase, encodedExpert, encodedAnti] = await Promise.all([
-    options.base.encode(originalIds),
-    options.expert.encode(maskedIds),
-    options.anti.encode(maskedIds),
+    options.base.encode(originalIds, true),
+    options.expert.encode(maskedIds, true),
+    options.anti.encode(maskedIds, true),
   ]);
   const prefixes: number[][] = originals.map(() => [start, bos]);
   const finished = new Array<boolean>(batch).fill(false);
   const randoms = originals.map((_, row) => seededRandom(((settings.sampling?.seed ?? 0) * 7919 + row) >>> 0));
-  const caches: (BartKvCache | null)[] = [null, null, null];
   let feed: number[][] = prefixes.map((prefix) => [...prefix]); // first step: the whole [2, 0] prefix
 
   // The decoder's learned positions end at n_ctx: a smaller model stops there even under a larger max-length.
@@ -42,18 +41,18 @@ export async function infillIds(originals: string[], masked: string[], options: 
   while (prefixes[0]!.length < maxLength && !finished.every(Boolean)) {
     if (options.signal) throwIfCancelled(options.signal);
     const width = feed[0]!.length;
+    const past = prefixes[0]!.length - width; // positions already in the sessions' caches
     const ids = BigInt64Array.from(feed.flat(), BigInt);
     const logits: Float32Array[] = [];
-    for (const [index, session, encoded] of [
-      [0, options.base, encodedBase],
-      [1, options.expert, encodedExpert],
-      [2, options.anti, encodedAnti],
+    for (const [session, encoded] of [
+      [options.base, encodedBase],
+      [options.expert, encodedExpert],
+      [options.anti, encodedAnti],
     ] as const) {
       // Decoders built to read out one chosen position per row (the masker's) read the last one here.
       const positions = session.readsChosenPositions ? new BigInt64Array(batch).fill(BigInt(width - 1)) : undefined;
-      const step = await session.decode(encoded, ids, width, caches[index]!, positions);
-      caches[index] = step.cache;
-      logits.push(step.outputs.logits!.data as Float32Array); // [batch, d_vocab]
+      const outputs = await session.decode(encoded, ids, width, past, positions);
+      logits.push(outputs.logits!.data as Float32Array); // [batch, d_vocab]
     }
     const vocab = logits[0]!.length / batch;
     const next = prefixes.map((prefix, row) => {

@@ -162,7 +162,10 @@ export async function maskSentences(sentences: string[], options: MaskOptions): 
     if (options.signal) throwIfCancelled(options.signal);
     const batch = rows.slice(start, start + options.rowsPerBatch);
     const readOut = async (session: BartSession) => {
-      const encoded = await session.encode(batch.map((row) => row.ids));
+      const encoded = await session.encode(
+        batch.map((row) => row.ids),
+        true,
+      );
       // The decoder is causal: a row's positions after its <mask> change no logit read here. Rows of similar <mask>
       // position are decoded together, each group up to its own last <mask> (on issue 19's bench sentences: 1.10×
       // the unpadded work instead of 1.33× with the whole batch decoded to its last <mask>).
@@ -178,11 +181,11 @@ export async function maskSentences(sentences: string[], options: MaskOptions): 
           shifted.forEach((id, p) => (decoderIds[g * decoderLength + p] = BigInt(id)));
         });
         const positions = BigInt64Array.from(group, (r) => BigInt(batch[r]!.position));
-        const { outputs } = await session.decode(
+        const outputs = await session.decode(
           group.length === batch.length ? encoded : selectRows(encoded, group),
           decoderIds,
           decoderLength,
-          null,
+          0,
           positions,
           true,
         );

@@ -197,7 +197,7 @@ async function bartActivations(
   try {
     const encoded = await session.encode([ids]);
     const shifted = [model.config.decoderStartTokenId, ...ids.slice(0, -1)];
-    const { outputs } = await session.decode(encoded, BigInt64Array.from(shifted, BigInt), shifted.length, null);
+    const outputs = await session.decode(encoded, BigInt64Array.from(shifted, BigInt), shifted.length, 0);
     return batchlessTensors(names, { ...encoded.outputs, ...outputs });
   } finally {
     await session.release();

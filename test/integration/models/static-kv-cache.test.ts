@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { buildDecoderGraph } from '../../../src-main/core/models/decoder/graph.ts';
-import { StaticKvCache } from '../../../src-main/core/models/decoder/static-kv-cache.ts';
+import { hiddenSlotMask, StaticKvCache } from '../../../src-main/core/models/static-kv-cache.ts';
 import { TensorClass } from '../../../src-main/core/runtime/onnxruntime.ts';
 import {
   DecoderSession,
@@ -115,9 +115,11 @@ describe('static KV cache', () => {
     const cache = new StaticKvCache(config, 16);
     cache.reserve(2, 3, 0);
     // A prefill is fed one slot its mask hides (onnxruntime cannot take a cache of no slots).
-    const prefill = cache.feeds(BigInt64Array.from([1n, 1n, 1n, 0n, 1n, 1n]), 2, 0, 3);
+    const prefill = cache.feeds(2, 0);
     expect(prefill['cache.0.key']!.dims).toEqual([1, 2, nKvHeads, dHead]);
-    expect(Array.from(prefill.attention_mask!.data as BigInt64Array)).toEqual([0n, 1n, 1n, 1n, 0n, 0n, 1n, 1n]);
+    const mask = hiddenSlotMask(BigInt64Array.from([1n, 1n, 1n, 0n, 1n, 1n]), 2, 3);
+    expect(mask.dims).toEqual([2, 4]);
+    expect(Array.from(mask.data as BigInt64Array)).toEqual([0n, 1n, 1n, 1n, 0n, 0n, 1n, 1n]);
     const fresh = (pos: number, offset: number) =>
       Object.fromEntries(
         Array.from({ length: config.nLayers }, (_, layer) =>
@@ -134,9 +136,8 @@ describe('static KV cache', () => {
     cache.write(fresh(3, 0), 0, 3);
     cache.reserve(2, 4, 3);
     cache.write(fresh(1, 1000), 3, 1);
-    const step = cache.feeds(new BigInt64Array(8).fill(1n), 2, 4, 1);
+    const step = cache.feeds(2, 4);
     expect(step['cache.1.value']!.dims).toEqual([4, 2, nKvHeads, dHead]);
-    expect(step.attention_mask).toBeUndefined(); // the caller's mask is the right one
     const values = step['cache.1.value']!.data as Float32Array;
     expect(values.length).toBe(4 * 2 * width);
     expect(Array.from(values.subarray(0, 3 * 2 * width))).toEqual(Array.from({ length: 3 * 2 * width }, (_, i) => i));

@@ -1,11 +1,13 @@
 // Runs a BART model's two graphs: encode a right-padded batch once (hidden states and every decoder layer's cross
-// keys/values), then decode step by step with a self-attention KV cache, or teacher-forced in one pass.
+// keys/values), then decode step by step over a self-attention KV cache the session keeps, or teacher-forced in one
+// pass.
 
 import { raise, type DeviceReport } from '../../../shared/index.ts';
 import { assertFits, estimateMemory } from '../../runtime/memory.ts';
 import { createSession, runSession, TensorClass, type Session, type Tensor } from '../../runtime/onnxruntime.ts';
 import { prepareCachedGraph } from '../graph-cache.ts';
 import type { LoadedBartModel } from '../load-model.ts';
+import { StaticKvCache } from '../static-kv-cache.ts';
 import { buildBartDecoderGraph, buildBartEncoderGraph, type BartDecoderOptions } from './graph.ts';
 
 /** An encoded batch: what every decoder step of these rows reads. */
@@ -45,12 +47,6 @@ export function selectRows(encoded: EncodedBatch, rows: readonly number[]): Enco
   return { batch: rows.length, src: encoded.src, mask: tensorRows(encoded.mask, rows), cross, outputs: {} };
 }
 
-/** past.{L}.key/value [batch, heads, total, d_head], from the previous step's present.*. Valid until the next step. */
-export interface BartKvCache {
-  tensors: Record<string, Tensor>;
-  length: number;
-}
-
 export interface BartOpenOptions {
   decoder: BartDecoderOptions;
   encoderHooks?: string[];
@@ -65,11 +61,17 @@ export class BartSession {
   readonly model: LoadedBartModel;
   readonly #encoder: Session;
   readonly #decoder: Session;
+  /** The decoder's self-attention keys and values of the batch being decoded step by step (see decode). */
+  readonly #cache: StaticKvCache;
+  readonly #returnsNewKeys: boolean;
 
-  private constructor(model: LoadedBartModel, encoder: Session, decoder: Session) {
+  private constructor(model: LoadedBartModel, encoder: Session, decoder: Session, cacheCapacity: number) {
     this.model = model;
     this.#encoder = encoder;
     this.#decoder = decoder;
+    const { decoderLayers, decoderHeads, dHead, nCtx } = model.config;
+    this.#cache = new StaticKvCache({ nLayers: decoderLayers, nKvHeads: decoderHeads, dHead, nCtx }, cacheCapacity);
+    this.#returnsNewKeys = decoder.outputNames.includes('new.0.key');
   }
 
   /** True when the decoder returns logits at one position per row (logits: 'gather'), given to decode(). */
@@ -110,11 +112,15 @@ export class BartSession {
       model,
       await createSession(encoderGraph.modelPath, run),
       await createSession(decoderGraph.modelPath, run),
+      options.length,
     );
   }
 
-  /** Encodes rows of ids (each already <s> … </s>), right-padded with the pad id. */
-  async encode(rows: number[][]): Promise<EncodedBatch> {
+  /**
+   * Encodes rows of ids (each already <s> … </s>), right-padded with the pad id. `crossOnly`: fetch only the cross
+   * keys and values the decoder reads, not encoder_hidden or hooks (onnxruntime-node copies every fetched output).
+   */
+  async encode(rows: number[][], crossOnly = false): Promise<EncodedBatch> {
     const batch = rows.length;
     const src = Math.max(...rows.map((row) => row.length));
     if (src > this.model.config.nCtx) {
@@ -133,47 +139,49 @@ export class BartSession {
       }),
     );
     const maskTensor = new TensorClass('int64', mask, [batch, src]);
-    const outputs = await runSession(this.#encoder, {
-      input_ids: new TensorClass('int64', ids, [batch, src]),
-      attention_mask: maskTensor,
-    });
+    const outputs = await runSession(
+      this.#encoder,
+      { input_ids: new TensorClass('int64', ids, [batch, src]), attention_mask: maskTensor },
+      crossOnly ? this.#encoder.outputNames.filter((name) => name.startsWith('cross.')) : undefined,
+    );
     const cross: Record<string, Tensor> = {};
     for (const [name, tensor] of Object.entries(outputs)) if (name.startsWith('cross.')) cross[name] = tensor;
     return { batch, src, mask: maskTensor, cross, outputs };
   }
 
   /**
-   * Runs the decoder on `tgt` new tokens per row ([batch, tgt], every row the same length). `logitsPositions`
-   * (one per row) is required by graphs built with logits: 'gather'. `logitsOnly`: return only the logits, no cache
-   * (a single teacher-forced pass, as the masker's: onnxruntime-node would copy every layer's keys and values out).
+   * Runs the decoder on `tgt` new tokens per row ([batch, tgt], every row the same length) after the `past` positions
+   * the session's cache holds for this batch: 0 starts a batch (and forgets the previous one), and decoding step by
+   * step passes the positions decoded so far. Unless `logitsOnly`, a graph built with kvCache writes the step's keys
+   * and values into the cache. `logitsPositions` (one per row) is required by graphs built with logits: 'gather'.
+   * `logitsOnly`: return only the logits (a single teacher-forced pass, as the masker's).
    */
   async decode(
     encoded: EncodedBatch,
     decoderIds: BigInt64Array,
     tgt: number,
-    cache: BartKvCache | null,
+    past: number,
     logitsPositions?: BigInt64Array,
     logitsOnly = false,
-  ): Promise<{ outputs: Record<string, Tensor>; cache: BartKvCache | null }> {
-    const { decoderLayers, decoderHeads, dHead } = this.model.config;
+  ): Promise<Record<string, Tensor>> {
+    const batch = encoded.batch;
+    if (past > 0 && !this.#returnsNewKeys)
+      throw new RangeError('decoding after cached positions needs a decoder graph built with kvCache');
+    const caching = this.#returnsNewKeys && !logitsOnly;
+    if (caching) this.#cache.reserve(batch, past + tgt, past);
     const feeds: Record<string, Tensor> = {
-      decoder_input_ids: new TensorClass('int64', decoderIds, [encoded.batch, tgt]),
+      decoder_input_ids: new TensorClass('int64', decoderIds, [batch, tgt]),
       encoder_attention_mask: encoded.mask,
       ...encoded.cross,
+      ...this.#cache.feeds(batch, past),
+      cache_visible: new TensorClass('int64', new BigInt64Array(Math.max(past, 1)).fill(past ? 1n : 0n), [
+        Math.max(past, 1),
+      ]),
     };
-    const empty = new TensorClass('float32', new Float32Array(0), [encoded.batch, decoderHeads, 0, dHead]);
-    for (let layer = 0; layer < decoderLayers; layer++) {
-      for (const name of ['key', 'value'])
-        feeds[`past.${layer}.${name}`] = cache?.tensors[`past.${layer}.${name}`] ?? empty;
-    }
-    if (logitsPositions) feeds.logits_positions = new TensorClass('int64', logitsPositions, [encoded.batch]);
+    if (logitsPositions) feeds.logits_positions = new TensorClass('int64', logitsPositions, [batch]);
     const outputs = await runSession(this.#decoder, feeds, logitsOnly ? ['logits'] : undefined);
-    if (!outputs['present.0.key']) return { outputs, cache: null };
-    const tensors: Record<string, Tensor> = {};
-    for (let layer = 0; layer < decoderLayers; layer++) {
-      for (const name of ['key', 'value']) tensors[`past.${layer}.${name}`] = outputs[`present.${layer}.${name}`]!;
-    }
-    return { outputs, cache: { tensors, length: tensors['past.0.key']!.dims[2]! } };
+    if (caching) this.#cache.write(outputs, past, tgt);
+    return outputs;
   }
 
   async release(): Promise<void> {

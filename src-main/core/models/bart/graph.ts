@@ -1,6 +1,7 @@
 // BART as two ONNX graphs (spec marco.md §7.2): an encoder that also computes every decoder layer's cross-attention
-// keys and values once per input, and a decoder that reads them, keeps a self-attention KV cache, and returns logits
-// at every position, the last, or one chosen position per row (the masker's teacher-forced read-out).
+// keys and values once per input, and a decoder that reads them, attends over a self-attention KV cache the session
+// keeps (StaticKvCache), and returns logits at every position, the last, or one chosen position per row (the masker's
+// teacher-forced read-out).
 // Post-LN sub-layers, exact GELU, learned positions with offset 2, logits = h·Eᵀ + final_logits_bias.
 
 import type { GraphSpec } from '../../onnx/graph-builder.ts';
@@ -56,19 +57,24 @@ function toHeads({ g, config }: Builder, x: string): string {
   });
 }
 
+/** q·kᵀ/√d_head: q [b, h, len, dh], kᵀ [b, h, dh, keys] → [b, h, len, keys]. */
+function scaledScores({ g, config }: Builder, q: string, keysTransposed: string): string {
+  return g.op('Mul', [g.op('MatMul', [q, keysTransposed]), g.float(1 / Math.sqrt(config.dHead))]);
+}
+
+/** Heads [b, h, len, dh] merged and projected by W_O. */
+function mergeHeads(b: Builder, heads: string, prefix: string): string {
+  const { g, config } = b;
+  const merged = g.op('Reshape', [g.op('Transpose', [heads], { perm: [0, 2, 1, 3] }), g.ints([0, 0, config.dModel])]);
+  return linear(b, merged, `${prefix}.W_O`, config.dModel, config.dModel);
+}
+
 /** softmax(q·kᵀ/√d_head where visible)·v, heads merged and projected: q [b, h, len, dh], k/v [b, h, keys, dh]. */
 function attend(b: Builder, q: string, k: string, v: string, visible: string, prefix: string): string {
-  const { g, config } = b;
-  const scores = g.op('Mul', [
-    g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]),
-    g.float(1 / Math.sqrt(config.dHead)),
-  ]);
+  const { g } = b;
+  const scores = scaledScores(b, q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] }));
   const probabilities = g.op('Softmax', [g.op('Where', [visible, scores, g.float(float32Min)])], { axis: -1 });
-  const merged = g.op('Reshape', [
-    g.op('Transpose', [g.op('MatMul', [probabilities, v])], { perm: [0, 2, 1, 3] }),
-    g.ints([0, 0, config.dModel]),
-  ]);
-  return linear(b, merged, `${prefix}.W_O`, config.dModel, config.dModel);
+  return mergeHeads(b, g.op('MatMul', [probabilities, v]), prefix);
 }
 
 /** Embeddings of ids at positions [offset, offset + len) (+2), then layernorm_embedding. */
@@ -151,12 +157,16 @@ export interface BartDecoderOptions {
   hookPositions: 'all' | 'last';
   /** 'gather': one position per row, given by the input logits_positions [batch]. */
   logits: 'all' | 'last' | 'gather';
+  /** Return each step's new keys and values (new.{L}.*) for the session's cache: decoding step by step needs them. */
   kvCache: boolean;
 }
 
 /**
  * Decoder: decoder_input_ids [batch, tgt] (every row the same length; positions continue after the cache),
- * encoder_attention_mask [batch, src], cross.{L}.key/value, past.{L}.key/value [batch, heads, past, d_head].
+ * encoder_attention_mask [batch, src], cross.{L}.key/value [batch, heads, src, d_head], and the self-attention cache
+ * the session keeps: cache.{L}.key/value [slots, batch, heads, d_head] with cache_visible [slots] (1 = a filled slot;
+ * a step with no past is fed one hidden zero slot, see StaticKvCache.feeds). With kvCache, the step's own keys and
+ * values leave the graph as new.{L}.key/value [tgt, batch, heads, d_head], for the session to write into its cache.
  */
 export function buildBartDecoderGraph(
   config: BartConfig,
@@ -179,31 +189,56 @@ export function buildBartDecoderGraph(
     for (const name of ['key', 'value'])
       g.input(`cross.${layer}.${name}`, 'float32', ['batch', decoderHeads, 'src', dHead]);
     for (const name of ['key', 'value'])
-      g.input(`past.${layer}.${name}`, 'float32', ['batch', decoderHeads, 'past', dHead]);
+      g.input(`cache.${layer}.${name}`, 'float32', ['slots', 'batch', decoderHeads, dHead]);
   }
+  const cacheVisible = g.input('cache_visible', 'int64', ['slots']);
   const gatherPositions = options.logits === 'gather' ? g.input('logits_positions', 'int64', ['batch']) : null;
 
-  const past = g.op('Gather', [g.op('Shape', ['past.0.key']), g.ints([2], [])], { axis: 0 }); // scalar
+  const past = g.op('ReduceSum', [cacheVisible], { keepdims: 0 }); // scalar: the filled slots
+  const vector = (value: string) => g.op('Unsqueeze', [value, g.ints([0])]); // scalar → [1]
+  const slotCount = g.op('Shape', [cacheVisible]); // [1]
   const tgt = g.op('Gather', [g.op('Shape', [ids]), g.ints([1], [])], { axis: 0 });
-  const total = g.op('Add', [past, tgt]);
-  // Causal self-attention over [past + new]: key j visible to query i when j ≤ past + i.
-  const square = g.op('Concat', [g.op('Unsqueeze', [tgt, g.ints([0])]), g.op('Unsqueeze', [total, g.ints([0])])], {
-    axis: 0,
-  });
-  const causal = g.op('Cast', [g.op('Trilu', [g.op('Expand', [g.float(1), square]), past], { upper: 0 })], { to: 9 }); // [tgt, total]
+  // Query i sees every filled slot and the new keys j ≤ i.
+  const slotVisible = g.op('Cast', [cacheVisible], { to: 9 }); // [slots], broadcast over [batch, heads, tgt, slots]
+  const square = g.op('Concat', [vector(tgt), vector(tgt)], { axis: 0 });
+  const causal = g.op('Cast', [g.op('Trilu', [g.op('Expand', [g.float(1), square]), g.ints([0], [])], { upper: 0 })], {
+    to: 9,
+  }); // [tgt, tgt]
+  const splitSizes = g.op('Concat', [slotCount, vector(tgt)], { axis: 0 });
   const crossVisible = g.op('Unsqueeze', [g.op('Cast', [encoderMask], { to: 9 }), g.ints([1, 2])]); // [batch, 1, 1, src]
+  const maskedScore = g.float(float32Min);
 
   let y = embed(b, 'decoder', ids, past);
   for (let layer = 0; layer < config.decoderLayers; layer++) {
     const block = `decoder.blocks.${layer}`;
     const head = (name: string) => toHeads(b, linear(b, y, `${block}.attn.W_${name}`, dModel, dModel));
-    const keys = g.op('Concat', [`past.${layer}.key`, head('K')], { axis: 2 });
-    const values = g.op('Concat', [`past.${layer}.value`, head('V')], { axis: 2 });
+    const [queries, keys, values] = [head('Q'), head('K'), head('V')]; // [batch, heads, tgt, d_head]
     if (options.kvCache) {
-      g.output(keys, `present.${layer}.key`, 'float32', ['batch', decoderHeads, 'total', dHead]);
-      g.output(values, `present.${layer}.value`, 'float32', ['batch', decoderHeads, 'total', dHead]);
+      const slotMajor = (heads: string) => g.op('Transpose', [heads], { perm: [2, 0, 1, 3] }); // [tgt, batch, …]
+      g.output(slotMajor(keys), `new.${layer}.key`, 'float32', ['tgt', 'batch', decoderHeads, dHead]);
+      g.output(slotMajor(values), `new.${layer}.value`, 'float32', ['tgt', 'batch', decoderHeads, dHead]);
     }
-    y = layerNorm(b, g.op('Add', [y, attend(b, head('Q'), keys, values, causal, `${block}.attn`)]), `${block}.ln_attn`);
+    // The cache read slot-major through Transposes onnxruntime folds into the MatMuls (no copy); the scores against
+    // the slots and against the step's own keys joined for one softmax, split again to weigh the two sets of values.
+    const cachedKeys = g.op('Transpose', [`cache.${layer}.key`], { perm: [1, 2, 3, 0] }); // [batch, heads, d_head, slots]
+    const cachedValues = g.op('Transpose', [`cache.${layer}.value`], { perm: [1, 2, 0, 3] }); // [batch, heads, slots, d_head]
+    const scores = g.op(
+      'Concat',
+      [
+        g.op('Where', [slotVisible, scaledScores(b, queries, cachedKeys), maskedScore]),
+        g.op('Where', [
+          causal,
+          scaledScores(b, queries, g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })),
+          maskedScore,
+        ]),
+      ],
+      { axis: -1 },
+    );
+    const [slotWeights, newWeights] = g.opMulti('Split', [g.op('Softmax', [scores], { axis: -1 }), splitSizes], 2, {
+      axis: -1,
+    });
+    const mixed = g.op('Add', [g.op('MatMul', [slotWeights!, cachedValues]), g.op('MatMul', [newWeights!, values])]);
+    y = layerNorm(b, g.op('Add', [y, mergeHeads(b, mixed, `${block}.attn`)]), `${block}.ln_attn`);
     const crossQuery = toHeads(b, linear(b, y, `${block}.cross.W_Q`, dModel, dModel));
     y = layerNorm(
       b,

@@ -4,7 +4,7 @@
 import { type DeviceReport } from '../../../shared/index.ts';
 import { createSession, runSession, TensorClass, type Session, type Tensor } from '../../runtime/onnxruntime.ts';
 import type { DecoderConfig } from './config.ts';
-import { StaticKvCache } from './static-kv-cache.ts';
+import { hiddenSlotMask, StaticKvCache } from '../static-kv-cache.ts';
 
 /**
  * The KV cache after a step: `length` positions. For the fused and standard graphs, `tensors` are that step's
@@ -243,8 +243,10 @@ export class DecoderSession {
       attention_mask: new TensorClass('int64', input.attentionMask, [input.batch, past + input.pos]),
       position_ids: new TensorClass('int64', input.positionIds, [input.batch, input.pos]),
     };
-    if (this.#staticCache)
-      Object.assign(feeds, this.#staticCache.feeds(input.attentionMask, input.batch, past, input.pos));
+    if (this.#staticCache) {
+      Object.assign(feeds, this.#staticCache.feeds(input.batch, past));
+      if (past === 0) feeds.attention_mask = hiddenSlotMask(input.attentionMask, input.batch, input.pos);
+    }
     for (const name of this.#pastNames) {
       // Fused attention caches keys and values together (`past.{L}`); standard attention separately (`.key`/`.value`).
       const emptyDims =

@@ -1,16 +1,23 @@
-// The KV cache of the 'static' attention graph, owned by the session and updated in place: each step feeds the slots
-// filled so far (no copy: onnxruntime reads the JS memory) and writes back only that step's new keys and values, so
+// The KV cache of the 'static' attention graphs (the decoder models' and BART's decoder), owned by the session and
+// updated in place: each step feeds the slots filled so far (no copy: onnxruntime reads the JS memory) and writes back only that step's new keys and values, so
 // decoding never copies the grown cache the way returning `present` tensors does.
 // Layout per layer, keys and values alike: [slot, batch, n_kv_heads, d_head], slot outermost, so the filled slots are
 // a prefix of the buffer (a step attends to those only, not to the empty ones after them) and a step's new keys are
 // one contiguous block. The graph reads the slots through Transposes that onnxruntime folds into its attention
 // MatMuls (FusedMatMul's transBatchB), which copy nothing.
 
-import { TensorClass, type Tensor } from '../../runtime/onnxruntime.ts';
-import type { DecoderConfig } from './config.ts';
+import { TensorClass, type Tensor } from '../runtime/onnxruntime.ts';
+
+/** What sizes a cache: layers, heads per slot and row, head width, and the most slots a sequence can fill. */
+export interface KvCacheShape {
+  nLayers: number;
+  nKvHeads: number;
+  dHead: number;
+  nCtx: number;
+}
 
 export class StaticKvCache {
-  readonly #config: DecoderConfig;
+  readonly #config: KvCacheShape;
   /** Rows per slot in the current layout: the batch being decoded. */
   #batch = 0;
   /** The slots a new batch asks for at least (prompt plus new tokens); buffers grow from there. */
@@ -18,7 +25,7 @@ export class StaticKvCache {
   #keys: Float32Array[] = [];
   #values: Float32Array[] = [];
 
-  constructor(config: DecoderConfig, capacity: number) {
+  constructor(config: KvCacheShape, capacity: number) {
     this.#config = config;
     this.#initialCapacity = Math.max(1, capacity);
   }
@@ -62,22 +69,16 @@ export class StaticKvCache {
 
   /**
    * The cache inputs for a step after `past` positions: the first `past` slots of every layer. A prefill (past 0) is
-   * fed one empty slot that its attention_mask hides, as a leading 0 column: onnxruntime 1.30's FusedMatMul with
-   * transBatchB divides by zero (SIGFPE) on a cache of no slots.
+   * fed one zero slot instead, which the caller's mask must hide (see hiddenSlotMask): onnxruntime 1.30's FusedMatMul
+   * with transBatchB divides by zero (SIGFPE) on a cache of no slots.
    */
-  feeds(attentionMask: BigInt64Array, batch: number, past: number, pos: number): Record<string, Tensor> {
+  feeds(batch: number, past: number): Record<string, Tensor> {
     const { nLayers, nKvHeads, dHead } = this.#config;
     const slots = Math.max(past, 1);
-    const empty = past === 0 ? new Float32Array(batch * this.#rowWidth) : null;
     const size = slots * batch * this.#rowWidth;
+    const empty = past === 0 ? new Float32Array(size) : null;
     const dims = [slots, batch, nKvHeads, dHead];
     const feeds: Record<string, Tensor> = {};
-    if (past === 0) {
-      const mask = new BigInt64Array(batch * (1 + pos));
-      for (let row = 0; row < batch; row++)
-        mask.set(attentionMask.subarray(row * pos, (row + 1) * pos), row * (1 + pos) + 1);
-      feeds.attention_mask = new TensorClass('int64', mask, [batch, 1 + pos]);
-    }
     for (let layer = 0; layer < nLayers; layer++) {
       feeds[`cache.${layer}.key`] = new TensorClass('float32', empty ?? this.#keys[layer]!.subarray(0, size), dims);
       feeds[`cache.${layer}.value`] = new TensorClass('float32', empty ?? this.#values[layer]!.subarray(0, size), dims);
@@ -112,4 +113,15 @@ export class StaticKvCache {
       }
     }
   }
+}
+
+/**
+ * A prefill's attention_mask [batch, pos] with the leading 0 column that hides the zero slot StaticKvCache.feeds
+ * gives a step with no past: [batch, 1 + pos].
+ */
+export function hiddenSlotMask(attentionMask: BigInt64Array, batch: number, pos: number): Tensor {
+  const mask = new BigInt64Array(batch * (1 + pos));
+  for (let row = 0; row < batch; row++)
+    mask.set(attentionMask.subarray(row * pos, (row + 1) * pos), row * (1 + pos) + 1);
+  return new TensorClass('int64', mask, [batch, 1 + pos]);
 }
