@@ -162,6 +162,14 @@ export interface SessionOptions {
    * (prepacked-cache.ts).
    */
   prepackWeights?: boolean;
+  /**
+   * Whether the session's intra-op worker threads spin after their work instead of sleeping (onnxruntime's default:
+   * true). Each session owns its threads, so sessions that run in turn compete for the cores: in MaRCo's rewriting,
+   * which runs three decoders a step, the second and third decoder of each step ran 15–25% slower than the first
+   * while the previous ones' workers spun. Without spinning each decoder took 1.4–1.6 s of a 23-sentence rewriting
+   * instead of 2.2–2.9 s (docs/benchmarks.md). compare, whose two models run one after the other, gained nothing.
+   */
+  spinning?: boolean;
 }
 
 /**
@@ -184,6 +192,7 @@ function ortSessionOptions(
   const saveTo = typeof prepacked === 'object' ? prepacked : undefined;
   const sessionConfig: Record<string, string> = {
     ...(options.prepackWeights === false ? { disable_prepacking: '1' } : {}),
+    ...(options.spinning === false ? { 'intra_op.allow_spinning': '0' } : {}),
     ...(saveTo
       ? {
           optimized_model_external_initializers_file_name: prepackedDataFile,

@@ -106,8 +106,9 @@ export class BartSession {
       (weight) => buildBartDecoderGraph(config, weight, options.decoder),
     );
     // No CPU arena (see SessionOptions.cpuMemoryArena): MaRCo's masking batches of up to 256 rows left their blocks
-    // in it for the sessions' life; a 20-sentence bart-base detox peaked 0.6 GiB lower without it, as fast.
-    const run = { device: options.device, threads: options.threads, cpuMemoryArena: false };
+    // in it for the sessions' life; a 20-sentence bart-base detox peaked 0.6 GiB lower without it, as fast. No
+    // spinning (see SessionOptions.spinning): MaRCo runs its models' sessions in turn.
+    const run = { device: options.device, threads: options.threads, cpuMemoryArena: false, spinning: false };
     return new BartSession(
       model,
       await createSession(encoderGraph.modelPath, run),
