@@ -27,9 +27,9 @@ export async function infillIds(originals: string[], masked: string[], options: 
   const batch = originals.length;
   const [originalIds, maskedIds] = await Promise.all([tokenizer.encodeBatch(originals), tokenizer.encodeBatch(masked)]);
   const [encodedBase, encodedExpert, encodedAnti] = await Promise.all([
-    options.base.encode(originalIds, true),
-    options.expert.encode(maskedIds, true),
-    options.anti.encode(maskedIds, true),
+    options.base.encode(originalIds, { crossOnly: true }),
+    options.expert.encode(maskedIds, { crossOnly: true }),
+    options.anti.encode(maskedIds, { crossOnly: true }),
   ]);
   const prefixes: number[][] = originals.map(() => [start, bos]);
   const finished = new Array<boolean>(batch).fill(false);

@@ -164,7 +164,7 @@ export async function maskSentences(sentences: string[], options: MaskOptions): 
     const readOut = async (session: BartSession) => {
       const encoded = await session.encode(
         batch.map((row) => row.ids),
-        true,
+        { crossOnly: true },
       );
       // The decoder is causal: a row's positions after its <mask> change no logit read here. Rows of similar <mask>
       // position are decoded together, each group up to its own last <mask> (on issue 19's bench sentences: 1.10×

@@ -1,6 +1,7 @@
 // The KV cache of the 'static' attention graphs (the decoder models' and BART's decoder), owned by the session and
-// updated in place: each step feeds the slots filled so far (no copy: onnxruntime reads the JS memory) and writes back only that step's new keys and values, so
-// decoding never copies the grown cache the way returning `present` tensors does.
+// updated in place: each step feeds the slots filled so far (no copy: onnxruntime reads the JS memory) and writes back
+// only that step's new keys and values, so decoding never copies the grown cache the way returning `present` tensors
+// does.
 // Layout per layer, keys and values alike: [slot, batch, n_kv_heads, d_head], slot outermost, so the filled slots are
 // a prefix of the buffer (a step attends to those only, not to the empty ones after them) and a step's new keys are
 // one contiguous block. The graph reads the slots through Transposes that onnxruntime folds into its attention
@@ -69,8 +70,9 @@ export class StaticKvCache {
 
   /**
    * The cache inputs for a step after `past` positions: the first `past` slots of every layer. A prefill (past 0) is
-   * fed one zero slot instead, which the caller's mask must hide (see hiddenSlotMask): onnxruntime 1.30's FusedMatMul
-   * with transBatchB divides by zero (SIGFPE) on a cache of no slots.
+   * fed one zero slot instead, which the caller's mask must hide (hiddenSlotMask for the decoder models'
+   * attention_mask, cache_visible 0 for BART's decoder): onnxruntime 1.30's FusedMatMul with transBatchB divides by
+   * zero (SIGFPE) on a cache of no slots.
    */
   feeds(batch: number, past: number): Record<string, Tensor> {
     const { nLayers, nKvHeads, dHead } = this.#config;

@@ -121,7 +121,7 @@ export class BartSession {
    * Encodes rows of ids (each already <s> … </s>), right-padded with the pad id. `crossOnly`: fetch only the cross
    * keys and values the decoder reads, not encoder_hidden or hooks (onnxruntime-node copies every fetched output).
    */
-  async encode(rows: number[][], crossOnly = false): Promise<EncodedBatch> {
+  async encode(rows: number[][], { crossOnly = false } = {}): Promise<EncodedBatch> {
     const batch = rows.length;
     const src = Math.max(...rows.map((row) => row.length));
     if (src > this.model.config.nCtx) {

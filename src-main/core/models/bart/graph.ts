@@ -220,8 +220,9 @@ export function buildBartDecoderGraph(
     }
     // The cache read slot-major through Transposes onnxruntime folds into the MatMuls (no copy); the scores against
     // the slots and against the step's own keys joined for one softmax, split again to weigh the two sets of values.
-    const cachedKeys = g.op('Transpose', [`cache.${layer}.key`], { perm: [1, 2, 3, 0] }); // [batch, heads, d_head, slots]
-    const cachedValues = g.op('Transpose', [`cache.${layer}.value`], { perm: [1, 2, 0, 3] }); // [batch, heads, slots, d_head]
+    // Cached keys as [batch, heads, d_head, slots], cached values as [batch, heads, slots, d_head].
+    const cachedKeys = g.op('Transpose', [`cache.${layer}.key`], { perm: [1, 2, 3, 0] });
+    const cachedValues = g.op('Transpose', [`cache.${layer}.value`], { perm: [1, 2, 0, 3] });
     const scores = g.op(
       'Concat',
       [
