@@ -24,6 +24,16 @@ beforeAll(() => {
   weights = new Map([...model.weights].map(([name, tensor]) => [name, tensor.read()]));
 });
 
+/** The reference's forward pass of one unpadded encoder row and a decoder input. */
+const referenceOf = (row: number[], decoder: number[]) =>
+  bartReferenceForward(
+    model.config,
+    weights,
+    row,
+    row.map(() => 1),
+    decoder,
+  );
+
 const flat = (vectors: Float64Array[]) => Float64Array.from(vectors.flatMap((vector) => Array.from(vector)));
 
 describe('BART graphs vs reference', () => {
@@ -39,13 +49,7 @@ describe('BART graphs vs reference', () => {
     const hidden = encoded.outputs.encoder_hidden!.data as Float32Array;
     const post = encoded.outputs['encoder.blocks.1.mlp.hook_post']!.data as Float32Array;
     rows.forEach((row, r) => {
-      const reference = bartReferenceForward(
-        model.config,
-        weights,
-        row,
-        row.map(() => 1),
-        decoderIds,
-      );
+      const reference = referenceOf(row, decoderIds);
       const d = model.config.dModel;
       expect(
         describeMismatch(
@@ -81,13 +85,7 @@ describe('BART graphs vs reference', () => {
     const logits = outputs.logits!.data as Float32Array;
     const vocab = model.config.dVocab;
     rows.forEach((row, r) => {
-      const reference = bartReferenceForward(
-        model.config,
-        weights,
-        row,
-        row.map(() => 1),
-        decoderIds,
-      );
+      const reference = referenceOf(row, decoderIds);
       expect(
         describeMismatch(
           `row ${r} logits`,
@@ -126,13 +124,7 @@ describe('BART graphs vs reference', () => {
         const outputs = await session.decode(encoded, BigInt64Array.from(ids, BigInt), width, past);
         const logits = outputs.logits!.data as Float32Array;
         batchRows.forEach((row, r) => {
-          const reference = bartReferenceForward(
-            model.config,
-            weights,
-            row,
-            row.map(() => 1),
-            decoderIds.slice(0, past + width),
-          );
+          const reference = referenceOf(row, decoderIds.slice(0, past + width));
           expect(
             describeMismatch(
               `${batchRows.length} rows, after ${past}, row ${r}`,
@@ -159,8 +151,8 @@ describe('BART graphs vs reference', () => {
     const outputs = await session.decode(encoded, ids, 4, 0, BigInt64Array.of(3n, 1n));
     const logits = outputs.logits!.data as Float32Array;
     const vocab = model.config.dVocab;
-    const first = bartReferenceForward(model.config, weights, rows[0]!, [1, 1, 1, 1, 1], decoderIds);
-    const second = bartReferenceForward(model.config, weights, rows[1]!, [1, 1, 1], [2, 0]);
+    const first = referenceOf(rows[0]!, decoderIds);
+    const second = referenceOf(rows[1]!, [2, 0]);
     expect(describeMismatch('row 0 at 3', logits.subarray(0, vocab), first.logits[3]!, 1e-5)).toBeNull();
     expect(describeMismatch('row 1 at 1', logits.subarray(vocab, 2 * vocab), second.logits[1]!, 1e-5)).toBeNull();
     await session.release();
