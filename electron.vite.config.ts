@@ -1,5 +1,5 @@
-// Builds the three bundles: main (Electron main, CLI and engine worker, for Node), preload (CommonJS for the
-// sandbox) and the Svelte renderer. `electron-vite build` needs no Electron binary.
+// Builds the three bundles: main (Electron main, CLI, engine worker and compare's model worker, for Node), preload
+// (CommonJS for the sandbox) and the Svelte renderer. `electron-vite build` needs no Electron binary.
 
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
@@ -14,6 +14,8 @@ export default defineConfig({
           'electron-main': resolve('src-main/electron/main.ts'),
           cli: resolve('src-main/cli/main.ts'),
           'engine-worker': resolve('src-main/host/engine-worker.ts'),
+          // One model of a compare on a thread of its own (compare-model-thread.ts names this file).
+          'compare-model-worker': resolve('src-main/core/interp/compare-model-worker.ts'),
         },
       },
     },

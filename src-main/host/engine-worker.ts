@@ -38,6 +38,7 @@ async function runJob(jobId: string, name: string, request: unknown): Promise<vo
       signal: controller.signal,
       progress: (progress) => send({ jobId, type: 'progress', progress }),
       frame: (frame) => send({ jobId, type: 'frame', frame }),
+      workerDir: new URL('./', import.meta.url),
     });
     send({ jobId, type: 'result', result });
   } catch (thrown) {

@@ -14,6 +14,7 @@ import { loadBartModel } from '../../src-main/core/models/load-model.ts';
 import { defaultCompareBatch, presets } from '../../src-main/shared/index.ts';
 import { bartBaseFolders, sentences, writeMarcoWork, type MarcoWork } from './detox.bench.ts';
 import { mediumFolder } from './gpt2-runtime.bench.ts';
+import { workerDir } from '../support/built-app.ts';
 import {
   blasCoreType,
   blasSettings,
@@ -253,7 +254,7 @@ export async function benchCommands(
     // The GEMM ceiling right after the rounds, in this process with the same threads: what the detox bound is at.
     const ceiling = await runGemmBenchmark(
       { device: 'cpu', sizes: [1024, 2048, 3072], repeats: 5, threads },
-      { signal: new AbortController().signal, progress: () => undefined, frame: () => undefined },
+      { signal: new AbortController().signal, progress: () => undefined, frame: () => undefined, workerDir },
     );
     const loadAfter = os.loadavg()[0]!;
 

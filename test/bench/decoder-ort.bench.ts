@@ -20,6 +20,7 @@ import { openDecoderSession, type DecoderSessionOptions } from '../../src-main/c
 import { loadModel, type LoadedDecoderModel } from '../../src-main/core/models/load-model.ts';
 import { onnxruntimeVersion } from '../../src-main/core/runtime/onnxruntime.ts';
 import { defaultCompareBatch } from '../../src-main/shared/index.ts';
+import { workerDir } from '../support/built-app.ts';
 import { seededRandom } from '../support/random.ts';
 
 const { values } = parseArgs({
@@ -186,6 +187,7 @@ if (values.mode === 'prepare') {
     },
     {
       signal: new AbortController().signal,
+      workerDir,
       // The job's phases with their start times, on stderr (the bench reads only stdout's last line).
       progress: (progress) =>
         process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s: ${progress.message}\n`),
@@ -228,7 +230,7 @@ if (values.mode === 'prepare') {
       // The GEMM ceiling right after the 8×128 forward, so both see the same load on this shared machine.
       const ceiling = await runGemmBenchmark(
         { device: 'cpu', sizes: [2048, 3072, 4096], repeats: 5, threads },
-        { signal: new AbortController().signal, progress: () => undefined, frame: () => undefined },
+        { signal: new AbortController().signal, progress: () => undefined, frame: () => undefined, workerDir },
       );
       result.gemmCeilingGflops = ceiling.peakGflops;
       result.gemmPoints = ceiling.points.map((point) => `${point.size}: ${point.gflops.toFixed(0)}`).join(', ');

@@ -5,7 +5,7 @@ import { runGemmBenchmark } from '../../src-main/core/diagnostics/gemm-benchmark
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
 import { createEngineHost, type EngineHost } from '../../src-main/host/engine-host.ts';
 import type { GemmBenchmarkRequest } from '../../src-main/shared/index.ts';
-import { workerUrl } from '../support/built-app.ts';
+import { workerDir, workerUrl } from '../support/built-app.ts';
 
 /** One line of docs/benchmarks.md: our median, the baseline measured in the same command, and how they compare. */
 export interface BenchRow {
@@ -55,7 +55,7 @@ export async function benchEngineHost(rounds: number): Promise<BenchRow[]> {
   await runOnHost(host, tinyRequest);
   const viaHost: number[] = [];
   const direct: number[] = [];
-  const context = { signal: new AbortController().signal, progress: noop, frame: noop };
+  const context = { signal: new AbortController().signal, progress: noop, frame: noop, workerDir };
   await runGemmBenchmark(tinyRequest, context);
   for (let round = 0; round < rounds; round++) {
     viaHost.push(await timeMs(() => runOnHost(host, tinyRequest)));

@@ -14,6 +14,7 @@ import type { DecoderSession } from '../../src-main/core/models/decoder/decoder-
 import { openDecoderSession } from '../../src-main/core/models/decoder/open-session.ts';
 import { loadModel } from '../../src-main/core/models/load-model.ts';
 import { onnxruntimeVersion } from '../../src-main/core/runtime/onnxruntime.ts';
+import { workerDir } from '../support/built-app.ts';
 import { seededRandom } from '../support/random.ts';
 
 const { values } = parseArgs({
@@ -85,6 +86,7 @@ if (values.mode === 'compare') {
     },
     {
       signal: new AbortController().signal,
+      workerDir,
       progress: () => undefined,
       // tokens/s of the generation alone (from the sessions' first step), as the job reports it after every batch
       frame: (frame) => (result.generationTokensPerSecond = frame.tokensPerSecond),
@@ -96,7 +98,7 @@ if (values.mode === 'compare') {
 } else if (values.mode === 'gemm') {
   const ceiling = await runGemmBenchmark(
     { device: 'cpu', sizes: [1024, 2048, 3072], repeats: 10, threads },
-    { signal: new AbortController().signal, progress: () => undefined, frame: () => undefined },
+    { signal: new AbortController().signal, progress: () => undefined, frame: () => undefined, workerDir },
   );
   result.gemmCeilingGflops = ceiling.peakGflops;
 } else {

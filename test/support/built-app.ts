@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const workerUrl = new URL('../../out/main/engine-worker.js', import.meta.url);
+/** The folder of the built worker-thread entries, as the engine worker gives it to jobs (JobContext.workerDir). */
+export const workerDir = new URL('../../out/main/', import.meta.url);
 export const rendererDir = new URL('../../out/renderer/', import.meta.url);
 export const cliPath = fileURLToPath(new URL('../../bin/toxscope.js', import.meta.url));
 export const blockingJobsModule = new URL('../fixtures/blocking-jobs.js', import.meta.url).href;

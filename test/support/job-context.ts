@@ -2,6 +2,7 @@
 
 import type { JobContext } from '../../src-main/core/jobs/job.ts';
 import type { JobProgress } from '../../src-main/shared/index.ts';
+import { workerDir } from './built-app.ts';
 
 export function testContext<Frame>(onFrame?: (frame: Frame, controller: AbortController) => void) {
   const controller = new AbortController();
@@ -14,6 +15,7 @@ export function testContext<Frame>(onFrame?: (frame: Frame, controller: AbortCon
       frames.push(frame);
       onFrame?.(frame, controller);
     },
+    workerDir,
   };
   return { context, frames, progress, controller };
 }

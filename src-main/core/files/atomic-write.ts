@@ -4,6 +4,12 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { threadId } from 'node:worker_threads';
+
+/** A temporary sibling unique to this process and thread (two threads of one process may write the same file). */
+function temporaryPath(path: string): string {
+  return `${path}.${process.pid}.${threadId}.${Date.now()}.tmp`;
+}
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   writeFileAtomicStreamed(path, (write) => write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
@@ -12,7 +18,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 /** The same, for a file written piece by piece (`produce` calls `write` in order), never held whole in memory. */
 export function writeFileAtomicStreamed(path: string, produce: (write: (bytes: Uint8Array) => void) => void): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const temporary = temporaryPath(path);
   try {
     const fd = openSync(temporary, 'w');
     try {
@@ -37,7 +43,7 @@ export async function writeFileAtomicStreamedAsync(
   produce: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>,
 ): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const temporary = temporaryPath(path);
   try {
     const file = await openFile(temporary, 'w');
     try {

@@ -20,6 +20,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { appVersion } from '../app-version.ts';
@@ -30,11 +31,12 @@ import {
   type CompareFrame,
   type CompareRequest,
   type CompareResult,
+  type DeviceReport,
 } from '../../shared/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { csvLine } from '../files/csv.ts';
 import { throwIfCancelled, type Job } from '../jobs/job.ts';
-import { assertSessionsFit, openDecoderSession, type OpenedDecoder } from '../models/decoder/open-session.ts';
+import { assertSessionsFit } from '../models/decoder/open-session.ts';
 import { bosTokenIdOf, type LoadedModel } from '../models/load-model.ts';
 import {
   classifierManifestEntry,
@@ -47,10 +49,10 @@ import { onnxruntimeVersion, resolveDevice } from '../runtime/onnxruntime.ts';
 import { sha256File } from '../weights/fingerprint.ts';
 import { openSafetensors, writeSafetensors } from '../weights/safetensors.ts';
 import { compareClassifierToxicity } from './classifier-metrics.ts';
-import { collectBatch, collectionGraphOptions, emptySums, type ActivationSums } from './collect-activations.ts';
-import { loadModelPair } from './compare-models.ts';
+import { collectionGraphOptions, emptySums, type ActivationSums } from './collect-activations.ts';
+import { CompareModelThread } from './compare-model-thread.ts';
+import { loadModelPair, modelPairSources } from './compare-models.ts';
 import { neuronResults, summarise, type CompareInputs, type NeuronResults } from './derived-results.ts';
-import { staticNeuronQuantities } from './neuron-statistics.ts';
 import { loadProbe } from './probe.ts';
 import { assertNoLiveRun, failedRunFile, recordRunFailure, RunClaim } from './run-marker.ts';
 import { countPrompts, readPrompts } from './prompts.ts';
@@ -204,6 +206,18 @@ export async function assertPromptSetFits(
     });
 }
 
+/**
+ * How the two models share the intra-op threads. On the CPU they run side by side, each on half of them (the
+ * operating system's count of logical cores when --threads is not given): gpt2-medium's compare on 2 cores generated
+ * in 12.0–13.2 s side by side against 13.4–13.5 s in turns with 2 threads each, and a Llama-3.2-1B-shaped compare in
+ * 28.1 against 33.1 s (docs/benchmarks.md). A GPU, or a single thread, runs them in turns with all the threads.
+ */
+export function threadSplit(device: DeviceReport, threads?: number): { sideBySide: boolean; threads?: number } {
+  const cores = threads ?? availableParallelism();
+  if (device.used !== 'cpu' || cores < 2) return { sideBySide: false, threads };
+  return { sideBySide: true, threads: Math.floor(cores / 2) };
+}
+
 export function meansOf(sums: ActivationSums): Float64Array {
   return sums.post.map((value) => value / Math.max(1, sums.positions));
 }
@@ -352,8 +366,41 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
     const windowStart = state.window?.start ?? state.promptsDone;
     for (const file of ['base.jsonl', 'dpo.jsonl']) keepFirstLines(join(partialDir, file), windowStart);
 
-    const preStatic = staticNeuronQuantities(base, probe.unit, request.weightProcessing);
-    const dpoStatic = staticNeuronQuantities(dpo, probe.unit, request.weightProcessing);
+    const graphOptions = { ...collectionGraphOptions(nLayers), interventions: false };
+    const length = request.maxPromptTokens + 1 + request.maxNewTokens;
+    const split = threadSplit(device, request.threads);
+    const run = { device, threads: request.threads, batch: request.batch, length };
+    assertSessionsFit([base, dpo], graphOptions, run);
+    // Each model on a thread of its own: both sessions open at once, and their batches run side by side when `split`
+    // says so. If one fails to start, the other is released before the error is reported.
+    const sources = modelPairSources(request.base, request.baseWeights, request.dpo);
+    const start = (label: 'base' | 'dpo', sums: ActivationSums) =>
+      CompareModelThread.start(
+        context.workerDir,
+        {
+          source: sources[label],
+          unit: probe.unit,
+          weightProcessing: request.weightProcessing,
+          graphOptions,
+          run: { ...run, threads: split.threads },
+          sums,
+          maxNewTokens: request.maxNewTokens,
+          padTokenId: base.config.eosTokenId ?? 0,
+        },
+        label === 'base' ? 'the base model' : 'the DPO model',
+        context.signal,
+      );
+    const starts = await Promise.allSettled([start('base', sumsBase), start('dpo', sumsDpo)]);
+    const failed = starts.find((outcome) => outcome.status === 'rejected');
+    if (failed) {
+      for (const outcome of starts) if (outcome.status === 'fulfilled') await outcome.value.release();
+      throw failed.reason;
+    }
+    const [baseThread, dpoThread] = starts.map(
+      (outcome) => (outcome as PromiseFulfilledResult<CompareModelThread>).value,
+    ) as [CompareModelThread, CompareModelThread];
+    const preStatic = baseThread.statics;
+    const dpoStatic = dpoThread.statics;
     const unitSum = probe.unit.reduce((sum, value) => sum + value, 0);
     const centred = request.weightProcessing === 'center';
     const inputsFromSums = (): CompareInputs => ({
@@ -371,23 +418,14 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
       neuronContribution: base.config.sandwichNorms ? 'before-post-feedforward-norm' : 'exact',
     });
 
-    const graphOptions = { ...collectionGraphOptions(nLayers), interventions: false };
-    const length = request.maxPromptTokens + 1 + request.maxNewTokens;
-    // Both sessions open once they are known to fit together, one after the other (onnxruntime-node builds a
-    // session on the calling thread, so opening them "side by side" gained nothing); if the second fails, the first
-    // is released before the error is reported.
-    const run = { device, threads: request.threads, batch: request.batch, length };
-    assertSessionsFit([base, dpo], graphOptions, run);
-    const opened: OpenedDecoder[] = [];
-    try {
-      for (const model of [base, dpo]) opened.push(await openDecoderSession(model, graphOptions, run));
-    } catch (error) {
-      for (const { session } of opened) await session.release();
-      throw error;
-    }
-    const sessions = { base: opened[0]!.session, dpo: opened[1]!.session };
-    sessions.dpo.shareStaticCache(sessions.base); // the models take turns, batch by batch
-    const padTokenId = base.config.eosTokenId ?? 0;
+    /** One batch through both models: side by side or in turns; side by side, both finish before an error is thrown. */
+    const collectBoth = async (batch: number[][]) => {
+      if (!split.sideBySide) return [await baseThread.collect(batch), await dpoThread.collect(batch)] as const;
+      const [baseIds, dpoIds] = await Promise.allSettled([baseThread.collect(batch), dpoThread.collect(batch)]);
+      if (baseIds.status === 'rejected') throw baseIds.reason;
+      if (dpoIds.status === 'rejected') throw dpoIds.reason;
+      return [baseIds.value, dpoIds.value] as const;
+    };
     const tokenizer = base.tokenizer.tokenizer;
     const runStarted = performance.now();
     let tokensThisRun = 0;
@@ -450,17 +488,14 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
         const byLength = ids.map((_, row) => row).sort((a, b) => ids[a]!.length - ids[b]!.length || a - b);
         for (let start = open.rowsDone; start < byLength.length; start += request.batch) {
           const rows = byLength.slice(start, start + request.batch);
-          for (const [label, session, sums] of [
-            ['base', sessions.base, sumsBase],
-            ['dpo', sessions.dpo, sumsDpo],
+          const generated = await collectBoth(rows.map((row) => ids[row]!));
+          sumsBase = baseThread.sums;
+          sumsDpo = dpoThread.sums;
+          for (const [label, continuations] of [
+            ['base', generated[0]],
+            ['dpo', generated[1]],
           ] as const) {
-            const generated = await collectBatch(
-              session,
-              rows.map((row) => ids[row]!),
-              sums,
-              { maxNewTokens: request.maxNewTokens, padTokenId, unit: probe.unit, signal: context.signal },
-            );
-            (await tokenizer.decodeBatch(generated, { skipSpecialTokens: true })).forEach((text, k) => {
+            (await tokenizer.decodeBatch(continuations, { skipSpecialTokens: true })).forEach((text, k) => {
               open[label][rows[k]!] = JSON.stringify(text) + '\n';
             });
             tokensThisRun += rows.length * request.maxNewTokens;
@@ -499,8 +534,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
       }
       if (window.length > 0) await runWindow(window, resumed);
     } finally {
-      await sessions.base.release();
-      await sessions.dpo.release();
+      await Promise.all([baseThread.release(), dpoThread.release()]);
     }
 
     context.progress({

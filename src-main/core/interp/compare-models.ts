@@ -9,11 +9,29 @@ export interface ModelPair {
   dpo: LoadedModel;
 }
 
+/** How loadModel is called for one model: a model reference and, for a weights file put onto it, that file. */
+export interface ModelSource {
+  reference: string;
+  weightsFile?: string;
+}
+
 /** `dpo` is a model reference, or a weights file put onto the base's architecture and tokenizer (dpo.pt). */
-export function loadModelPair(base: string, baseWeights: string | undefined, dpo: string): ModelPair {
-  const baseModel = loadModel(base, baseWeights);
+export function modelPairSources(
+  base: string,
+  baseWeights: string | undefined,
+  dpo: string,
+): { base: ModelSource; dpo: ModelSource } {
   const dpoIsFile = existsSync(dpo) && statSync(dpo).isFile();
-  const dpoModel = dpoIsFile ? loadModel(base, dpo) : loadModel(dpo);
+  return {
+    base: { reference: base, weightsFile: baseWeights },
+    dpo: dpoIsFile ? { reference: base, weightsFile: dpo } : { reference: dpo },
+  };
+}
+
+export function loadModelPair(base: string, baseWeights: string | undefined, dpo: string): ModelPair {
+  const sources = modelPairSources(base, baseWeights, dpo);
+  const baseModel = loadModel(sources.base.reference, sources.base.weightsFile);
+  const dpoModel = loadModel(sources.dpo.reference, sources.dpo.weightsFile);
   const shape = (model: LoadedModel) => {
     const { nLayers, dModel, dMlp, nHeads, dVocab } = model.config;
     return `${nLayers} layers, d_model ${dModel}, d_mlp ${dMlp}, ${nHeads} heads, vocabulary ${dVocab}`;

@@ -8,6 +8,8 @@ export interface JobContext<Frame> {
   signal: AbortSignal;
   progress(progress: JobProgress): void;
   frame(frame: Frame): void;
+  /** The folder of the built worker-thread entries (out/main), for jobs that run parts on threads of their own. */
+  workerDir: URL;
 }
 
 export type Job<Request, Frame, Result> = (request: Request, context: JobContext<Frame>) => Promise<Result>;

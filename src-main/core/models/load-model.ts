@@ -3,7 +3,7 @@
 
 import { statSync } from 'node:fs';
 import { raise } from '../../shared/index.ts';
-import { loadTokenizer, type LoadedTokenizer } from '../tokenizer/load-tokenizer.ts';
+import { assertTokenizerFiles, loadTokenizer, type LoadedTokenizer } from '../tokenizer/load-tokenizer.ts';
 import { fingerprintFiles } from '../weights/fingerprint.ts';
 import { findFolderWeights, loadStateDictFile, type StateDict, type StateDictTensor } from '../weights/state-dict.ts';
 import { isDecoderArchitecture, readModelConfig, type DecoderArchitecture } from './architectures.ts';
@@ -43,16 +43,15 @@ export type AnyLoadedModel = LoadedDecoderModel | LoadedBartModel;
 /** The decoder-only models the neuron analysis runs on. */
 export type LoadedModel = LoadedDecoderModel;
 
-/** Computed by the tokenizer loader from the files' vocabulary, merges and added tokens (same value as before). */
-function tokenizerSha256(loaded: LoadedTokenizer): string {
-  return loaded.sha256;
-}
-
-/** Loads any supported architecture. */
+/**
+ * Loads any supported architecture. The tokenizer's files must be there, but they are read on first use (`tokenizer`,
+ * `tokenizerSha256`), and its size checked against the config then: a thread that only runs the model's session never
+ * holds a tokenizer (gpt2-medium's: 82 MB).
+ */
 export function loadAnyModel(reference: string, weightsFile?: string): AnyLoadedModel {
   const resolved = resolveModelRef(reference);
   const raw = readModelConfig(resolved.folder);
-  const tokenizer = loadTokenizer(resolved.folder, raw.architecture);
+  assertTokenizerFiles(resolved.folder);
   const weightsPath = weightsFile ?? findFolderWeights(resolved.folder);
   if (!weightsPath) {
     raise(
@@ -64,35 +63,49 @@ export function loadAnyModel(reference: string, weightsFile?: string): AnyLoaded
   }
   const stateDict = loadStateDictFile(weightsPath);
   let fingerprint: string | null = null;
-  /** `buffers`: canonical tensors that are not parameters (BART's final_logits_bias). */
-  const common = (weights: Map<string, StateDictTensor>, dVocab: number, buffers: string[] = []): LoadedModelBase => {
-    if (tokenizer.tokenizer.vocabSize > dVocab) {
+  let tokenizer: LoadedTokenizer | null = null;
+  const checkedTokenizer = (dVocab: number): LoadedTokenizer => {
+    const loaded = loadTokenizer(resolved.folder, raw.architecture);
+    if (loaded.tokenizer.vocabSize > dVocab) {
       raise(
         'WEIGHTS_INVALID',
-        `The tokenizer in ${resolved.folder} has ${tokenizer.tokenizer.vocabSize} tokens but config.json says vocab_size ${dVocab}.`,
+        `The tokenizer in ${resolved.folder} has ${loaded.tokenizer.vocabSize} tokens but config.json says vocab_size ${dVocab}.`,
         'The tokenizer files belong to another model: copy the ones that came with these weights.',
       );
     }
-    return {
-      resolved,
-      tokenizer,
-      stateDict,
-      weights,
-      fingerprint: () => (fingerprint ??= fingerprintFiles(stateDict.files)),
-      tokenizerSha256: tokenizerSha256(tokenizer),
-      weightsBytes: stateDict.files.reduce((sum, file) => sum + statSync(file).size, 0),
-      parameters: [...weights]
-        .filter(([name]) => !buffers.includes(name))
-        .reduce((sum, [, tensor]) => sum + tensor.shape.reduce((product, dim) => product * dim, 1), 0),
-    };
+    return loaded;
   };
+  /** `buffers`: canonical tensors that are not parameters (BART's final_logits_bias). */
+  const common = (weights: Map<string, StateDictTensor>, dVocab: number, buffers: string[] = []): LoadedModelBase => ({
+    resolved,
+    get tokenizer() {
+      return (tokenizer ??= checkedTokenizer(dVocab));
+    },
+    get tokenizerSha256() {
+      return this.tokenizer.sha256;
+    },
+    stateDict,
+    weights,
+    fingerprint: () => (fingerprint ??= fingerprintFiles(stateDict.files)),
+    weightsBytes: stateDict.files.reduce((sum, file) => sum + statSync(file).size, 0),
+    parameters: [...weights]
+      .filter(([name]) => !buffers.includes(name))
+      .reduce((sum, [, tensor]) => sum + tensor.shape.reduce((product, dim) => product * dim, 1), 0),
+  });
+  // Object.assign, not a spread: a spread would call the getters above.
   if (raw.architecture === 'bart') {
     const config = parseBartConfig(raw);
     const weights = mapBartWeights(stateDict, config);
-    return { architecture: 'bart', config, ...common(weights, config.dVocab, ['final_logits_bias']) };
+    return Object.assign(common(weights, config.dVocab, ['final_logits_bias']), {
+      architecture: 'bart' as const,
+      config,
+    });
   }
   const config = parseDecoderConfig(raw);
-  return { architecture: raw.architecture, config, ...common(mapDecoderWeights(stateDict, config), config.dVocab) };
+  return Object.assign(common(mapDecoderWeights(stateDict, config), config.dVocab), {
+    architecture: raw.architecture,
+    config,
+  });
 }
 
 /** Loads a causal language model: GPT-2, Llama, Mistral, Qwen2 or Gemma-2 (the DPO analysis and generation). */

@@ -173,9 +173,19 @@ function readTokenizer(folder: string, modelType: string): LoadedTokenizer {
     const json = vocabTxtToTokenizerJson(parseVocabTxt(readText(vocabTxtPath)), config, vocabTxtPath);
     return { ...build(json, null, json, config, vocabTxtPath), format: 'vocab.txt', files: [vocabTxtPath] };
   }
+  return noTokenizer(folder);
+}
+
+function noTokenizer(folder: string): never {
   return raise(
     'MODEL_NOT_FOUND',
     `${folder} has no tokenizer: no tokenizer.json, vocab.json + merges.txt or vocab.txt (BERT).`,
     'Copy the tokenizer files of the base model into the folder (for GPT-2: vocab.json and merges.txt from gpt2 or gpt2-medium).',
   );
+}
+
+/** Refuses a folder without the files a tokenizer is read from, before any is read (loadAnyModel reads them later). */
+export function assertTokenizerFiles(folder: string): void {
+  const has = (name: string) => existsSync(join(folder, name));
+  if (!has('tokenizer.json') && !(has('vocab.json') && has('merges.txt')) && !has('vocab.txt')) noTokenizer(folder);
 }

@@ -186,9 +186,10 @@ describe('compare runs', () => {
       expect(maxAbsDifference(mine.numbers(column), theirs.numbers(column)), column).toBeLessThan(1e-6);
   });
 
-  it('gives identical files when run twice with the same inputs', async () => {
+  it('gives identical files when run twice with the same inputs, in turns and side by side', async () => {
     const first = await compareJob(request(), testContext<CompareFrame>().context);
-    const second = await compareJob(request(), testContext<CompareFrame>().context);
+    // Two threads: the models run side by side, one intra-op thread each, as the one thread of `first` ran them in turns.
+    const second = await compareJob(request({ threads: 2 }), testContext<CompareFrame>().context);
     for (const file of ['neurons.csv', 'summary.json', 'generations.jsonl']) {
       expect(readFileSync(join(second.out, file), 'utf8'), file).toBe(readFileSync(join(first.out, file), 'utf8'));
     }

@@ -244,30 +244,4 @@ describe('static KV cache', () => {
     expect(Array.from(outputs.next_token!.data as BigInt64Array, Number)).toEqual(greedy);
     await session.release();
   });
-
-  it('serves two sessions that take turns from one shared cache', async () => {
-    const first = await staticSession(8);
-    const second = await staticSession(8);
-    second.shareStaticCache(first);
-    const prompts = [
-      [3, 17, 42, 8],
-      [0, 0, 11, 5],
-    ];
-    const masks = [
-      [1, 1, 1, 1],
-      [0, 0, 1, 1],
-    ];
-    await decodeAndCheck(first, prompts, masks, [
-      [7, 1, 44],
-      [20, 20, 6],
-    ]);
-    await decodeAndCheck(second, [[12, 3, 9]], [[1, 1, 1]], [[9, 40, 2, 2, 2, 2]]); // grows the shared cache
-    await decodeAndCheck(first, prompts, masks, [
-      [5, 5, 1],
-      [6, 2, 2],
-    ]);
-    const wider = await staticSession(8, tinyGpt2Config({ nHeads: 4 }));
-    expect(() => wider.shareStaticCache(first)).toThrow(/same layers, heads and head size/);
-    await Promise.all([first.release(), second.release(), wider.release()]);
-  });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runGemmBenchmark } from '../../../src-main/core/diagnostics/gemm-benchmark.ts';
 import { probeProvider, resolveDevice } from '../../../src-main/core/runtime/onnxruntime.ts';
 import { toAppError, type GemmPoint, type JobProgress } from '../../../src-main/shared/index.ts';
+import { workerDir } from '../../support/built-app.ts';
 
 describe('execution providers', () => {
   it('loads the bundled CPU provider and computes with it', async () => {
@@ -37,7 +38,12 @@ describe('device:benchmark job', () => {
     const progress: JobProgress[] = [];
     const result = await runGemmBenchmark(
       { device: 'cpu', sizes: [32, 64], repeats: 2, threads: 1 },
-      { signal: new AbortController().signal, frame: (point) => frames.push(point), progress: (p) => progress.push(p) },
+      {
+        signal: new AbortController().signal,
+        frame: (point) => frames.push(point),
+        progress: (p) => progress.push(p),
+        workerDir,
+      },
     );
     expect(frames.map((point) => point.size)).toEqual([32, 64]);
     expect(frames.every((point) => point.gflops > 0 && point.medianMilliseconds > 0)).toBe(true);
@@ -53,6 +59,7 @@ describe('device:benchmark job', () => {
       { device: 'cpu', sizes: [32, 64, 128], repeats: 1 },
       {
         signal: controller.signal,
+        workerDir,
         frame: (point) => {
           frames.push(point);
           controller.abort();

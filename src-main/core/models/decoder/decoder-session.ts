@@ -88,8 +88,8 @@ export class DecoderSession {
   readonly #hasInterventions: boolean;
   readonly #pastNames: string[];
   readonly #hasCache: boolean;
-  /** The 'static' attention graph's cache, updated in place (see shareStaticCache); null for the other graphs. */
-  #staticCache: StaticKvCache | null;
+  /** The 'static' attention graph's cache, updated in place; null for the other graphs. */
+  readonly #staticCache: StaticKvCache | null;
   /**
    * Whether every output other than the new keys and values has no position axis, so a prefill run in groups of rows
    * puts its outputs back together: per row ([batch, …], named in #perRowOutputs) or summed over the batch (no batch
@@ -271,20 +271,6 @@ export class DecoderSession {
       feeds.intervention_positions = new TensorClass('float32', positions, [input.batch, input.pos]);
     }
     return runDecoderGraph(this.#session, feeds);
-  }
-
-  /**
-   * Decodes in `other`'s static cache from now on instead of in its own: compare runs its two models one after the
-   * other, so one cache's memory serves both (a gpt2-medium cache at batch 16 is 167 MB, and first touches of fresh
-   * memory were a measurable part of a short run). Only for sessions that never run sequences at the same time: each
-   * prefill starts the cache afresh for its own session.
-   */
-  shareStaticCache(other: DecoderSession): void {
-    if (!this.#staticCache || !other.#staticCache) return; // graphs without a static cache have nothing to share
-    const { nLayers, nKvHeads, dHead } = this.config;
-    if (other.config.nLayers !== nLayers || other.config.nKvHeads !== nKvHeads || other.config.dHead !== dHead)
-      throw new RangeError('a static cache can only be shared by models with the same layers, heads and head size');
-    this.#staticCache = other.#staticCache;
   }
 
   /**
