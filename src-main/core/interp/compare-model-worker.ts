@@ -22,19 +22,22 @@ try {
   send({ type: 'ready', statics: staticNeuronQuantities(model, init.unit, init.weightProcessing) });
 } catch (thrown) {
   await session?.release();
+  session = null;
   send({ type: 'error', error: toAppError(thrown) });
   port.close();
 }
 
 if (session) {
   const opened = session;
-  const sums = init.sums;
+  let sums = init.sums;
   let cancel = new AbortController();
-  // Batches come one at a time (the job waits for each answer), so a cancel can only land during one.
+  // Batches come one at a time (the job waits for each answer). A cancel stops the batch in progress, or the next one
+  // when it lands between batches. A failed batch leaves the sums as they were before it, and a fresh controller.
   port.on('message', (message: ToCompareModel) => {
     if (message.type === 'cancel') cancel.abort();
     else if (message.type === 'release') void opened.release().finally(() => port.close());
-    else
+    else {
+      const before = structuredClone(sums);
       void collectBatch(opened, message.prompts, sums, {
         maxNewTokens: init.maxNewTokens,
         padTokenId: init.padTokenId,
@@ -43,9 +46,11 @@ if (session) {
       }).then(
         (generated) => send({ type: 'batch', generated, sums }),
         (thrown: unknown) => {
+          sums = before;
           cancel = new AbortController();
           send({ type: 'error', error: toAppError(thrown) });
         },
       );
+    }
   });
 }

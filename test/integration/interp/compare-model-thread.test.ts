@@ -67,7 +67,7 @@ describe('CompareModelThread', () => {
     expect(error?.message).toContain('no-such-model');
   });
 
-  it('stops a batch with CANCELLED once the signal is aborted, and still releases', async () => {
+  it('stops a batch with CANCELLED once the signal is aborted, and goes on from the sums before it', async () => {
     const controller = new AbortController();
     const thread = await CompareModelThread.start(workerDir, init, 'the base model', controller.signal);
     controller.abort();
@@ -77,6 +77,8 @@ describe('CompareModelThread', () => {
     );
     expect(error?.code).toBe('CANCELLED');
     expect(thread.sums).toMatchObject({ prompts: 0, positions: 0 }); // the stopped batch is not counted
+    await thread.collect(prompts); // the thread goes on from the sums before the stopped batch
+    expect(thread.sums).toMatchObject({ prompts: 2, positions: 10 });
     await thread.release();
   });
 });
