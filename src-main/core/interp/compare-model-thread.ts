@@ -41,8 +41,8 @@ export class CompareModelThread {
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
   readonly #label: string;
-  #onCancel = () => this.#worker.postMessage({ type: 'cancel' } satisfies ToCompareModel);
-  #signal: AbortSignal;
+  readonly #onCancel = () => this.#worker.postMessage({ type: 'cancel' } satisfies ToCompareModel);
+  readonly #signal: AbortSignal;
 
   private constructor(
     worker: Worker,
