@@ -51,7 +51,7 @@ import { openSafetensors, writeSafetensors } from '../weights/safetensors.ts';
 import { compareClassifierToxicity } from './classifier-metrics.ts';
 import { collectionGraphOptions, emptySums, type ActivationSums } from './collect-activations.ts';
 import { CompareModelThread } from './compare-model-thread.ts';
-import { loadModelPair, modelPairSources } from './compare-models.ts';
+import { loadModelPair } from './compare-models.ts';
 import { neuronResults, summarise, type CompareInputs, type NeuronResults } from './derived-results.ts';
 import { loadProbe } from './probe.ts';
 import { assertNoLiveRun, failedRunFile, recordRunFailure, RunClaim } from './run-marker.ts';
@@ -297,7 +297,7 @@ function notePartialFolder(thrown: unknown, partialDir: string): unknown {
 export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = async (request, context) => {
   const started = performance.now();
   context.progress({ done: 0, total: null, message: 'Loading the models, the probe and the prompts' });
-  const { base, dpo } = loadModelPair(request.base, request.baseWeights, request.dpo);
+  const { base, dpo, sources } = loadModelPair(request.base, request.baseWeights, request.dpo);
   const probe = loadProbe(request.probe, base.config.dModel);
   // Checked (and its weights hashed) now, so a bad classifier fails before the generation, not after it.
   const classifier = request.classifier
@@ -370,11 +370,10 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
     const graphOptions = { ...collectionGraphOptions(nLayers), interventions: false };
     const length = request.maxPromptTokens + 1 + request.maxNewTokens;
     const split = threadSplit(device, request.threads);
-    const run = { device, threads: request.threads, batch: request.batch, length };
+    const run = { device, threads: split.threads, batch: request.batch, length };
     assertSessionsFit([base, dpo], graphOptions, run);
     // Each model on a thread of its own: both sessions open at once, and their batches run side by side when `split`
     // says so. If one fails to start, the other is released before the error is reported.
-    const sources = modelPairSources(request.base, request.baseWeights, request.dpo);
     const start = (label: 'base' | 'dpo', sums: ActivationSums) =>
       CompareModelThread.start(
         context.workerDir,
@@ -383,7 +382,7 @@ export const compareJob: Job<CompareRequest, CompareFrame, CompareResult> = asyn
           unit: probe.unit,
           weightProcessing: request.weightProcessing,
           graphOptions,
-          run: { ...run, threads: split.threads },
+          run,
           sums,
           maxNewTokens: request.maxNewTokens,
           padTokenId: base.config.eosTokenId ?? 0,

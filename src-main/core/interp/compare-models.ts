@@ -7,6 +7,8 @@ import { loadModel, type LoadedModel } from '../models/load-model.ts';
 export interface ModelPair {
   base: LoadedModel;
   dpo: LoadedModel;
+  /** How each was loaded, for a thread that loads it again (compare-model-worker.ts). */
+  sources: { base: ModelSource; dpo: ModelSource };
 }
 
 /** How loadModel is called for one model: a model reference and, for a weights file put onto it, that file. */
@@ -16,7 +18,7 @@ export interface ModelSource {
 }
 
 /** `dpo` is a model reference, or a weights file put onto the base's architecture and tokenizer (dpo.pt). */
-export function modelPairSources(
+function modelPairSources(
   base: string,
   baseWeights: string | undefined,
   dpo: string,
@@ -55,5 +57,5 @@ export function loadModelPair(base: string, baseWeights: string | undefined, dpo
       },
     );
   }
-  return { base: baseModel, dpo: dpoModel };
+  return { base: baseModel, dpo: dpoModel, sources };
 }

@@ -167,7 +167,7 @@ export interface SessionOptions {
    * true). Each session owns its threads, so sessions that run in turn compete for the cores: in MaRCo's rewriting,
    * which runs three decoders a step, the second and third decoder of each step ran 15–25% slower than the first
    * while the previous ones' workers spun. Without spinning each decoder took 1.4–1.6 s of a 23-sentence rewriting
-   * instead of 2.2–2.9 s (docs/benchmarks.md). compare, whose two models run one after the other, gained nothing.
+   * instead of 2.2–2.9 s (docs/benchmarks.md). compare gained nothing (measured while its two models took turns).
    */
   spinning?: boolean;
 }

@@ -1,12 +1,12 @@
 // One model of a compare on its own worker thread (the built out/main/compare-model-worker.js): generation into its
 // sums, a load failure reported with the model's own error, and a cancel that stops a batch.
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { collectionGraphOptions, emptySums } from '../../../src-main/core/interp/collect-activations.ts';
 import { CompareModelThread, type CompareModelInit } from '../../../src-main/core/interp/compare-model-thread.ts';
 import { loadProbe } from '../../../src-main/core/interp/probe.ts';
+import { loadModel } from '../../../src-main/core/models/load-model.ts';
 import { toAppError } from '../../../src-main/shared/index.ts';
 import { requireBuild, workerDir } from '../../support/built-app.ts';
 import { tinyGpt2Folder, useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
@@ -17,19 +17,15 @@ let init: CompareModelInit;
 beforeAll(() => {
   requireBuild();
   useTemporaryDataDir();
-  const config = JSON.parse(readFileSync(join(tinyGpt2Folder('hub'), 'config.json'), 'utf8')) as {
-    n_layer: number;
-    n_embd: number;
-    n_inner?: number | null;
-  };
-  const dMlp = config.n_inner ?? 4 * config.n_embd;
+  const folder = tinyGpt2Folder('hub');
+  const { nLayers, dModel, dMlp } = loadModel(folder).config;
   init = {
-    source: { reference: tinyGpt2Folder('hub') },
-    unit: loadProbe(join(fixtures, 'probe8.json'), config.n_embd).unit,
+    source: { reference: folder },
+    unit: loadProbe(join(fixtures, 'probe8.json'), dModel).unit,
     weightProcessing: 'none',
-    graphOptions: { ...collectionGraphOptions(config.n_layer), interventions: false },
+    graphOptions: { ...collectionGraphOptions(nLayers), interventions: false },
     run: { device: { requested: 'cpu', used: 'cpu', note: '' }, threads: 1, batch: 2, length: 16 },
-    sums: emptySums(config.n_layer, dMlp),
+    sums: emptySums(nLayers, dMlp),
     maxNewTokens: 5,
     padTokenId: 0,
   };
