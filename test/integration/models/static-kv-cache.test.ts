@@ -133,7 +133,12 @@ describe('static KV cache', () => {
           ]),
         ).flat(),
       );
-    cache.write(fresh(3, 0), 0, 3);
+    const first = fresh(3, 0);
+    const firstKeys = first['new.0.key']!;
+    cache.write(first, 0, 3);
+    // The written outputs are consumed: out of the record, their buffers handed back.
+    expect(Object.keys(first)).toEqual([]);
+    expect(firstKeys.data.length).toBe(0);
     cache.reserve(2, 4, 3);
     cache.write(fresh(1, 1000), 3, 1);
     const step = cache.feeds(2, 4);

@@ -2,7 +2,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { runGemmBenchmark } from '../../../src-main/core/diagnostics/gemm-benchmark.ts';
-import { probeProvider, resolveDevice } from '../../../src-main/core/runtime/onnxruntime.ts';
+import {
+  createSession,
+  probeProvider,
+  releaseTensorMemory,
+  resolveDevice,
+  TensorClass,
+} from '../../../src-main/core/runtime/onnxruntime.ts';
+import { encodeModel } from '../../../src-main/core/onnx/graph-builder.ts';
 import { toAppError, type GemmPoint, type JobProgress } from '../../../src-main/shared/index.ts';
 import { workerDir } from '../../support/built-app.ts';
 
@@ -29,6 +36,32 @@ describe('execution providers', () => {
     const report = await resolveDevice('auto');
     expect(report.requested).toBe('auto');
     expect(report.note).toMatch(/auto chose (CUDA|CPU)/);
+  });
+});
+
+describe('releaseTensorMemory', () => {
+  it("empties a run's output at once, and leaves views into other buffers alone", async () => {
+    const model = encodeModel({
+      name: 'double',
+      nodes: [{ opType: 'Add', inputs: ['x', 'x'], outputs: ['y'] }],
+      inputs: [{ name: 'x', type: 'float32', dims: ['n'] }],
+      outputs: [{ name: 'y', type: 'float32', dims: ['n'] }],
+    });
+    const session = await createSession(model, { device: await resolveDevice('cpu'), threads: 1 });
+    try {
+      const { y } = await session.run({ x: new TensorClass('float32', Float32Array.of(1, 2, 3), [3]) });
+      expect(Array.from(y!.data as Float32Array)).toEqual([2, 4, 6]);
+      releaseTensorMemory(y!);
+      expect(y!.data.length).toBe(0);
+      expect((y!.data as Float32Array).buffer.byteLength).toBe(0);
+    } finally {
+      await session.release();
+    }
+    const whole = new Float32Array(8).fill(1);
+    const view = new TensorClass('float32', whole.subarray(2, 6), [4]);
+    releaseTensorMemory(view);
+    expect(Array.from(whole)).toEqual(Array(8).fill(1));
+    expect(view.data.length).toBe(4);
   });
 });
 

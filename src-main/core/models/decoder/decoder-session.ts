@@ -227,7 +227,6 @@ export class DecoderSession {
       });
       staticCache.write(outputs, skip, width, rows);
       for (const [name, tensor] of Object.entries(outputs)) {
-        if (name.startsWith('new.')) continue;
         joinRows(joined, name, tensor, this.#perRowOutputs.has(name) ? { rows, batch } : null);
       }
     }
