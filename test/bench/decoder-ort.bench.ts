@@ -1,7 +1,7 @@
 // ToxScope's side of the decoder benchmark (issue 14) on a Llama-3.2-1B-shaped folder. Each mode runs in its own
 // process, so each peak RSS is that scenario's own; `prepare` is a model's first use (weights hashed, graphs built).
 // Usage (prints one JSON object):
-//   tsx test/bench/decoder-ort.bench.ts --folder DIR --threads N --mode prepare|forward-none|forward-all|generate|compare
+//   tsx test/bench/decoder-ort.bench.ts --folder DIR --threads N --mode prepare|forward-none|forward-all|forward-once|generate|compare
 //       [--dpo FILE] [--prompts N] [--batch N (compare; default: the CLI's)]
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -205,7 +205,14 @@ if (values.mode === 'prepare') {
   const model = loadModel(values.folder!);
   const { config } = model;
   result.weightsBytes = model.weightsBytes;
-  if (values.mode === 'forward-none' || values.mode === 'forward-all') {
+  if (values.mode === 'forward-once') {
+    // The same all-logits forwards in the session `toxscope activations` opens for them (one-shot: weights not
+    // repacked, left memory-mapped), for its peak RSS.
+    const { session } = await openDecoderSession(model, forwardOptions(model, 'all'), { ...forwardRun, once: true });
+    result.forward_1x32_logits_all_once_ms = await medianMs(5, () => forward(session, 1, 32, config.dVocab));
+    result.forward_8x128_logits_all_once_ms = await medianMs(1, () => forward(session, 8, 128, config.dVocab));
+    await session.release();
+  } else if (values.mode === 'forward-none' || values.mode === 'forward-all') {
     const logits = values.mode === 'forward-none' ? 'none' : 'all';
     if (logits === 'none') {
       // What `toxscope activations` does with a warm graph cache: a session that runs once (weights not repacked,

@@ -115,7 +115,7 @@ export function benchDecoder(threads: number, log: (line: string) => void): Deco
     log('decoder: first use (both weights files hashed, five graphs built), not counted');
     const prepared = toxscope('prepare');
     log('decoder: forward 1×32 and 8×128 with all 16 mlp.hook_post captured, then the GEMM ceiling');
-    const forward = alternate(['forward-none', 'forward-all'], 'forward');
+    const forward = alternate(['forward-none', 'forward-all', 'forward-once'], 'forward');
     log('decoder: greedy generation, 20 tokens, last-position hook_post every step, batch 1 and 16');
     const generation = alternate(['generate'], 'generate');
     log('decoder: PyTorch compare at batch 16 and 32, to run it at its best batch');
@@ -323,6 +323,13 @@ function rowsOf(results: {
       'forward-all',
       1,
       'the logits of 8×128 are another 0.49 GiB; PyTorch: one process for both forwards, all logits',
+    ),
+    rss(
+      '(d) peak RSS, the same forwards in the one-shot session `toxscope activations` opens (weights not repacked)',
+      forward,
+      'forward-once',
+      1,
+      `forward 1×32 ${n(forward.ours, 'forward_1x32_logits_all_once_ms').toFixed(0)} ms, 8×128 ${(n(forward.ours, 'forward_8x128_logits_all_once_ms') / 1000).toFixed(1)} s in that session`,
     ),
     rss('(d) peak RSS, generation batch 1 and 16', generation, 'generate', 1, ''),
     rss('(d) peak RSS, compare job (two models in one process)', compare, 'compare', 2, ''),
