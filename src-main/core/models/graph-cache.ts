@@ -14,7 +14,7 @@ import { writeSafetensorsDeferred, type DeferredTensor } from '../weights/safete
 import type { StateDictTensor } from '../weights/state-dict.ts';
 
 /** Bump when graph-building code changes what it writes, so stale cached graphs are rebuilt. */
-export const graphBuilderVersion = 11;
+export const graphBuilderVersion = 12;
 
 export interface CachedGraph {
   modelPath: string;

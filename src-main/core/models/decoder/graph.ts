@@ -200,11 +200,17 @@ export function buildDecoderGraph(
   const normalized = norm(residual, 'ln_final');
   hook('ln_final.hook_normalized', normalized, dModel);
   if (options.logits !== 'none') {
-    // logits = normalized · W_Uᵀ (W_U = W_E when tied: an alias of its bytes, see GraphWriter.alias); Gemm's transB
-    // reads the [d_vocab, d_model] matrix in place.
-    const unembed = config.tiedEmbeddings
-      ? g.alias('unembed.W_U', w('embed.W_E', [dVocab, dModel]))
-      : w('unembed.W_U', [dVocab, dModel]);
+    // logits = normalized · W_Uᵀ; Gemm's transB reads the [d_vocab, d_model] matrix in place. A tied W_U is W_E: at
+    // every position an alias of its bytes, which onnxruntime repacks apart from the lookup's table (see
+    // GraphWriter.alias); at one position per row W_E itself, never repacked there (the left operand, below). Mapped
+    // once, its pages count once: with the alias the lookup's mapping of the same bytes also held every page that the
+    // lookup's rows and the kernel's readahead touched (286 MiB of Llama-3.2-1B's 1002 MiB table in one 8 × 128
+    // forward of random ids, counted twice in RSS).
+    const unembed = !config.tiedEmbeddings
+      ? w('unembed.W_U', [dVocab, dModel])
+      : options.logits === 'all'
+        ? g.alias('unembed.W_U', w('embed.W_E', [dVocab, dModel]))
+        : w('embed.W_E', [dVocab, dModel]);
     const softcap = (logits: string) => {
       const cap = config.finalLogitSoftcap;
       return cap === null ? logits : g.op('Mul', [g.op('Tanh', [g.op('Div', [logits, g.float(cap)])]), g.float(cap)]);
