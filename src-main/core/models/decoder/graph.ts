@@ -202,10 +202,9 @@ export function buildDecoderGraph(
   if (options.logits !== 'none') {
     // logits = normalized · W_Uᵀ; Gemm's transB reads the [d_vocab, d_model] matrix in place. A tied W_U is W_E: at
     // every position an alias of its bytes, which onnxruntime repacks apart from the lookup's table (see
-    // GraphWriter.alias); at one position per row W_E itself, never repacked there (the left operand, below). Mapped
-    // once, its pages count once: with the alias the lookup's mapping of the same bytes also held every page that the
-    // lookup's rows and the kernel's readahead touched (286 MiB of Llama-3.2-1B's 1002 MiB table in one 8 × 128
-    // forward of random ids, counted twice in RSS).
+    // GraphWriter.alias); at one position per row W_E itself, never repacked there (the left operand, below), so the
+    // table is mapped once and its pages count once in RSS (Llama-3.2-1B shapes, greedy generation at batch 16 on
+    // random prompts: the alias's mapping held another 157 MiB that the lookup's rows and readahead touched).
     const unembed = !config.tiedEmbeddings
       ? w('unembed.W_U', [dVocab, dModel])
       : options.logits === 'all'
