@@ -29,9 +29,11 @@ export class GraphWriter {
 
   /**
    * A second initializer named `name` over the same data as the initializer `of` (same external bytes: nothing is
-   * copied). Tied unembeddings use it: onnxruntime then repacks the output projection's own initializer and maps the
-   * embedding lookup's, so a session opened from saved prepacked weights reads only the looked-up rows of the table
-   * instead of all of it (measured in docs/benchmarks.md).
+   * copied). Tied unembeddings at every position use it: onnxruntime then repacks the output projection's own
+   * initializer and maps the embedding lookup's, so a session opened from saved prepacked weights reads only the
+   * looked-up rows of the table instead of all of it (measured in docs/benchmarks.md). Where nothing repacks the
+   * unembedding, a graph should read the one initializer twice instead: two mappings of the same bytes count their
+   * pages twice in RSS.
    */
   alias(name: string, of: string): string {
     const spec = this.initializers.find((initializer) => initializer.name === of);

@@ -117,8 +117,8 @@ export function buildDecoderGraph(
    * made, so the Gather and ReduceSum of a hook run right after its layer and free the layer's activations. Until graph
    * builder 11 they were written after the rest of the graph, which then (onnxruntime 1.30, optimized compare graphs)
    * ran them last: every layer's hooked activations stayed alive to the end of each run. Measured on the gpt2-medium
-   * compare of issue 19 (both MLP hooks of all 24 layers, 8-row prefill groups, two models side by side on an Intel
-   * Xeon, 2 threads): peak RSS 3888–3985 MiB instead of 4215–4313 MiB, with neurons.csv the same byte for byte.
+   * compare of issue 19 (both MLP hooks of all 24 layers, 8-row prefill groups, two models side by side on an AMD
+   * EPYC, 2 threads): peak RSS 3888–3985 MiB instead of 4215–4313 MiB, with neurons.csv the same byte for byte.
    */
   const hook = (name: string, value: string, width: number) => {
     if (!wanted.has(name)) return;
