@@ -210,8 +210,9 @@ export async function assertPromptSetFits(
  * How the two models share the intra-op threads. On the CPU they run side by side, each on half of them (the
  * operating system's count of logical cores when --threads is not given): on 2 cores the gpt2-medium compare took
  * 15.1–17.8 s side by side against 17.8–20.0 s in turns on both threads, the Llama-3.2-1B-shaped one 40.3–48.2 against
- * 48.9–51.0 s, for a second KV cache and a second thread's working memory (gpt2-medium: 0.5 GiB more at the peak; see
- * docs/benchmarks.md). A GPU, or a single thread, runs them in turns with all the threads.
+ * 48.9–51.0 s, for a second KV cache and a second thread's working memory (gpt2-medium: about 0.3 GiB more at the
+ * peak since graph builder 11; see docs/benchmarks.md). A GPU, or a single thread, runs them in turns with all the
+ * threads.
  */
 export function threadSplit(device: DeviceReport, threads?: number): { sideBySide: boolean; threads?: number } {
   const cores = threads ?? availableParallelism();

@@ -104,22 +104,17 @@ export class StaticKvCache {
         [`new.${layer}.value`, this.#values[layer]!],
       ] as const) {
         const fresh = outputs[name]!.data as Float32Array;
-        if (!rows) {
-          cache.set(fresh, past * slotFloats);
-          continue;
-        }
-        for (let slot = 0; slot < pos; slot++)
-          rows.forEach((row, index) => {
-            const from = (slot * rows.length + index) * width;
-            cache.set(fresh.subarray(from, from + width), (past + slot) * slotFloats + row * width);
-          });
-      }
-    }
-    for (let layer = 0; layer < this.#config.nLayers; layer++)
-      for (const name of [`new.${layer}.key`, `new.${layer}.value`]) {
+        if (!rows) cache.set(fresh, past * slotFloats);
+        else
+          for (let slot = 0; slot < pos; slot++)
+            rows.forEach((row, index) => {
+              const from = (slot * rows.length + index) * width;
+              cache.set(fresh.subarray(from, from + width), (past + slot) * slotFloats + row * width);
+            });
         releaseTensorMemory(outputs[name]!);
         delete outputs[name];
       }
+    }
   }
 }
 
