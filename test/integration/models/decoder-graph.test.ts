@@ -7,7 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDecoderGraph, type DecoderGraphOptions } from '../../../src-main/core/models/decoder/graph.ts';
 import { decoderReferenceForward, type ReferenceInputs } from '../../../src-main/core/models/decoder/reference.ts';
 import { encodeModel } from '../../../src-main/core/onnx/graph-builder.ts';
-import { runDecoderGraph } from '../../../src-main/core/models/decoder/decoder-session.ts';
+import {
+  DecoderSession,
+  noInterventions,
+  runDecoderGraph,
+} from '../../../src-main/core/models/decoder/decoder-session.ts';
 import { createSession, TensorClass, type Tensor } from '../../../src-main/core/runtime/onnxruntime.ts';
 import { decoderHookNames } from '../../../src-main/shared/index.ts';
 import { describeMismatch } from '../../support/check-tensor.ts';
@@ -255,6 +259,75 @@ describe.each(cases)('decoder graph vs reference: %s', (_, makeConfig, kind) => 
     expect(post[3 * dMlp + 1]).toBeCloseTo(0.75, 6); // overridden at an intervention position
     expect(post[0 * dMlp + 1]).not.toBeCloseTo(0.75, 3); // untouched where positions = 0
     await model.release();
+  });
+
+  it('runs a forward whose outputs exceed the bytes per run in groups of rows, with the outputs of one run', async () => {
+    const graph = buildDecoderGraph(
+      config,
+      (name, dims) => ({ name, type: 'float32', dims, data: weights.get(name)! }),
+      { hooks: allHooks, hookPositions: 'all', logits: 'all', kvCache: false, interventions: true, attention },
+    );
+    const model = encodeModel(graph);
+    const hookWidth = allHooks.reduce(
+      (sum, hook) => sum + (hook.includes('.mlp.hook_p') ? config.dMlp : config.dModel),
+      0,
+    );
+    const rowBytes = 4 * 6 * (config.dVocab + hookWidth); // one row's outputs: 6 positions
+    const open = (outputBytesPerRun: number) =>
+      DecoderSession.open(model, config, { ...cpu, kvCache: false, outputBytesPerRun });
+    const rows = [...twoSequences.inputIds, [9, 9, 31, 2, 44, 7]];
+    const masks = [...twoSequences.attentionMask, [0, 1, 1, 1, 1, 1]];
+    const positions = [...twoSequences.positionIds, [0, 0, 1, 2, 3, 4]];
+    const interventions = { ...noInterventions(config), positions: 'last' as const };
+    interventions.mlpPostGain[2] = 3;
+    const input = {
+      batch: 3,
+      pos: 6,
+      inputIds: int64(rows).data as BigInt64Array,
+      attentionMask: int64(masks).data as BigInt64Array,
+      positionIds: int64(positions).data as BigInt64Array,
+      cache: null,
+      interventions,
+    };
+    const whole = await open(Infinity);
+    const expected = (await whole.step(input)).outputs;
+    await whole.release();
+    // One row per run, then two rows and the one left.
+    for (const groupBytes of [1, 2 * rowBytes]) {
+      const grouped = await open(groupBytes);
+      const { outputs, cache } = await grouped.step(input);
+      expect(cache).toBeNull();
+      expect(Object.keys(outputs).sort()).toEqual(Object.keys(expected).sort());
+      for (const [name, tensor] of Object.entries(expected)) {
+        expect(outputs[name]!.dims, name).toEqual(tensor.dims);
+        expect(outputs[name]!.data, name).toEqual(tensor.data);
+      }
+      await grouped.release();
+    }
+  });
+
+  it('multiplies by the embedding table itself, not an alias, where a tied unembedding is not repacked', async () => {
+    const names = (options: Partial<DecoderGraphOptions>) =>
+      buildDecoderGraph(config, (name, dims) => ({ name, type: 'float32', dims, data: weights.get(name)! }), {
+        hooks: [],
+        hookPositions: 'all',
+        logits: 'all',
+        kvCache: false,
+        interventions: false,
+        attention,
+        ...options,
+      }).initializers!.map(({ name }) => name);
+    expect(names({}).includes('unembed.W_U')).toBe(true); // an alias if tied, the checkpoint's own matrix if not
+    expect(names({ repackedWeights: false }).includes('unembed.W_U')).toBe(!config.tiedEmbeddings);
+    const repacked = await session();
+    const mapped = await session({ repackedWeights: false });
+    const [a, b] = [
+      await runDecoderGraph(repacked, feeds(twoSequences)),
+      await runDecoderGraph(mapped, feeds(twoSequences)),
+    ];
+    expect(b.logits!.data).toEqual(a.logits!.data);
+    await repacked.release();
+    await mapped.release();
   });
 
   it('exposes only the requested hooks, at the last position when asked', async () => {

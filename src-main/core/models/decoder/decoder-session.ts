@@ -2,7 +2,14 @@
 // hooks, logits and the next cache. One session per graph variant, released by its owner.
 
 import { type DeviceReport } from '../../../shared/index.ts';
-import { createSession, runSession, TensorClass, type Session, type Tensor } from '../../runtime/onnxruntime.ts';
+import {
+  createSession,
+  releaseTensorMemory,
+  runSession,
+  TensorClass,
+  type Session,
+  type Tensor,
+} from '../../runtime/onnxruntime.ts';
 import type { DecoderConfig } from './config.ts';
 import { hiddenSlotMask, StaticKvCache } from '../static-kv-cache.ts';
 
@@ -65,10 +72,15 @@ export async function runDecoderGraph(
   session: Session,
   feeds: Record<string, Tensor>,
 ): Promise<Record<string, Tensor>> {
-  const { logits_rows: rows, ...outputs } = await runSession(session, feeds);
-  if (!rows) return outputs;
   const [batch, pos] = feeds.input_ids!.dims;
-  return { ...outputs, logits: new TensorClass('float32', rows.data as Float32Array, [batch!, pos!, rows.dims[1]!]) };
+  return withLogitsShaped(await runSession(session, feeds), batch!, pos!);
+}
+
+/** A graph's outputs with `logits_rows` [batch·pos, d_vocab], if any, as `logits` [batch, pos, d_vocab] (no copy). */
+function withLogitsShaped(graphOutputs: Record<string, Tensor>, batch: number, pos: number): Record<string, Tensor> {
+  const { logits_rows: rows, ...outputs } = graphOutputs;
+  if (!rows) return outputs;
+  return { ...outputs, logits: new TensorClass('float32', rows.data as Float32Array, [batch, pos, rows.dims[1]!]) };
 }
 
 /**
@@ -80,6 +92,27 @@ export async function runDecoderGraph(
  * decode steps run faster per row there, pay (see defaultCompareBatch).
  */
 export const prefillGroupRows = 8;
+
+/**
+ * A forward without a KV cache whose outputs would take more than this many bytes runs in groups of consecutive
+ * rows, at least one row each, whose outputs onnxruntime writes straight into the whole batch's buffers. Run whole,
+ * the outputs were held twice at the end of the run: in onnxruntime's memory and in onnxruntime-node's copy of them
+ * (Llama-3.2-1B shapes, 8 × 128 positions with all 16 mlp.hook_post and all logits: 2 × 1 GiB; see
+ * docs/benchmarks.md for what the groups save and cost).
+ */
+export const defaultOutputBytesPerRun = 64 * 2 ** 20;
+
+/**
+ * An output of a graph without a KV cache that a forward in groups of rows fills group by group: every one of its
+ * dimensions is known once the batch and the positions are, and its first counts rows (`batch`, or `rows` = batch·pos
+ * for `logits_rows`), so consecutive rows are one contiguous slice of it.
+ */
+interface RowOutput {
+  name: string;
+  type: 'float32' | 'int64';
+  /** The output's dimensions for `batch` rows of `pos` positions. */
+  dims: (batch: number, pos: number) => number[];
+}
 
 export class DecoderSession {
   readonly config: DecoderConfig;
@@ -97,8 +130,17 @@ export class DecoderSession {
    */
   readonly #outputsJoinAcrossRows: boolean;
   readonly #perRowOutputs: ReadonlySet<string>;
+  /** Every output, if all of them can be filled a group of rows at a time (see RowOutput); else null. */
+  readonly #rowOutputs: RowOutput[] | null;
+  readonly #outputBytesPerRun: number;
 
-  private constructor(session: Session, config: DecoderConfig, device: DeviceReport, cacheCapacity: number) {
+  private constructor(
+    session: Session,
+    config: DecoderConfig,
+    device: DeviceReport,
+    cacheCapacity: number,
+    outputBytesPerRun: number,
+  ) {
     this.#session = session;
     this.config = config;
     this.device = device;
@@ -114,6 +156,8 @@ export class DecoderSession {
     this.#perRowOutputs = new Set(
       session.outputMetadata.filter((output) => output.isTensor && output.shape[0] === 'batch').map(({ name }) => name),
     );
+    this.#rowOutputs = this.#hasCache || this.#staticCache ? null : rowOutputsOf(session.outputMetadata);
+    this.#outputBytesPerRun = outputBytesPerRun;
   }
 
   /**
@@ -132,6 +176,8 @@ export class DecoderSession {
       kvCache: boolean;
       cacheOnDevice?: boolean;
       prepackWeights?: boolean;
+      /** See defaultOutputBytesPerRun. */
+      outputBytesPerRun?: number;
     },
   ): Promise<DecoderSession> {
     const session = await createSession(model, {
@@ -147,7 +193,13 @@ export class DecoderSession {
           ]).flat()
         : [],
     });
-    return new DecoderSession(session, config, run.device, run.cacheCapacity ?? config.nCtx);
+    return new DecoderSession(
+      session,
+      config,
+      run.device,
+      run.cacheCapacity ?? config.nCtx,
+      run.outputBytesPerRun ?? defaultOutputBytesPerRun,
+    );
   }
 
   get outputNames(): readonly string[] {
@@ -159,10 +211,20 @@ export class DecoderSession {
    * static cache runs as groups of rows of similar length, each trimmed of the padding columns its rows all have: the
    * same keys, values and outputs at every real position (padding is masked either way), less work where prompt
    * lengths differ, and smaller GEMMs that run faster per multiply-add here (see prefillGroupRows). Outputs summed
-   * over the batch are then sums of the groups' float32 sums, so they can differ from one sum in the last bits.
+   * over the batch are then sums of the groups' float32 sums, so they can differ from one sum in the last bits. A
+   * forward without a cache whose outputs would take more than the session's bytes per run runs in groups of
+   * consecutive rows instead, with the same outputs (see defaultOutputBytesPerRun).
    */
   async step(input: DecoderStepInput): Promise<DecoderStepOutput> {
     const past = input.cache?.length ?? 0;
+    if (this.#rowOutputs && !input.cache) {
+      const rowBytes = this.#rowOutputs.reduce(
+        (sum, { type, dims }) => sum + (type === 'int64' ? 8 : 4) * product(dims(1, input.pos)),
+        0,
+      );
+      const groupRows = Math.max(1, Math.floor(this.#outputBytesPerRun / rowBytes));
+      if (input.batch > groupRows) return this.#forwardInGroups(input, this.#rowOutputs, groupRows);
+    }
     if (
       this.#staticCache &&
       this.#hasCache &&
@@ -233,8 +295,53 @@ export class DecoderSession {
     return { outputs: joined, cache: { tensors: {}, length: pos } };
   }
 
-  /** Feeds one forward pass (inputs, static cache or past tensors, interventions) and runs it. */
-  async #run(input: DecoderStepInput): Promise<Record<string, Tensor>> {
+  /**
+   * A forward without a cache in groups of `groupRows` consecutive rows (see defaultOutputBytesPerRun): each group's
+   * outputs are written into its rows of buffers for the whole batch, and onnxruntime-node's copies of them are handed
+   * back at once. Rows do not interact, so the outputs are those of one run over the batch.
+   */
+  async #forwardInGroups(input: DecoderStepInput, rowOutputs: RowOutput[], groupRows: number) {
+    const { batch, pos } = input;
+    const whole = Object.fromEntries(
+      rowOutputs.map(({ name, type, dims }) => {
+        const shape = dims(batch, pos);
+        const data = type === 'int64' ? new BigInt64Array(product(shape)) : new Float32Array(product(shape));
+        return [name, new TensorClass(type, data, shape)];
+      }),
+    );
+    for (let start = 0; start < batch; start += groupRows) {
+      const rows = Math.min(groupRows, batch - start);
+      const into = Object.fromEntries(
+        rowOutputs.map(({ name, type, dims }) => {
+          const perRow = product(dims(1, pos));
+          const data = (whole[name]!.data as Float32Array | BigInt64Array).subarray(
+            start * perRow,
+            (start + rows) * perRow,
+          );
+          return [name, new TensorClass(type, data, dims(rows, pos))];
+        }),
+      );
+      const columns = (values: BigInt64Array) => values.subarray(start * pos, (start + rows) * pos); // [rows, pos]
+      const copies = await this.#run(
+        {
+          ...input,
+          batch: rows,
+          inputIds: columns(input.inputIds),
+          attentionMask: columns(input.attentionMask),
+          positionIds: columns(input.positionIds),
+        },
+        into,
+      );
+      for (const copy of Object.values(copies)) releaseTensorMemory(copy);
+    }
+    return { outputs: withLogitsShaped(whole, batch, pos), cache: null };
+  }
+
+  /**
+   * Feeds one forward pass (inputs, static cache or past tensors, interventions) and runs it; `into`: preallocated
+   * outputs (see runSession), whose copies are returned unshaped.
+   */
+  async #run(input: DecoderStepInput, into?: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     const { nLayers, nHeads, nKvHeads, dHead, dMlp, dModel } = this.config;
     const past = input.cache?.length ?? 0;
     const feeds: Record<string, Tensor> = {
@@ -269,7 +376,7 @@ export class DecoderSession {
       feeds.mlp_out_add = new TensorClass('float32', interventions.mlpOutAdd, [nLayers, dModel]);
       feeds.intervention_positions = new TensorClass('float32', positions, [input.batch, input.pos]);
     }
-    return runDecoderGraph(this.#session, feeds);
+    return into ? runSession(this.#session, feeds, into) : runDecoderGraph(this.#session, feeds);
   }
 
   /**
@@ -321,4 +428,23 @@ function joinRows(
       out.set((data as BigInt64Array).subarray(index * rowSize, (index + 1) * rowSize), row * rowSize);
     else out.set((data as Float32Array).subarray(index * rowSize, (index + 1) * rowSize), row * rowSize);
   });
+}
+
+const product = (values: number[]) => values.reduce((total, value) => total * value, 1);
+
+/** The graph's outputs as RowOutputs, or null if any of them is not one (see RowOutput). */
+function rowOutputsOf(metadata: Session['outputMetadata']): RowOutput[] | null {
+  const outputs: RowOutput[] = [];
+  for (const output of metadata) {
+    if (!output.isTensor || (output.type !== 'float32' && output.type !== 'int64')) return null;
+    const [first, ...rest] = output.shape;
+    if (!rest.every((dim) => typeof dim === 'number' || dim === 'pos')) return null;
+    const inner = (pos: number) => rest.map((dim) => (dim === 'pos' ? pos : (dim as number)));
+    if (first === 'batch')
+      outputs.push({ name: output.name, type: output.type, dims: (batch, pos) => [batch, ...inner(pos)] });
+    else if (first === 'rows')
+      outputs.push({ name: output.name, type: output.type, dims: (batch, pos) => [batch * pos, ...inner(pos)] });
+    else return null;
+  }
+  return outputs;
 }

@@ -36,6 +36,12 @@ export interface DecoderGraphOptions {
    * d_head]), so no step copies the whole cache. All match the reference to 1e-5.
    */
   attention: 'fused' | 'standard' | 'static';
+  /**
+   * Whether the session repacks the weights (SessionOptions.prepackWeights; left out: it does). Only a tied
+   * unembedding at every position reads it: a repacking session multiplies by an alias of the embedding table, which
+   * onnxruntime repacks apart from the lookup's table; one that does not multiplies by the table itself, mapped once.
+   */
+  repackedWeights?: boolean;
 }
 
 /**
@@ -201,13 +207,14 @@ export function buildDecoderGraph(
   hook('ln_final.hook_normalized', normalized, dModel);
   if (options.logits !== 'none') {
     // logits = normalized · W_Uᵀ; Gemm's transB reads the [d_vocab, d_model] matrix in place. A tied W_U is W_E: at
-    // every position an alias of its bytes, which onnxruntime repacks apart from the lookup's table (see
-    // GraphWriter.alias); at one position per row W_E itself, never repacked there (the left operand, below), so the
-    // table is mapped once and its pages count once in RSS (Llama-3.2-1B shapes, greedy generation at batch 16 on
-    // random prompts: the alias's mapping held another 157 MiB that the lookup's rows and readahead touched).
+    // every position in a repacking session an alias of its bytes, which onnxruntime repacks apart from the lookup's
+    // table (see GraphWriter.alias); elsewhere W_E itself (at one position per row never repacked: the left operand,
+    // below), so the table is mapped once and its pages count once in RSS (Llama-3.2-1B shapes, greedy generation at
+    // batch 16 on random prompts: the alias's mapping held another 157 MiB that the lookup's rows and readahead
+    // touched).
     const unembed = !config.tiedEmbeddings
       ? w('unembed.W_U', [dVocab, dModel])
-      : options.logits === 'all'
+      : options.logits === 'all' && options.repackedWeights !== false
         ? g.alias('unembed.W_U', w('embed.W_E', [dVocab, dModel]))
         : w('embed.W_E', [dVocab, dModel]);
     const softcap = (logits: string) => {

@@ -82,6 +82,8 @@ export async function openDecoderSession(
   const options: DecoderGraphOptions = {
     ...requested,
     attention: requested.attention ?? defaultAttention(model.config, run.device, requested.kvCache),
+    // Named only where it changes the graph, so the other graphs keep their cache entries.
+    ...(run.once && requested.logits === 'all' && model.config.tiedEmbeddings ? { repackedWeights: false } : {}),
   };
   assertSessionsFit([model], options, run);
   const graph = prepareCachedGraph(model.fingerprint(), options, model.weights, (weight) =>
