@@ -2,8 +2,19 @@
 
 import { runCli } from './run-cli.ts';
 
+/**
+ * The first SIGINT cancels the command, which still writes what it has; another one more than a second later ends the
+ * process at once. bin/toxscope.js passes its signals on to the CLI process it starts, so a terminal's Ctrl-C, which
+ * reaches both, arrives twice within moments.
+ */
 const interrupt = new AbortController();
-process.once('SIGINT', () => interrupt.abort());
+let interruptedAt = 0;
+process.on('SIGINT', () => {
+  if (!interruptedAt) {
+    interruptedAt = Date.now();
+    interrupt.abort();
+  } else if (Date.now() - interruptedAt > 1000) process.exit(130);
+});
 
 const exitCode = await runCli(
   process.argv.slice(2),

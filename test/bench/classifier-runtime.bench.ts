@@ -21,6 +21,8 @@ import {
   torchMissing,
   waitForMemory,
   type Measurement,
+  pageSettings,
+  toxscopeEnv,
 } from './torch-baseline.ts';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -106,7 +108,7 @@ export function benchClassifier(threads: number, log: (line: string) => void): C
       execFileSync(
         join(here, '../../node_modules/.bin/tsx'),
         [...args, '--threads', String(threads), '--mode', mode, ...extra],
-        { encoding: 'utf8', env: { ...process.env, TOXSCOPE_DATA_DIR: path('data') }, maxBuffer: 64 * 2 ** 20 },
+        { encoding: 'utf8', env: toxscopeEnv({ TOXSCOPE_DATA_DIR: path('data') }), maxBuffer: 64 * 2 ** 20 },
       ),
     );
     log(`ToxScope ${mode} ${extra.join(' ')}: ${JSON.stringify(measurement)}`);
@@ -300,6 +302,7 @@ function settingsOf(
     `BERT-base shapes as unitary/toxic-bert (12 layers, d_model 768, 12 heads, 3072 neurons, vocab 30,522, six sigmoid labels), random fp32 weights (${(modelBytes / 2 ** 20).toFixed(0)} MiB), a WordPiece vocab.txt built from the shared data's words`,
     `the first ${sentenceCount.toLocaleString('en')} (and ${manySentences.toLocaleString('en')}) posts of MaRCo's sbf-sbftst.csv: ${n('meanTokens').toFixed(1)} tokens on average, at most ${n('maxTokens')} (max_length ${n('maxLength')}, ${n('unknownShare') * 100 < 0.05 ? 'no' : `${(n('unknownShare') * 100).toFixed(1)}%`} [UNK])`,
     blasSettings(torch, coreType),
+    pageSettings(),
     `CPU flags: ${flags.join(' ')}`,
     `medians of ${roundCount} alternating rounds (ToxScope, then PyTorch, each process warmed up on one batch); 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (a shared machine)`,
   ].join('; ');

@@ -26,6 +26,8 @@ import {
   torchMissing,
   warnOnBlasFallback,
   type Measurement,
+  pageSettings,
+  toxscopeEnv,
 } from './torch-baseline.ts';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -146,7 +148,7 @@ export async function benchCommands(
   const flags = cpuFlags();
   const coreType = blasCoreType(flags);
   const work = mkdtempSync(join(os.tmpdir(), 'toxscope-bench-commands-'));
-  const ourEnv = { ...process.env, TOXSCOPE_DATA_DIR: join(work, 'data') };
+  const ourEnv = toxscopeEnv({ TOXSCOPE_DATA_DIR: join(work, 'data') });
   const loadBefore = os.loadavg()[0]!;
   try {
     const prompts = writePrompts(work);
@@ -355,6 +357,7 @@ export async function benchCommands(
       `detox: bart-base shapes (6+6 layers, d_model 768), three random fp32 models, MAgr settings with τ = 1.0, no toxicity gate, the masks ToxScope chose handed to PyTorch`,
       'each side one process per run, timed from outside (/usr/bin/time for peak RSS); ToxScope with its graph cache warm (first use not counted)',
       blasSettings(torchReport, coreType),
+      pageSettings(),
       `CPU flags: ${flags.join(' ')}`,
       `medians of ${roundCount} alternating rounds; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (a shared machine)`,
     ].join('; ');

@@ -21,6 +21,8 @@ import {
   waitForMemory,
   warnOnBlasFallback,
   type Measurement,
+  pageSettings,
+  toxscopeEnv,
 } from './torch-baseline.ts';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -63,7 +65,7 @@ export function benchDecoder(threads: number, log: (line: string) => void): Deco
         [...args, '--threads', String(threads), '--mode', mode, ...extra],
         {
           encoding: 'utf8',
-          env: { ...process.env, TOXSCOPE_DATA_DIR: dataDir },
+          env: toxscopeEnv({ TOXSCOPE_DATA_DIR: dataDir }),
           maxBuffer: 64 * 2 ** 20,
         },
       ),
@@ -407,6 +409,7 @@ function settingsOf(
     'Llama-3.2-1B shapes (16 layers, d_model 2048, 8192 neurons, 32 query / 8 key-value heads of 64, vocab 128,256, tied embeddings, llama3 rope scaling)',
     `random fp32 weights (model.safetensors ${gib(modelBytes)}, and a second file for the DPO side)`,
     blasSettings(torch, coreType),
+    pageSettings(),
     `CPU flags: ${flags.join(' ')}`,
     `medians of ${roundCount} alternating rounds (ToxScope, then PyTorch, each process warmed up); 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (a shared machine)`,
   ].join('; ');

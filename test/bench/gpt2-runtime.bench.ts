@@ -8,7 +8,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
 import { speedup, type BenchRow } from './engine-host.bench.ts';
-import { blasCoreType, cpuFlags, hasTorch, python, torchEnv, type Measurement } from './torch-baseline.ts';
+import { blasCoreType, cpuFlags, hasTorch, python, torchEnv, type Measurement, toxscopeEnv } from './torch-baseline.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 
@@ -30,7 +30,7 @@ function toxscope(folder: string, threads: number, mode: string, dataDir: string
     [join(here, 'gpt2-ort.bench.ts'), '--folder', folder, '--threads', String(threads), '--mode', mode, ...extra],
     {
       encoding: 'utf8',
-      env: { ...process.env, TOXSCOPE_DATA_DIR: dataDir },
+      env: toxscopeEnv({ TOXSCOPE_DATA_DIR: dataDir }),
     },
   );
   return JSON.parse(output.trim().split('\n').at(-1)!) as Measurement;

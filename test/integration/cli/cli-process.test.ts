@@ -45,4 +45,21 @@ describe('toxscope command', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(130);
   });
+
+  it("stops as cancelled, once, on a terminal's Ctrl-C, which reaches every process of its group", async () => {
+    const child = spawn(process.execPath, [cliPath, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    for (let waited = 0; waited < 20_000 && !stdout.includes('\n'); waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      child.once('exit', (code, signal) => resolve([code, signal])),
+    );
+    process.kill(-child.pid!, 'SIGINT'); // the group: the launcher and, where it restarted itself, the CLI process
+    expect(await exited).toEqual([130, null]);
+    expect(stderr).toMatch(/Stopping/);
+  });
 });

@@ -1,0 +1,2 @@
+// Types of huge-pages.js, for the TypeScript that imports it (the benches).
+export declare function hugePagesEnv(env?: NodeJS.ProcessEnv, kernelSetting?: string): NodeJS.ProcessEnv | null;
