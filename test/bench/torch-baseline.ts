@@ -1,6 +1,6 @@
 // What every benchmark against PyTorch needs to make the baseline fair (issue 19): Debian's python3 with torch, the
-// OpenBLAS core this CPU supports best, the CPU flags and BLAS settings for the settings line, and the shared
-// machine's free memory and load. The Python side of the BLAS report is torch_blas.py.
+// OpenBLAS core this CPU supports best, the same memory pages on both sides, the CPU flags and BLAS settings for the
+// settings line, and the shared machine's free memory and load. The Python side of the BLAS report is torch_blas.py.
 
 import { hugePagesEnv } from '../../bin/huge-pages.js';
 import { spawnSync } from 'node:child_process';
