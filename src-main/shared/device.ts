@@ -69,7 +69,15 @@ export interface DoctorReport {
   onnxruntime: string;
   providers: (ProviderProbe & { bundled: boolean })[];
   cpu: { model: string; logicalCores: number; features: string[] };
-  memory: { totalBytes: number; freeBytes: number };
+  memory: {
+    totalBytes: number;
+    freeBytes: number;
+    /**
+     * The kernel's transparent huge page mode (null where it has none) and whether this process's malloc gets them:
+     * always with 'always', with 'madvise' when started with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (bin/huge-pages.js).
+     */
+    hugePages: { kernel: string | null; malloc: boolean };
+  };
   electron: { installed: boolean; detail: string };
   display: { available: boolean; detail: string };
   /** CUDA libraries and provider files found; null off Linux x64, where onnxruntime-node has no CUDA provider. */

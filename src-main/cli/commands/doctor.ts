@@ -55,11 +55,20 @@ export function formatDoctorReport(report: DoctorReport): string {
       report.cpu.features.length ? `, ${report.cpu.features.join(' ')}` : ''
     }`,
     `Memory:  ${gib(report.memory.freeBytes)} free of ${gib(report.memory.totalBytes)}`,
+    `Pages:   ${hugePagesLine(report.memory.hugePages)}`,
     `Electron: ${mark(report.electron.installed)}${report.electron.detail}`,
     `Display:  ${mark(report.display.available)}${report.display.detail}`,
   ];
   if (report.cuda) lines.push('', ...formatCudaSection(report.cuda));
   return lines.join('\n') + '\n';
+}
+
+function hugePagesLine({ kernel, malloc }: DoctorReport['memory']['hugePages']): string {
+  if (kernel === null) return 'no transparent huge pages on this system';
+  if (malloc) return `transparent huge pages (kernel: ${kernel}) back malloc's large buffers`;
+  if (kernel === 'madvise')
+    return "huge pages only on request (kernel: madvise), and this process's malloc does not ask: start ToxScope with `toxscope` and without TOXSCOPE_HUGE_PAGES=off, or with GLIBC_TUNABLES=glibc.malloc.hugetlb=1";
+  return `no transparent huge pages (kernel: ${kernel})`;
 }
 
 export async function doctorCommand(options: { json: boolean }, io: CliIo): Promise<number> {

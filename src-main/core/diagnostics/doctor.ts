@@ -26,6 +26,17 @@ import {
 /** The record `npm run setup:cuda` writes next to the provider files (scripts/setup-cuda.js). */
 export const providerRecordFile = 'toxscope-cuda-provider.json';
 
+function hugePagesStatus(): DoctorReport['memory']['hugePages'] {
+  let kernel: string | null = null;
+  try {
+    kernel = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? null;
+  } catch {
+    // not Linux, or a kernel without transparent huge pages
+  }
+  const asked = (process.env.GLIBC_TUNABLES ?? '').includes('glibc.malloc.hugetlb=1');
+  return { kernel, malloc: kernel === 'always' || (kernel === 'madvise' && asked) };
+}
+
 function electronStatus(): DoctorReport['electron'] {
   const require = createRequire(import.meta.url);
   let packageDir: string;
@@ -160,7 +171,7 @@ export async function collectDoctorReport(toxscopeVersion: string): Promise<Doct
     onnxruntime: onnxruntimeVersion(),
     providers,
     cpu: { model: os.cpus()[0]?.model ?? 'unknown', logicalCores: os.availableParallelism(), features: cpuFeatures() },
-    memory: { totalBytes: os.totalmem(), freeBytes: os.freemem() },
+    memory: { totalBytes: os.totalmem(), freeBytes: os.freemem(), hugePages: hugePagesStatus() },
     electron: electronStatus(),
     display: displayStatus(),
     cuda: collectCudaReport(providers.find((probe) => probe.provider === 'cuda')),
