@@ -302,11 +302,9 @@ function explainRunFailure(detail: string): string {
 
 /**
  * Runs a session (every output, or only `outputs`: the others are not copied back); a failure says in plain words
- * what went wrong, then names every input with its dtype and dims.
- */
-/**
- * `outputs`: the outputs to compute, by name, or each with a preallocated tensor that onnxruntime writes into
- * (onnxruntime-node 1.30 still returns its own copy of it, which the caller may hand back with releaseTensorMemory).
+ * what went wrong, then names every input with its dtype and dims. `outputs` are names, or name → a preallocated
+ * tensor onnxruntime writes the output into (onnxruntime-node 1.30 still returns its own copy of it, which the
+ * caller may hand back with releaseTensorMemory).
  */
 export async function runSession(
   session: Session,

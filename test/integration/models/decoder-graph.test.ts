@@ -25,8 +25,9 @@ let weights: Map<string, Float32Array>;
 let allHooks: string[];
 let attention: DecoderGraphOptions['attention'];
 
-async function session(options: Partial<DecoderGraphOptions> = {}) {
-  const graph = buildDecoderGraph(config, (name, dims) => ({ name, type: 'float32', dims, data: weights.get(name)! }), {
+/** The tiny model's graph: every hook and all logits at every position, unless `options` say otherwise. */
+function graphOf(options: Partial<DecoderGraphOptions> = {}) {
+  return buildDecoderGraph(config, (name, dims) => ({ name, type: 'float32', dims, data: weights.get(name)! }), {
     hooks: allHooks,
     hookPositions: 'all',
     logits: 'all',
@@ -35,7 +36,10 @@ async function session(options: Partial<DecoderGraphOptions> = {}) {
     attention,
     ...options,
   });
-  return createSession(encodeModel(graph), cpu);
+}
+
+async function session(options: Partial<DecoderGraphOptions> = {}) {
+  return createSession(encodeModel(graphOf(options)), cpu);
 }
 
 const int64 = (rows: number[][]) =>
@@ -262,12 +266,7 @@ describe.each(cases)('decoder graph vs reference: %s', (_, makeConfig, kind) => 
   });
 
   it('runs a forward whose outputs exceed the bytes per run in groups of rows, with the outputs of one run', async () => {
-    const graph = buildDecoderGraph(
-      config,
-      (name, dims) => ({ name, type: 'float32', dims, data: weights.get(name)! }),
-      { hooks: allHooks, hookPositions: 'all', logits: 'all', kvCache: false, interventions: true, attention },
-    );
-    const model = encodeModel(graph);
+    const model = encodeModel(graphOf({ interventions: true }));
     const hookWidth = allHooks.reduce(
       (sum, hook) => sum + (hook.includes('.mlp.hook_p') ? config.dMlp : config.dModel),
       0,
@@ -308,15 +307,7 @@ describe.each(cases)('decoder graph vs reference: %s', (_, makeConfig, kind) => 
 
   it('multiplies by the embedding table itself, not an alias, where a tied unembedding is not repacked', async () => {
     const names = (options: Partial<DecoderGraphOptions>) =>
-      buildDecoderGraph(config, (name, dims) => ({ name, type: 'float32', dims, data: weights.get(name)! }), {
-        hooks: [],
-        hookPositions: 'all',
-        logits: 'all',
-        kvCache: false,
-        interventions: false,
-        attention,
-        ...options,
-      }).initializers!.map(({ name }) => name);
+      graphOf({ hooks: [], ...options }).initializers!.map(({ name }) => name);
     expect(names({}).includes('unembed.W_U')).toBe(true); // an alias if tied, the checkpoint's own matrix if not
     expect(names({ repackedWeights: false }).includes('unembed.W_U')).toBe(!config.tiedEmbeddings);
     const repacked = await session();
