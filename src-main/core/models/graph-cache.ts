@@ -1,7 +1,7 @@
-// Built graphs cached on disk in the user data folder, keyed by the weights fingerprint and the graph options, so a
-// second load skips the build. Weights are never copied when they can be used in place: float32 safetensors files
-// are hard-linked beside the model (onnxruntime refuses external data outside the model's folder); other formats
-// are converted once into a float32 safetensors file there.
+// Built graphs cached on disk in the user data folder, keyed by the weights fingerprint, the model's config and the
+// graph options, so a second load skips the build. Weights are never copied when they can be used in place: float32
+// safetensors files are hard-linked beside the model (onnxruntime refuses external data outside the model's folder);
+// other formats are converted once into a float32 safetensors file there.
 
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { writeSafetensorsDeferred, type DeferredTensor } from '../weights/safete
 import type { StateDictTensor } from '../weights/state-dict.ts';
 
 /** Bump when graph-building code changes what it writes, so stale cached graphs are rebuilt. */
-export const graphBuilderVersion = 12;
+export const graphBuilderVersion = 13;
 
 export interface CachedGraph {
   modelPath: string;
@@ -119,18 +119,29 @@ export function removeOutdatedGraphs(): void {
 }
 
 /**
- * Returns the path of a built model.onnx for this weights fingerprint and options, building it when missing (and then
- * first removes the graphs of earlier builders, see removeOutdatedGraphs).
+ * What a graph is built from besides its options: the weights' fingerprint and the model's parsed configuration. The
+ * configuration is part of the key because the same weights build other graphs under another config.json (Gemma-2
+ * without its soft-caps, another rope_theta, a window): keyed by the weights alone, a folder whose config.json changed
+ * reused the graph built from the old one.
+ */
+export interface GraphSource {
+  fingerprint: string;
+  config: unknown;
+}
+
+/**
+ * Returns the path of a built model.onnx for this source and options, building it when missing (and then first
+ * removes the graphs of earlier builders, see removeOutdatedGraphs).
  * `build` receives a function that places each named weight tensor and returns its initializer.
  */
 export function prepareCachedGraph(
-  fingerprint: string,
+  source: GraphSource,
   options: unknown,
   weights: Map<string, StateDictTensor>,
   build: (weight: (name: string, dims: number[]) => InitializerSpec) => GraphSpec,
 ): CachedGraph {
   const key = createHash('sha256')
-    .update(JSON.stringify({ graphBuilderVersion, fingerprint, options }))
+    .update(JSON.stringify({ graphBuilderVersion, ...source, options }))
     .digest('hex')
     .slice(0, 24);
   const folder = join(graphCacheDir(), key);
@@ -200,7 +211,7 @@ export function prepareCachedGraph(
     JSON.stringify(
       {
         graphBuilderVersion,
-        fingerprint,
+        ...source,
         options,
         weightsPlacement,
         linkedFiles: [...linkedFiles, ...(converted.length ? ['converted.safetensors'] : [])],

@@ -4,9 +4,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../../../src-main/core/models/load-model.ts';
+import { openDecoderSession } from '../../../src-main/core/models/decoder/open-session.ts';
+import { loadModel, type LoadedDecoderModel } from '../../../src-main/core/models/load-model.ts';
 import { resolveCachedRepo } from '../../../src-main/core/models/model-ref.ts';
-import { gpt2FixtureDir, tinyGpt2Folder } from '../../support/gpt2-fixtures.ts';
+import { tinyDecoderFolder } from '../../support/decoder-fixtures.ts';
+import { gpt2FixtureDir, tinyGpt2Folder, useTemporaryDataDir } from '../../support/gpt2-fixtures.ts';
 import { raisedBy as failure } from '../../support/app-error.ts';
 
 function editConfig(folder: string, change: (config: Record<string, unknown>) => void): void {
@@ -102,5 +104,44 @@ describe('loading models', () => {
   it('calls a missing weights file a missing file, not a cache miss', () => {
     const error = failure(() => loadModel('dpo-missing.pt'));
     expect(error.message).toMatch(/^No weights file at .*dpo-missing\.pt\.$/);
+  });
+
+  it('builds a graph of its own for the same weights under another config.json', async () => {
+    useTemporaryDataDir();
+    const original = tinyDecoderFolder('gemma2');
+    const edited = tinyDecoderFolder('gemma2'); // the same weight files, byte for byte
+    editConfig(edited, (config) => {
+      config.final_logit_softcapping = null;
+      config.query_pre_attn_scalar = 16;
+    });
+    const logitsOf = async (folder: string) => {
+      const model = loadModel(folder) as LoadedDecoderModel;
+      const device = { requested: 'cpu' as const, used: 'cpu' as const, note: '' };
+      const options = {
+        hooks: [],
+        hookPositions: 'last' as const,
+        logits: 'all' as const,
+        kvCache: false,
+        interventions: false,
+      };
+      const { session, graph } = await openDecoderSession(model, options, { device, threads: 1, batch: 1, length: 6 });
+      const ids = [2, 17, 240, 5, 99, 31];
+      const outputs = await session.step({
+        batch: 1,
+        pos: ids.length,
+        inputIds: BigInt64Array.from(ids, BigInt),
+        attentionMask: new BigInt64Array(ids.length).fill(1n),
+        positionIds: BigInt64Array.from(ids.keys(), BigInt),
+        cache: null,
+      });
+      await session.release();
+      return { graph: graph.modelPath, logits: Array.from(outputs.outputs.logits!.data as Float32Array) };
+    };
+    const before = await logitsOf(original);
+    const after = await logitsOf(edited);
+    expect(after.graph).not.toBe(before.graph);
+    // Gemma-2's final soft-cap of 3 keeps every logit inside ±3; without it they spread further.
+    expect(Math.max(...before.logits.map(Math.abs))).toBeLessThan(3);
+    expect(after.logits).not.toEqual(before.logits);
   });
 });

@@ -93,17 +93,12 @@ export class BartSession {
       `${model.resolved.reference} (${(model.parameters / 1e6).toFixed(0)}M parameters)`,
     );
     const encoderOptions = { hooks: options.encoderHooks ?? [] };
-    const encoderGraph = prepareCachedGraph(
-      model.fingerprint(),
-      { part: 'encoder', ...encoderOptions },
-      model.weights,
-      (weight) => buildBartEncoderGraph(config, weight, encoderOptions),
+    const source = { fingerprint: model.fingerprint(), config };
+    const encoderGraph = prepareCachedGraph(source, { part: 'encoder', ...encoderOptions }, model.weights, (weight) =>
+      buildBartEncoderGraph(config, weight, encoderOptions),
     );
-    const decoderGraph = prepareCachedGraph(
-      model.fingerprint(),
-      { part: 'decoder', ...options.decoder },
-      model.weights,
-      (weight) => buildBartDecoderGraph(config, weight, options.decoder),
+    const decoderGraph = prepareCachedGraph(source, { part: 'decoder', ...options.decoder }, model.weights, (weight) =>
+      buildBartDecoderGraph(config, weight, options.decoder),
     );
     // No CPU arena (see SessionOptions.cpuMemoryArena): MaRCo's masking batches of up to 256 rows left their blocks
     // in it for the sessions' life; a 20-sentence bart-base detox peaked 0.6 GiB lower without it, as fast. No

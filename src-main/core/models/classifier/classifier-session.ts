@@ -59,10 +59,10 @@ export class ClassifierSession {
       positionIds: false,
     };
     const weights = graphOptions.attention === 'fused' ? withPackedQkv(model.weights, model.config) : model.weights;
-    // The config and activation are part of the key: a Detoxify checkpoint's graph depends on the base config.json.
+    // The activation is part of the config: a Detoxify checkpoint's graph depends on the base config.json.
     const graph = prepareCachedGraph(
-      model.fingerprint(),
-      { part: 'classifier', config: model.config, activation: model.activation, ...graphOptions },
+      { fingerprint: model.fingerprint(), config: { ...model.config, activation: model.activation } },
+      { part: 'classifier', ...graphOptions },
       weights,
       (weight) => buildClassifierGraph(model.config, model.activation, weight, graphOptions),
     );

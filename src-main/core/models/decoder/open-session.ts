@@ -86,7 +86,8 @@ export async function openDecoderSession(
     ...(run.once && requested.logits === 'all' && model.config.tiedEmbeddings ? { repackedWeights: false } : {}),
   };
   assertSessionsFit([model], options, run);
-  const graph = prepareCachedGraph(model.fingerprint(), options, model.weights, (weight) =>
+  const source = { fingerprint: model.fingerprint(), config: model.config };
+  const graph = prepareCachedGraph(source, options, model.weights, (weight) =>
     buildDecoderGraph(model.config, weight, options),
   );
   const session = await DecoderSession.open(graph.modelPath, model.config, {
