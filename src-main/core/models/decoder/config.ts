@@ -81,9 +81,10 @@ function configReader(raw: RawConfig) {
     if (typeof value !== 'number' || !Number.isFinite(value)) return bad(key, 'a number');
     return value;
   };
-  const optionalNumber = (key: string): number | null => {
-    const value = json[key];
-    if (value === null || value === undefined) return null;
+  /** A number, or null where config.json says null; a missing key takes `missing`, the family's transformers default. */
+  const optionalNumber = (key: string, missing: number | null = null): number | null => {
+    const value = json[key] === undefined ? missing : json[key];
+    if (value === null) return null;
     if (typeof value !== 'number' || !(value > 0)) return bad(key, 'a positive number or null');
     return value;
   };
@@ -216,10 +217,13 @@ export function rotaryInverseFrequencies(raw: RawConfig, dHead: number): { value
   return { values, ropeType };
 }
 
-/** Per layer: sliding window or null, from layer_types when present, else each family's rule. */
+/**
+ * Per layer: sliding window or null, from layer_types when present, else each family's rule. A missing sliding_window
+ * is transformers' default, 4096 (Mistral, Qwen2, Gemma-2); null turns the window off.
+ */
 function slidingWindows(raw: RawConfig, family: DecoderFamily, nLayers: number): (number | null)[] {
   const { json, optionalNumber, boolean, integer } = configReader(raw);
-  const window = optionalNumber('sliding_window');
+  const window = optionalNumber('sliding_window', 4096);
   const layerTypes = json.layer_types;
   if (Array.isArray(layerTypes) && layerTypes.length === nLayers)
     return layerTypes.map((type) => (type === 'sliding_attention' ? window : null));
@@ -228,12 +232,15 @@ function slidingWindows(raw: RawConfig, family: DecoderFamily, nLayers: number):
     if (family === 'mistral') return window;
     // Qwen2 slides only with use_sliding_window, from max_window_layers on (transformers' default layer_types).
     if (family === 'qwen2')
-      return boolean('use_sliding_window', false) && layer >= integer('max_window_layers', nLayers) ? window : null;
+      return boolean('use_sliding_window', false) && layer >= integer('max_window_layers', 28) ? window : null;
     // Gemma-2 alternates: even layers slide, odd layers attend to everything.
     if (family === 'gemma2') return layer % 2 === 0 ? window : null;
     return null;
   });
 }
+
+/** transformers' max_position_embeddings where config.json leaves it out. */
+const defaultPositions = { llama: 2048, mistral: 4096 * 32, qwen2: 32768 };
 
 function parseLlamaLikeConfig(raw: RawConfig, family: 'llama' | 'mistral' | 'qwen2'): DecoderConfig {
   const { json, integer, number, boolean, tokenId } = configReader(raw);
@@ -262,7 +269,7 @@ function parseLlamaLikeConfig(raw: RawConfig, family: 'llama' | 'mistral' | 'qwe
     nKvHeads,
     dHead,
     dMlp: integer('intermediate_size'),
-    nCtx: integer('max_position_embeddings', 2048),
+    nCtx: integer('max_position_embeddings', defaultPositions[family]),
     dVocab: integer('vocab_size'),
     norm: { kind: 'rmsnorm', eps: number('rms_norm_eps', 1e-6), weightOffset: 0 },
     positions: { kind: 'rotary', inverseFrequencies: rotary.values, ropeType: rotary.ropeType },
@@ -291,7 +298,8 @@ function parseGemma2Config(raw: RawConfig): DecoderConfig {
   const nKvHeads = integer('num_key_value_heads', nHeads);
   checkHeads(raw, nHeads, nKvHeads);
   const dHead = integer('head_dim', 256);
-  const activation = json.hidden_activation ?? json.hidden_act ?? 'gelu_pytorch_tanh';
+  // Gemma2Config reads hidden_activation; a hidden_act beside it is ignored by transformers' Gemma-2 MLP.
+  const activation = json.hidden_activation ?? 'gelu_pytorch_tanh';
   if (activation !== 'gelu_pytorch_tanh')
     raise(
       'WEIGHTS_INVALID',
@@ -316,13 +324,14 @@ function parseGemma2Config(raw: RawConfig): DecoderConfig {
     attention: {
       qkvBias: boolean('attention_bias', false),
       outBias: boolean('attention_bias', false),
-      scale: 1 / Math.sqrt(number('query_pre_attn_scalar', dHead)),
-      logitSoftcap: optionalNumber('attn_logit_softcapping'),
+      // Missing keys take Gemma2Config's defaults (query_pre_attn_scalar 256, soft-caps 50 and 30); null turns a cap off.
+      scale: 1 / Math.sqrt(number('query_pre_attn_scalar', 256)),
+      logitSoftcap: optionalNumber('attn_logit_softcapping', 50),
       slidingWindow: slidingWindows(raw, 'gemma2', nLayers),
     },
     embeddingScale: Math.fround(Math.sqrt(dModel)),
     sandwichNorms: true,
-    finalLogitSoftcap: optionalNumber('final_logit_softcapping'),
+    finalLogitSoftcap: optionalNumber('final_logit_softcapping', 30),
     linearLayout: 'out-in',
     tiedEmbeddings: boolean('tie_word_embeddings', true),
     bosTokenId: tokenId('bos_token_id'),
