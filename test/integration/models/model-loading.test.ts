@@ -55,6 +55,29 @@ describe('loading models', () => {
     );
   });
 
+  it('names missing tensors by their checkpoint keys and says when config.json counts other layers', () => {
+    const more = tinyDecoderFolder('mistral');
+    editConfig(more, (config) => (config.num_hidden_layers = 3));
+    const tooMany = failure(() => loadModel(more));
+    expect(tooMany.message).toMatch(/lacks 9 Mistral tensors: model\.layers\.2\.input_layernorm\.weight, /);
+    expect(tooMany.hint).toBe(
+      "config.json describes 3 layers, but the weights hold 2: restore config.json from the original model, or pass that model's weights.",
+    );
+    const fewer = tinyDecoderFolder('mistral');
+    editConfig(fewer, (config) => (config.num_hidden_layers = 1));
+    const tooFew = failure(() => loadModel(fewer));
+    expect(tooFew.message).toMatch(/has tensors a Mistral model does not have: model\.layers\.1\./);
+    expect(tooFew.hint).toMatch(/^config\.json describes 1 layer, but the weights hold 2:/);
+  });
+
+  it('says to check tie_word_embeddings where an untied config meets weights without lm_head.weight', () => {
+    const folder = tinyDecoderFolder('qwen2');
+    editConfig(folder, (config) => (config.tie_word_embeddings = false));
+    const error = failure(() => loadModel(folder));
+    expect(error.message).toMatch(/lacks 1 Qwen2 tensor: lm_head\.weight\.$/);
+    expect(error.hint).toMatch(/set tie_word_embeddings to true/);
+  });
+
   it('refuses a folder without weights, pointing at --weights', () => {
     const folder = mkdtempSync(join(os.tmpdir(), 'toxscope-noweights-'));
     copyFileSync(join(gpt2FixtureDir, 'hub', 'config.json'), join(folder, 'config.json'));

@@ -131,6 +131,20 @@ export function canonicalLlamaKey(key: string, config: DecoderConfig): string | 
   return name === undefined ? undefined : `blocks.${layer}.${name}`;
 }
 
+/** Canonical name → the Hugging Face checkpoint key of the Llama-style families (for errors), inverse of the above. */
+export function llamaCheckpointKey(canonical: string, config: DecoderConfig): string {
+  if (canonical === 'unembed.W_U') return 'lm_head.weight';
+  if (canonical === 'embed.W_E') return 'model.embed_tokens.weight';
+  if (canonical === 'ln_final.w') return 'model.norm.weight';
+  const match = /^blocks\.(\d+)\.(.+)$/.exec(canonical);
+  if (!match) return canonical;
+  const layerKeys: Record<string, string> = config.sandwichNorms
+    ? { ...llamaLayerKeys, ...gemma2NormKeys }
+    : { ...llamaLayerKeys, 'post_attention_layernorm.weight': 'ln2.w' };
+  const key = Object.keys(layerKeys).find((name) => layerKeys[name] === match[2]);
+  return key === undefined ? canonical : `model.layers.${match[1]}.${key}`;
+}
+
 const familyNames: Record<DecoderConfig['family'], string> = {
   gpt2: 'GPT-2',
   llama: 'Llama',
@@ -146,6 +160,11 @@ export function mapDecoderWeights(stateDict: StateDict, config: DecoderConfig): 
     canonicalKey: config.family === 'gpt2' ? canonicalGpt2Key : (key) => canonicalLlamaKey(key, config),
     expected: decoderWeightShapes(config),
     foreignHint: `Check that these are ${architecture} weights of the model in config.json (a ${config.family} state dict).`,
+    ...(config.family === 'gpt2' ? {} : { checkpointKey: (name: string) => llamaCheckpointKey(name, config) }),
+    missingHint: (missing) =>
+      missing.includes('unembed.W_U')
+        ? 'config.json says tie_word_embeddings is false, but the weights have no lm_head.weight. If this model reads its logits from the token embedding, set tie_word_embeddings to true; otherwise the checkpoint is incomplete.'
+        : undefined,
   });
 }
 
