@@ -1,6 +1,7 @@
 // The CLI contract's decoder-LLM additions (cli.md "Decoder LLMs") as users run them: the real `toxscope` process
 // on the tiny Llama, Mistral, Qwen2 and Gemma-2 checkpoints — inspect's fields and Hugging Face's parameter count,
-// activations against the PyTorch goldens, compare with planted gated neurons, and every refusal with exit 3.
+// activations against the PyTorch goldens, compare with planted gated neurons, probe train, compare and every
+// intervention form per family, and every refusal with exit 3.
 
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +13,7 @@ import { encodeSafetensors, openSafetensors } from '../../../src-main/core/weigh
 import { requireBuild } from '../../support/built-app.ts';
 import { describeMismatch } from '../../support/check-tensor.ts';
 import { runToxscope } from '../../support/cli.ts';
-import { decoderGolden, tinyDecoderFolder, copyTokenizer } from '../../support/decoder-fixtures.ts';
+import { decoderFixtureDir, decoderGolden, tinyDecoderFolder, copyTokenizer } from '../../support/decoder-fixtures.ts';
 import { tinyBartFixture } from '../../support/bart-fixtures.ts';
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'toxscope-cli-decoder-'));
@@ -117,27 +118,120 @@ describe('activations and compare on the decoder families', () => {
     },
   );
 
-  it('compare finds planted gated neurons (gate rows halved) and moves nothing else', () => {
-    const folder = tinyDecoderFolder('qwen2');
+  it.each(['llama-linear', 'qwen2'] as const)(
+    '%s: compare finds planted gated neurons (gate rows halved) at the top and moves nothing else',
+    (variant) => {
+      const folder = tinyDecoderFolder(variant);
+      const file = openSafetensors(join(folder, 'model.safetensors'));
+      const planted = [3, 11, 20];
+      const tensors = [...file.tensors.values()].map((entry) => {
+        const data = file.readFloat32(entry.name);
+        if (entry.name === 'model.layers.1.mlp.gate_proj.weight')
+          // [d_mlp, d_model]: row i is neuron i's gate
+          for (const neuron of planted)
+            for (let d = 0; d < entry.shape[1]!; d++) data[neuron * entry.shape[1]! + d]! *= 0.5;
+        return { name: entry.name, dtype: 'F32' as const, shape: entry.shape, data };
+      });
+      const dir = scratch();
+      const dpo = join(dir, 'planted.safetensors');
+      writeFileSync(dpo, encodeSafetensors(tensors));
+      const probe = join(dir, 'probe.json');
+      writeFileSync(probe, JSON.stringify(Array.from({ length: 16 }, (_, index) => Math.sin(index + 1))));
+      const prompts = join(dir, 'prompts.txt');
+      writeFileSync(prompts, 'the cat sat on the mat\nwhy is this so\nhello there friend\n');
+      const out = join(dir, 'compare');
+      const run = toxscope(
+        'compare',
+        '--base',
+        folder,
+        '--dpo',
+        dpo,
+        '--probe',
+        probe,
+        '--prompts',
+        prompts,
+        '--max-new-tokens',
+        '1',
+        '--out',
+        out,
+        '--quiet',
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const rows = parseCsv(readFileSync(join(out, 'neurons.csv'), 'utf8')).map((entry) => entry.record);
+      const header = rows[0]!;
+      const deltaAct = rows.slice(1).map((row) => Number(row[header.indexOf('delta_act')]));
+      expect(deltaAct).toHaveLength(2 * 40);
+      deltaAct.forEach((delta, index) => {
+        const layer = Math.floor(index / 40);
+        if (layer === 1 && planted.includes(index % 40)) expect(Math.abs(delta)).toBeGreaterThan(1e-4);
+        else expect(delta, `neuron ${index}`).toBe(0);
+      });
+      // Ranked by how much DPO moved their projection on the probe, the planted neurons come first.
+      const delta = header.indexOf('delta');
+      const ranked = rows
+        .slice(1)
+        .map((row) => ({ neuron: `${row[0]}.${row[1]}`, moved: Math.abs(Number(row[delta])) }))
+        .sort((a, b) => b.moved - a.moved);
+      expect(
+        ranked
+          .slice(0, 3)
+          .map((entry) => entry.neuron)
+          .sort(),
+      ).toEqual(planted.map((neuron) => `1.${neuron}`).sort());
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { prompts: number };
+      expect(summary.prompts).toBe(3);
+    },
+  );
+});
+
+describe('probe train, compare and every intervention on Llama, Mistral and Gemma-2', () => {
+  /** A DPO side for a single-file checkpoint: the base weights with layer 1's gate rows of a few neurons halved. */
+  function plantedDpo(folder: string, dir: string): string {
     const file = openSafetensors(join(folder, 'model.safetensors'));
-    const planted = [3, 11, 20];
     const tensors = [...file.tensors.values()].map((entry) => {
       const data = file.readFloat32(entry.name);
       if (entry.name === 'model.layers.1.mlp.gate_proj.weight')
-        // [d_mlp, d_model]: row i is neuron i's gate
-        for (const neuron of planted)
+        for (const neuron of [3, 11, 20])
           for (let d = 0; d < entry.shape[1]!; d++) data[neuron * entry.shape[1]! + d]! *= 0.5;
       return { name: entry.name, dtype: 'F32' as const, shape: entry.shape, data };
     });
+    const path = join(dir, 'dpo.safetensors');
+    writeFileSync(path, encodeSafetensors(tensors));
+    return path;
+  }
+
+  it.each(['llama3', 'mistral', 'gemma2'] as const)('%s', (variant) => {
+    const folder = tinyDecoderFolder(variant);
     const dir = scratch();
-    const dpo = join(dir, 'planted.safetensors');
-    writeFileSync(dpo, encodeSafetensors(tensors));
-    const probe = join(dir, 'probe.json');
-    writeFileSync(probe, JSON.stringify(Array.from({ length: 16 }, (_, index) => Math.sin(index + 1))));
+    // llama3 is sharded: its DPO side is the fixture's DPO trainer file ({"state": …} .pt).
+    const dpo = variant === 'llama3' ? join(decoderFixtureDir, 'llama3', 'dpo.pt') : plantedDpo(folder, dir);
+    const rows = ['text,label'];
+    for (let index = 0; index < 40; index++)
+      rows.push(index % 2 ? `"you are an idiot and a fool ${index}",1` : `"what a lovely sunny day ${index}",0`);
+    writeFileSync(join(dir, 'data.csv'), rows.join('\n') + '\n');
+    const probe = join(dir, 'probe.safetensors');
+    const train = toxscope(
+      'probe',
+      'train',
+      '--model',
+      folder,
+      '--data',
+      join(dir, 'data.csv'),
+      '--text-column',
+      'text',
+      '--label-column',
+      'label',
+      '--out',
+      probe,
+    );
+    expect(train.status, train.stderr).toBe(0);
+    // Yang et al.'s probe reads the last hidden state: the final norm's output on these families.
+    expect(JSON.parse(readFileSync(`${probe}.json`, 'utf8'))).toMatchObject({ hook: 'ln_final.hook_normalized' });
+
     const prompts = join(dir, 'prompts.txt');
     writeFileSync(prompts, 'the cat sat on the mat\nwhy is this so\nhello there friend\n');
-    const out = join(dir, 'compare');
-    const run = toxscope(
+    const compareDir = join(dir, 'compare');
+    const compare = toxscope(
       'compare',
       '--base',
       folder,
@@ -148,23 +242,61 @@ describe('activations and compare on the decoder families', () => {
       '--prompts',
       prompts,
       '--max-new-tokens',
-      '1',
+      '3',
       '--out',
-      out,
+      compareDir,
       '--quiet',
     );
-    expect(run.status, run.stderr).toBe(0);
-    const rows = parseCsv(readFileSync(join(out, 'neurons.csv'), 'utf8')).map((entry) => entry.record);
-    const header = rows[0]!;
-    const deltaAct = rows.slice(1).map((row) => Number(row[header.indexOf('delta_act')]));
-    expect(deltaAct).toHaveLength(2 * 40);
-    deltaAct.forEach((delta, index) => {
-      const layer = Math.floor(index / 40);
-      if (layer === 1 && planted.includes(index % 40)) expect(Math.abs(delta)).toBeGreaterThan(1e-4);
-      else expect(delta, `neuron ${index}`).toBe(0);
+    expect(compare.status, compare.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(compareDir, 'summary.json'), 'utf8')) as Record<string, unknown>;
+    // Gemma-2's post-feed-forward norm sits between m·v and the residual stream (docs/analysis.md).
+    expect(summary).toMatchObject({
+      prompts: 3,
+      neuronContribution: variant === 'gemma2' ? 'before-post-feedforward-norm' : 'exact',
     });
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { prompts: number };
-    expect(summary.prompts).toBe(3);
+    const neurons = parseCsv(readFileSync(join(compareDir, 'neurons.csv'), 'utf8')).map((entry) => entry.record);
+    const deltaAct = neurons[0]!.indexOf('delta_act');
+    expect(neurons.slice(1).filter((row) => Number(row[deltaAct]) !== 0).length).toBeGreaterThan(0);
+    const group = neurons[0]!.indexOf('group');
+    const inGroups = (groups: string[]) => neurons.slice(1).filter((row) => groups.includes(row[group]!)).length;
+
+    writeFileSync(join(dir, 'patch.csv'), 'layer,neuron,value\n1,3,0.5\n0,7,-1\n');
+    for (const [spec, neurons] of [
+      [`ablate:top=4,positive=${compareDir}`, (count: number) => count <= 4],
+      [`patch:csv=${join(dir, 'patch.csv')}`, (count: number) => count === 2],
+      [`patch:groups=TP-+AN-,from=${compareDir}`, (count: number) => count === inGroups(['TP-', 'AN-'])],
+      ['subtract:alpha=2', (count: number) => count === 0],
+      ['subtract:alpha=2,layer=0', (count: number) => count === 0],
+    ] as const) {
+      const out = join(dir, `intervene-${spec.split(':')[0]}-${spec.length}`);
+      const run = toxscope(
+        'intervene',
+        '--model',
+        folder,
+        '--probe',
+        probe,
+        '--prompts',
+        prompts,
+        '--intervention',
+        spec,
+        '--max-new-tokens',
+        '3',
+        '--out',
+        out,
+        '--quiet',
+      );
+      expect(run.status, `${spec}: ${run.stderr}`).toBe(0);
+      const result = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+        prompts: number;
+        toxicity: { probe: number };
+        intervention: { spec: string; neurons: number };
+      };
+      expect(result.prompts, spec).toBe(3);
+      expect(Number.isFinite(result.toxicity.probe), spec).toBe(true);
+      expect(result.intervention.spec).toBe(spec);
+      expect(neurons(result.intervention.neurons), `${spec}: ${result.intervention.neurons} neurons`).toBe(true);
+      expect(readFileSync(join(out, 'generations.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+    }
   });
 });
 
