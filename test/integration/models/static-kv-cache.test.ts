@@ -1,8 +1,9 @@
-// The static-cache GPT-2 graph through DecoderSession: decoding step by step from the session's in-place cache gives
+// The static-cache decoder graph through DecoderSession: decoding step by step from the session's in-place cache gives
 // the reference's last-position hooks and logits to 1e-5 on a left-padded batch, also when the cache must grow past
 // its capacity, when a smaller batch follows a larger one in the same buffers, and when a batch wider than
 // prefillGroupRows is prefilled in groups of rows (per-row outputs, and compare's batch sums and greedy tokens); and a
-// step is fed only the slots filled so far.
+// step is fed only the slots filled so far. GPT-2 throughout; the rotary families (grouped heads, windows shorter than
+// the sequences, Gemma-2's soft-caps) on the left-padded batch and the grouped prefill.
 
 import { describe, expect, it } from 'vitest';
 import { buildDecoderGraph } from '../../../src-main/core/models/decoder/graph.ts';
@@ -16,7 +17,8 @@ import {
 import { decoderReferenceForward } from '../../../src-main/core/models/decoder/reference.ts';
 import { encodeModel } from '../../../src-main/core/onnx/graph-builder.ts';
 import { describeMismatch } from '../../support/check-tensor.ts';
-import { tinyGpt2Config, tinyDecoderWeights } from '../../support/tiny-decoder.ts';
+import type { DecoderConfig } from '../../../src-main/core/models/decoder/config.ts';
+import { tinyDecoderConfig, tinyGpt2Config, tinyDecoderWeights } from '../../support/tiny-decoder.ts';
 
 const config = tinyGpt2Config();
 const weights = tinyDecoderWeights(config);
@@ -56,6 +58,7 @@ async function decodeAndCheck(
   prompts: number[][],
   masks: number[][],
   continuation: number[][],
+  model: { config: DecoderConfig; weights: Map<string, Float32Array> } = { config, weights },
 ) {
   const ids = prompts.map((row) => [...row]);
   const mask = masks.map((row) => [...row]);
@@ -82,7 +85,7 @@ async function decodeAndCheck(
     });
     cache = out.cache;
     expect(cache?.length).toBe(ids[0]!.length);
-    const reference = decoderReferenceForward(config, weights, {
+    const reference = decoderReferenceForward(model.config, model.weights, {
       inputIds: ids,
       attentionMask: mask,
       positionIds: positions,
@@ -98,15 +101,30 @@ async function decodeAndCheck(
       describeMismatch(
         `logits, step ${step}`,
         out.outputs.logits!.data as Float32Array,
-        last('logits', config.dVocab),
+        last('logits', model.config.dVocab),
         1e-5,
       ),
     ).toBeNull();
     expect(
-      describeMismatch(`${hook}, step ${step}`, out.outputs[hook]!.data as Float32Array, last(hook, config.dMlp), 1e-5),
+      describeMismatch(
+        `${hook}, step ${step}`,
+        out.outputs[hook]!.data as Float32Array,
+        last(hook, model.config.dMlp),
+        1e-5,
+      ),
     ).toBeNull();
   }
 }
+
+/** Ten rows of 1–7 real tokens, left-padded to 7, and three tokens to continue each. */
+const ragged = Array.from({ length: prefillGroupRows + 2 }, (_, row) => {
+  const length = 1 + ((row * 5) % 7);
+  return {
+    prompt: [...Array<number>(7 - length).fill(0), ...Array.from({ length }, (_, p) => (row * 13 + p * 7) % 50)],
+    mask: [...Array<number>(7 - length).fill(0), ...Array<number>(length).fill(1)],
+    continuation: [(row * 3) % 50, (row * 11 + 1) % 50, (row * 17 + 2) % 50],
+  };
+});
 
 describe('static KV cache', () => {
   it('feeds a step only the slots filled so far, and writes a step as one block per layer', () => {
@@ -193,16 +211,6 @@ describe('static KV cache', () => {
     await session.release();
   });
 
-  /** Ten rows of 1–7 real tokens, left-padded to 7, and three tokens to continue each. */
-  const ragged = Array.from({ length: prefillGroupRows + 2 }, (_, row) => {
-    const length = 1 + ((row * 5) % 7);
-    return {
-      prompt: [...Array<number>(7 - length).fill(0), ...Array.from({ length }, (_, p) => (row * 13 + p * 7) % 50)],
-      mask: [...Array<number>(7 - length).fill(0), ...Array<number>(length).fill(1)],
-      continuation: [(row * 3) % 50, (row * 11 + 1) % 50, (row * 17 + 2) % 50],
-    };
-  });
-
   it('prefills a batch wider than prefillGroupRows in groups of rows, and decodes on from their cache', async () => {
     expect(new Set(ragged.map(({ mask }) => mask.indexOf(1))).size).toBeGreaterThan(3); // groups trim different widths
     const session = await staticSession(8); // the cache grows during the decode
@@ -247,6 +255,47 @@ describe('static KV cache', () => {
       return logits.indexOf(Math.max(...logits));
     });
     expect(Array.from(outputs.next_token!.data as BigInt64Array, Number)).toEqual(greedy);
+    await session.release();
+  });
+});
+
+describe.each(['llama', 'mistral', 'qwen2', 'gemma2'] as const)('static KV cache, %s', (family) => {
+  const model = { config: tinyDecoderConfig(family), weights: new Map<string, Float32Array>() };
+  model.weights = tinyDecoderWeights(model.config);
+
+  it('decodes a left-padded batch step by step exactly as full forwards do', async () => {
+    const session = await staticSession(4, model.config); // grows during the decode
+    await decodeAndCheck(
+      session,
+      [
+        [3, 17, 42, 8],
+        [0, 0, 11, 5],
+        [0, 9, 30, 2],
+      ],
+      [
+        [1, 1, 1, 1],
+        [0, 0, 1, 1],
+        [0, 1, 1, 1],
+      ],
+      [
+        [7, 1, 44, 13, 2],
+        [20, 20, 6, 0, 31],
+        [5, 48, 12, 9, 3],
+      ],
+      model,
+    );
+    await session.release();
+  });
+
+  it('prefills a batch wider than prefillGroupRows in groups of rows, and decodes on from their cache', async () => {
+    const session = await staticSession(8, model.config);
+    await decodeAndCheck(
+      session,
+      ragged.map(({ prompt }) => prompt),
+      ragged.map(({ mask }) => mask),
+      ragged.map(({ continuation }) => continuation),
+      model,
+    );
     await session.release();
   });
 });
