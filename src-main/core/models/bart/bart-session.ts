@@ -89,7 +89,7 @@ export class BartSession {
       logitsPositions * config.dVocab;
     const working = 4 * options.batch * perRow * 2;
     assertFits(
-      estimateMemory(model.parameters, working),
+      estimateMemory(model.parameters, working, options.device.used),
       `${model.resolved.reference} (${(model.parameters / 1e6).toFixed(0)}M parameters)`,
     );
     const encoderOptions = { hooks: options.encoderHooks ?? [] };

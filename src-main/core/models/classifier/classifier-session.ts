@@ -50,7 +50,11 @@ export class ClassifierSession {
 
   static async open(model: LoadedClassifier, options: ClassifierOpenOptions): Promise<ClassifierSession> {
     assertFits(
-      estimateMemory(model.parameters, classifierWorkingBytes(model, options.batch, options.length)),
+      estimateMemory(
+        model.parameters,
+        classifierWorkingBytes(model, options.batch, options.length),
+        options.device.used,
+      ),
       `${model.reference} (${(model.parameters / 1e6).toFixed(0)}M parameters)`,
     );
     const graphOptions: ClassifierGraphOptions = {

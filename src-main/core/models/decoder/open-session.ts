@@ -71,7 +71,10 @@ export function assertSessionsFit(models: LoadedDecoderModel[], options: Decoder
   const working = models.reduce((sum, model) => sum + decoderWorkingBytes(model.config, options, run), 0);
   const parameters = models.reduce((sum, model) => sum + model.parameters, 0);
   const names = models.map((model) => model.resolved.reference).join(' and ');
-  assertFits(estimateMemory(parameters, working), `${names} (${(parameters / 1e6).toFixed(0)}M parameters)`);
+  assertFits(
+    estimateMemory(parameters, working, run.device.used),
+    `${names} (${(parameters / 1e6).toFixed(0)}M parameters)`,
+  );
 }
 
 export async function openDecoderSession(
