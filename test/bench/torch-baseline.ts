@@ -4,7 +4,8 @@
 
 import { hugePagesEnv } from '../../bin/huge-pages.js';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 
 export const python = '/usr/bin/python3';
@@ -54,12 +55,55 @@ export function toxscopeEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...(hugePagesEnv() ?? process.env), ...extra };
 }
 
-/** The settings line's words on memory pages, the same for both sides. */
+/** The settings line's words on memory pages, the same for both sides, and what the VM does with memory. */
 export function pageSettings(): string {
   const tunables = hugePagesEnv()?.GLIBC_TUNABLES ?? process.env.GLIBC_TUNABLES;
-  return tunables?.includes('glibc.malloc.hugetlb')
+  const pages = tunables?.includes('glibc.malloc.hugetlb')
     ? `both sides with GLIBC_TUNABLES=${tunables} (malloc on transparent huge pages)`
     : "malloc on the kernel's default pages on both sides";
+  return [pages, ...vmMemoryReclaim()].join('; ');
+}
+
+/**
+ * What the machine does with memory behind both sides' backs, in words for the settings line (2026-12-08, the
+ * project's EPYC VM, Firecracker, had both). A virtio balloon with free page reporting hands freed guest memory back
+ * to the host, so memory a process touches for the first time costs a fault in the host as well (a session's
+ * repacked weights, PyTorch's parameters). A DAMON scheme that pages out idle file pages nobody maps drops a
+ * checkpoint's page cache once it has not been read for a while, and the next run reads it from disk.
+ */
+function vmMemoryReclaim(): string[] {
+  const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').trim() : '');
+  const list = (path: string) => (existsSync(path) ? readdirSync(path) : []);
+  const found: string[] = [];
+  const virtio = '/sys/bus/virtio/devices';
+  const balloonReports = list(virtio).some(
+    // virtio device 5 is the balloon; its feature bit 5 is VIRTIO_BALLOON_F_REPORTING (one character per bit)
+    (device) => read(join(virtio, device, 'device')) === '0x0005' && read(join(virtio, device, 'features'))[5] === '1',
+  );
+  if (balloonReports) found.push('a virtio balloon with free page reporting (freed memory goes back to the host)');
+  const kdamonds = '/sys/kernel/mm/damon/admin/kdamonds';
+  for (const kdamond of list(kdamonds).filter((name) => /^\d+$/.test(name))) {
+    if (read(join(kdamonds, kdamond, 'state')) !== 'on') continue;
+    const contexts = join(kdamonds, kdamond, 'contexts');
+    for (const context of list(contexts).filter((name) => /^\d+$/.test(name))) {
+      const aggregationUs = Number(read(join(contexts, context, 'monitoring_attrs/intervals/aggr_us')));
+      const schemes = join(contexts, context, 'schemes');
+      for (const scheme of list(schemes).filter((name) => /^\d+$/.test(name))) {
+        const at = (path: string) => read(join(schemes, scheme, path));
+        if (at('action') !== 'pageout') continue;
+        const idleSeconds = (Number(at('access_pattern/age/min')) * aggregationUs) / 1e6;
+        const mibPerSecond = Number(at('quotas/bytes')) / 2 ** 20 / (Number(at('quotas/reset_interval_ms')) / 1000);
+        const filters = list(join(schemes, scheme, 'ops_filters'))
+          .filter((name) => /^\d+$/.test(name))
+          .map((filter) => `${at(`ops_filters/${filter}/type`)}:${at(`ops_filters/${filter}/allow`)}`);
+        const pages = `${filters.includes('anon:N') ? 'file pages' : 'pages'}${filters.includes('unmapped:Y') ? ' no process maps' : ''}`;
+        found.push(
+          `the kernel's DAMON pages out ${pages} once idle for ${idleSeconds.toFixed(0)} s (up to ${mibPerSecond.toFixed(0)} MiB/s)`,
+        );
+      }
+    }
+  }
+  return found;
 }
 
 /**
