@@ -20,7 +20,7 @@ export interface MemoryEstimate {
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
 /** Free memory of the GPU that CUDA will use, from nvidia-smi; null where nvidia-smi is missing or says nothing. */
-export function cudaFreeMemory(env: NodeJS.ProcessEnv = process.env): { bytes: number; name: string } | null {
+function cudaFreeMemory(env: NodeJS.ProcessEnv = process.env): { bytes: number; name: string } | null {
   // onnxruntime uses device 0 of CUDA_VISIBLE_DEVICES; nvidia-smi numbers the GPUs without looking at that variable.
   const visible = env.CUDA_VISIBLE_DEVICES?.split(',')[0]?.trim();
   const query = spawnSync(
@@ -71,18 +71,21 @@ export function assertFits(estimate: MemoryEstimate | null, what: string): void 
   const onGpu = estimate.device === 'cuda';
   const fitting = `Models up to about ${fittingParameters(estimate)} parameters fit in the free memory ${estimate.where} (float32${onGpu ? '' : ' on the CPU'}).`;
   const elsewhere = onGpu
-    ? ['a GPU with more free memory, --device cpu where the machine has more', 'a GPU with more free memory, the CPU']
-    : ['a GPU with enough memory (--device cuda or webgpu)', 'a GPU with enough memory'];
+    ? {
+        cli: 'a GPU with more free memory, --device cpu where the machine has more',
+        app: 'a GPU with more free memory, the CPU',
+      }
+    : { cli: 'a GPU with enough memory (--device cuda or webgpu)', app: 'a GPU with enough memory' };
   raise(
     'OUT_OF_MEMORY',
     `${what} needs about ${gib(estimate.totalBytes)} (weights ${gib(estimate.weightsBytes)}, working ${gib(estimate.workingBytes)}), but only ${gib(estimate.availableBytes)} is free ${estimate.where}.`,
     batchTooLarge
       ? 'The model fits; the working memory of this batch and length does not. Lower --batch or the length (--max-length, --max-new-tokens, the prompt length), or close other programs.'
-      : `${fitting} Use a smaller model, ${elsewhere[0]}, or close other programs; lowering --batch or the prompt length shrinks only the working part.`,
+      : `${fitting} Use a smaller model, ${elsewhere.cli}, or close other programs; lowering --batch or the prompt length shrinks only the working part.`,
     {
       appHint: batchTooLarge
         ? 'The model fits; the working memory of this batch and length does not. Run fewer prompts or sentences per batch, shorter lengths, or close other programs.'
-        : `${fitting} Use a smaller model, ${elsewhere[1]} (Settings → device), or close other programs; fewer prompts per batch shrinks only the working part.`,
+        : `${fitting} Use a smaller model, ${elsewhere.app} (Settings → device), or close other programs; fewer prompts per batch shrinks only the working part.`,
     },
   );
 }
