@@ -28,6 +28,7 @@ import {
   type Measurement,
   pageSettings,
   toxscopeEnv,
+  settleFreedMemory,
 } from './torch-baseline.ts';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -50,6 +51,7 @@ function timedProcess(command: string, args: string[], env: NodeJS.ProcessEnv): 
   const work = mkdtempSync(join(os.tmpdir(), 'toxscope-bench-time-'));
   try {
     const report = join(work, 'time.txt');
+    settleFreedMemory();
     const started = performance.now();
     const run = spawnSync('/usr/bin/time', ['-o', report, '-f', '%M', command, ...args], { encoding: 'utf8', env });
     const seconds = (performance.now() - started) / 1000;

@@ -8,7 +8,16 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { median } from '../../src-main/core/diagnostics/statistics.ts';
 import { speedup, type BenchRow } from './engine-host.bench.ts';
-import { blasCoreType, cpuFlags, hasTorch, python, torchEnv, type Measurement, toxscopeEnv } from './torch-baseline.ts';
+import {
+  blasCoreType,
+  cpuFlags,
+  hasTorch,
+  python,
+  settleFreedMemory,
+  torchEnv,
+  type Measurement,
+  toxscopeEnv,
+} from './torch-baseline.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 
@@ -25,6 +34,7 @@ export function mediumFolder(): string {
 
 function toxscope(folder: string, threads: number, mode: string, dataDir: string, extra: string[] = []): Measurement {
   const tsx = join(here, '../../node_modules/.bin/tsx');
+  settleFreedMemory();
   const output = execFileSync(
     tsx,
     [join(here, 'gpt2-ort.bench.ts'), '--folder', folder, '--threads', String(threads), '--mode', mode, ...extra],
@@ -37,6 +47,7 @@ function toxscope(folder: string, threads: number, mode: string, dataDir: string
 }
 
 function pytorch(folder: string, threads: number, mode: string, extra: string[] = []): Measurement {
+  settleFreedMemory();
   const output = execFileSync(
     python,
     [join(here, 'gpt2_torch_bench.py'), '--folder', folder, '--threads', String(threads), '--mode', mode, ...extra],

@@ -80,7 +80,10 @@ function vmMemoryReclaim(): string[] {
     // virtio device 5 is the balloon; its feature bit 5 is VIRTIO_BALLOON_F_REPORTING (one character per bit)
     (device) => read(join(virtio, device, 'device')) === '0x0005' && read(join(virtio, device, 'features'))[5] === '1',
   );
-  if (balloonReports) found.push('a virtio balloon with free page reporting (freed memory goes back to the host)');
+  if (balloonReports)
+    found.push(
+      'a virtio balloon with free page reporting (freed memory goes back to the host; each measured process starts once that has settled)',
+    );
   const kdamonds = '/sys/kernel/mm/damon/admin/kdamonds';
   for (const kdamond of list(kdamonds).filter((name) => /^\d+$/.test(name))) {
     if (read(join(kdamonds, kdamond, 'state')) !== 'on') continue;
@@ -141,7 +144,33 @@ export function availableBytes(): number {
   return match ? Number(match[1]) * 1024 : os.freemem();
 }
 
-/** This machine is shared: before a process that holds `bytes`, wait (up to 10 minutes) until that much is free. */
+const reportedKib = '/sys/module/page_reporting/parameters/reported_kib';
+
+/**
+ * Where the kernel hands freed memory back to the host (free page reporting, see vmMemoryReclaim), waits until it has
+ * finished with what the previous process freed: no more reported for 5 s (at most 2 minutes). Memory still held by
+ * the guest is cheap to touch again and memory handed back is not: on the project's EPYC VM a process touched 4 GiB of
+ * fresh memory in 0.35 s right after another had freed 11 GiB and in 7.9 s once that had gone back (40 s later), and
+ * the two sessions of a Llama-3.2-1B compare opened in 5–6 s against 11–12 s. Without this wait, whichever side
+ * starts allocating sooner after the other side's process exits gets the cheap memory; with it, every measured
+ * process starts alike.
+ */
+export function settleFreedMemory(): void {
+  if (!existsSync(reportedKib)) return;
+  const started = Date.now();
+  let last = readFileSync(reportedKib, 'utf8');
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < 5000 && Date.now() - started < 120_000) {
+    spawnSync('sleep', ['1']);
+    const now = readFileSync(reportedKib, 'utf8');
+    if (now !== last) [last, quietSince] = [now, Date.now()];
+  }
+}
+
+/**
+ * This machine is shared: before a process that holds `bytes`, wait (up to 10 minutes) until that much is free, then
+ * until the memory freed before it has settled (settleFreedMemory).
+ */
 export function waitForMemory(bytes: number, what: string, log: (line: string) => void): void {
   const deadline = Date.now() + 10 * 60_000;
   const gib = (value: number) => (value / 2 ** 30).toFixed(1);
@@ -151,6 +180,7 @@ export function waitForMemory(bytes: number, what: string, log: (line: string) =
     log(`${what}: waiting for ${gib(bytes)} GiB of free memory (${gib(availableBytes())} GiB now)`);
     spawnSync('sleep', ['15']);
   }
+  settleFreedMemory();
 }
 
 /** The JSON object a benchmark process prints on its last line. */
