@@ -162,8 +162,11 @@ export function staticNeuronQuantities(
   const biasProjection = new Float64Array(nLayers);
   let unitSum = 0;
   for (const value of unit) unitSum += value;
+  // One layer's W_out at a time, read into the same memory: fresh memory for each was most of this function's time
+  // on the project's VM (Llama-3.2-1B shapes: 0.8–1.1 s a model against 0.2–0.3 s for the reads into one buffer).
+  const scratch = new ArrayBuffer(4 * dMlp * dModel);
   for (let layer = 0; layer < nLayers; layer++) {
-    const stored = model.weights.get(`blocks.${layer}.mlp.W_out`)!.read();
+    const stored = model.weights.get(`blocks.${layer}.mlp.W_out`)!.read(scratch);
     const { dot, squares } = valueVectorProducts(stored, linearLayout, dMlp, dModel, unit, processing === 'center');
     for (let neuron = 0; neuron < dMlp; neuron++) {
       s[layer * dMlp + neuron] = dot[neuron]!;

@@ -34,8 +34,11 @@ export interface SafetensorsFile {
   path: string;
   metadata: Record<string, string>;
   tensors: Map<string, TensorEntry>;
-  /** Reads one tensor as float32 (F32, F16, BF16, F64 and integer types converted). */
-  readFloat32(name: string): Float32Array;
+  /**
+   * Reads one tensor as float32 (F32, F16, BF16, F64 and integer types converted). An F32 tensor is read into
+   * `scratch` when it is large enough, and the result is a view of it (valid until the scratch is reused).
+   */
+  readFloat32(name: string, scratch?: ArrayBuffer): Float32Array;
   /** Reads one integer tensor (I64, I32) as BigInt64Array. */
   readInt64(name: string): BigInt64Array;
   /** Reads an F64 tensor at full precision (running sums, checkpoints). */
@@ -110,8 +113,9 @@ function parseHeader(path: string, header: unknown, dataLength: number, dataStar
   return tensors;
 }
 
-function readBytes(path: string, offset: number, length: number): Buffer {
-  const buffer = Buffer.allocUnsafe(length);
+/** `length` bytes at `offset`, into `into` (at least that long) or a new buffer. */
+function readBytes(path: string, offset: number, length: number, into?: Buffer): Buffer {
+  const buffer = into ?? Buffer.allocUnsafe(length);
   const fd = openSync(path, 'r');
   try {
     let done = 0;
@@ -207,8 +211,12 @@ export function openSafetensors(path: string): SafetensorsFile {
     path,
     metadata,
     tensors,
-    readFloat32(name) {
+    readFloat32(name, scratch) {
       const tensor = entry(name);
+      if (tensor.dtype === 'F32' && scratch && scratch.byteLength >= tensor.byteLength) {
+        readBytes(path, tensor.fileOffset, tensor.byteLength, Buffer.from(scratch, 0, tensor.byteLength));
+        return new Float32Array(scratch, 0, tensor.byteLength / 4);
+      }
       const bytes = readBytes(path, tensor.fileOffset, tensor.byteLength);
       // The read has its own buffer, so aligned float32 bytes are viewed as they are instead of copied.
       if (tensor.dtype === 'F32' && bytes.byteOffset % 4 === 0)

@@ -16,7 +16,11 @@ export interface StateDictTensor {
   dtype: string;
   /** Where this tensor's float32 bytes lie in a file, when they can be used in place (F32 safetensors). */
   location: { path: string; offset: number; byteLength: number } | null;
-  read(): Float32Array;
+  /**
+   * The tensor as float32. `scratch`: memory to read an F32 safetensors tensor into (the result is then a view of it,
+   * valid until the scratch is reused), so reading many large tensors in turn does not take fresh memory for each.
+   */
+  read(scratch?: ArrayBuffer): Float32Array;
 }
 
 export type WeightsFormat = 'safetensors' | 'pytorch';
@@ -37,7 +41,7 @@ function fromSafetensors(paths: string[]): StateDict {
         shape: entry.shape,
         dtype: entry.dtype,
         location: entry.dtype === 'F32' ? { path, offset: entry.fileOffset, byteLength: entry.byteLength } : null,
-        read: () => file.readFloat32(entry.name),
+        read: (scratch) => file.readFloat32(entry.name, scratch),
       });
     }
   }

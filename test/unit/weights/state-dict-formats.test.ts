@@ -50,6 +50,31 @@ describe('sharded safetensors', () => {
   });
 });
 
+describe('reading a tensor into scratch memory', () => {
+  it('reads an F32 tensor into the scratch (a view of it), and converts other dtypes into new memory', () => {
+    const folder = mkdtempSync(join(os.tmpdir(), 'toxscope-scratch-'));
+    const path = join(folder, 'model.safetensors');
+    writeFileSync(
+      path,
+      encodeSafetensors([
+        { name: 'f32', dtype: 'F32', shape: [3], data: Float32Array.of(1.5, -2, 3) },
+        { name: 'f64', dtype: 'F64', shape: [2], data: Float64Array.of(0.5, 4) },
+      ]),
+    );
+    const tensors = loadStateDictFile(path).tensors;
+    const scratch = new ArrayBuffer(16);
+    const viewed = tensors.get('f32')!.read(scratch);
+    expect(viewed.buffer).toBe(scratch);
+    expect(Array.from(viewed)).toEqual([1.5, -2, 3]);
+    const converted = tensors.get('f64')!.read(scratch);
+    expect(converted.buffer).not.toBe(scratch);
+    expect(Array.from(converted)).toEqual([0.5, 4]);
+    expect(Array.from(viewed)).toEqual([1.5, -2, 3]); // the scratch was left alone
+    // A scratch too small is not used.
+    expect(tensors.get('f32')!.read(new ArrayBuffer(8)).buffer.byteLength).not.toBe(8);
+  });
+});
+
 describe('weights fingerprint', () => {
   it('is the file sha256, cached, and recomputed when the file changes', () => {
     process.env.TOXSCOPE_DATA_DIR = mkdtempSync(join(os.tmpdir(), 'toxscope-fp-'));
