@@ -27,6 +27,34 @@ function editConfig(folder: string, edit: (config: Record<string, unknown>) => v
   writeFileSync(path, JSON.stringify(config));
 }
 
+/** The gated MLP neurons of layer 1 that plantedDpo changes. */
+const planted = [3, 11, 20];
+
+/**
+ * A DPO side for a single-file checkpoint: the base weights with the gate rows of the planted neurons of layer 1
+ * halved (gate_proj is [d_mlp, d_model]: row i is neuron i's gate). Returns the written file.
+ */
+function plantedDpo(folder: string, dir: string): string {
+  const file = openSafetensors(join(folder, 'model.safetensors'));
+  const tensors = [...file.tensors.values()].map((entry) => {
+    const data = file.readFloat32(entry.name);
+    if (entry.name === 'model.layers.1.mlp.gate_proj.weight')
+      for (const neuron of planted)
+        for (let d = 0; d < entry.shape[1]!; d++) data[neuron * entry.shape[1]! + d]! *= 0.5;
+    return { name: entry.name, dtype: 'F32' as const, shape: entry.shape, data };
+  });
+  const path = join(dir, 'planted.safetensors');
+  writeFileSync(path, encodeSafetensors(tensors));
+  return path;
+}
+
+/** Three short prompts, one per line. */
+function writePrompts(dir: string): string {
+  const path = join(dir, 'prompts.txt');
+  writeFileSync(path, 'the cat sat on the mat\nwhy is this so\nhello there friend\n');
+  return path;
+}
+
 beforeAll(() => {
   requireBuild();
 });
@@ -122,23 +150,11 @@ describe('activations and compare on the decoder families', () => {
     '%s: compare finds planted gated neurons (gate rows halved) at the top and moves nothing else',
     (variant) => {
       const folder = tinyDecoderFolder(variant);
-      const file = openSafetensors(join(folder, 'model.safetensors'));
-      const planted = [3, 11, 20];
-      const tensors = [...file.tensors.values()].map((entry) => {
-        const data = file.readFloat32(entry.name);
-        if (entry.name === 'model.layers.1.mlp.gate_proj.weight')
-          // [d_mlp, d_model]: row i is neuron i's gate
-          for (const neuron of planted)
-            for (let d = 0; d < entry.shape[1]!; d++) data[neuron * entry.shape[1]! + d]! *= 0.5;
-        return { name: entry.name, dtype: 'F32' as const, shape: entry.shape, data };
-      });
       const dir = scratch();
-      const dpo = join(dir, 'planted.safetensors');
-      writeFileSync(dpo, encodeSafetensors(tensors));
+      const dpo = plantedDpo(folder, dir);
       const probe = join(dir, 'probe.json');
       writeFileSync(probe, JSON.stringify(Array.from({ length: 16 }, (_, index) => Math.sin(index + 1))));
-      const prompts = join(dir, 'prompts.txt');
-      writeFileSync(prompts, 'the cat sat on the mat\nwhy is this so\nhello there friend\n');
+      const prompts = writePrompts(dir);
       const out = join(dir, 'compare');
       const run = toxscope(
         'compare',
@@ -185,21 +201,6 @@ describe('activations and compare on the decoder families', () => {
 });
 
 describe('probe train, compare and every intervention on Llama, Mistral and Gemma-2', () => {
-  /** A DPO side for a single-file checkpoint: the base weights with layer 1's gate rows of a few neurons halved. */
-  function plantedDpo(folder: string, dir: string): string {
-    const file = openSafetensors(join(folder, 'model.safetensors'));
-    const tensors = [...file.tensors.values()].map((entry) => {
-      const data = file.readFloat32(entry.name);
-      if (entry.name === 'model.layers.1.mlp.gate_proj.weight')
-        for (const neuron of [3, 11, 20])
-          for (let d = 0; d < entry.shape[1]!; d++) data[neuron * entry.shape[1]! + d]! *= 0.5;
-      return { name: entry.name, dtype: 'F32' as const, shape: entry.shape, data };
-    });
-    const path = join(dir, 'dpo.safetensors');
-    writeFileSync(path, encodeSafetensors(tensors));
-    return path;
-  }
-
   it.each(['llama3', 'mistral', 'gemma2'] as const)('%s', (variant) => {
     const folder = tinyDecoderFolder(variant);
     const dir = scratch();
@@ -228,8 +229,7 @@ describe('probe train, compare and every intervention on Llama, Mistral and Gemm
     // Yang et al.'s probe reads the last hidden state: the final norm's output on these families.
     expect(JSON.parse(readFileSync(`${probe}.json`, 'utf8'))).toMatchObject({ hook: 'ln_final.hook_normalized' });
 
-    const prompts = join(dir, 'prompts.txt');
-    writeFileSync(prompts, 'the cat sat on the mat\nwhy is this so\nhello there friend\n');
+    const prompts = writePrompts(dir);
     const compareDir = join(dir, 'compare');
     const compare = toxscope(
       'compare',

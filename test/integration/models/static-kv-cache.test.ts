@@ -116,6 +116,25 @@ async function decodeAndCheck(
   }
 }
 
+/** Three left-padded rows (their masks) and five tokens to continue each. */
+const leftPadded = {
+  prompts: [
+    [3, 17, 42, 8],
+    [0, 0, 11, 5],
+    [0, 9, 30, 2],
+  ],
+  masks: [
+    [1, 1, 1, 1],
+    [0, 0, 1, 1],
+    [0, 1, 1, 1],
+  ],
+  continuation: [
+    [7, 1, 44, 13, 2],
+    [20, 20, 6, 0, 31],
+    [5, 48, 12, 9, 3],
+  ],
+};
+
 /** Ten rows of 1–7 real tokens, left-padded to 7, and three tokens to continue each. */
 const ragged = Array.from({ length: prefillGroupRows + 2 }, (_, row) => {
   const length = 1 + ((row * 5) % 7);
@@ -125,6 +144,13 @@ const ragged = Array.from({ length: prefillGroupRows + 2 }, (_, row) => {
     continuation: [(row * 3) % 50, (row * 11 + 1) % 50, (row * 17 + 2) % 50],
   };
 });
+
+/** The ragged rows as decodeAndCheck takes them: prompts, masks, continuations. */
+const raggedBatch = [
+  ragged.map(({ prompt }) => prompt),
+  ragged.map(({ mask }) => mask),
+  ragged.map(({ continuation }) => continuation),
+] as const;
 
 describe('static KV cache', () => {
   it('feeds a step only the slots filled so far, and writes a step as one block per layer', () => {
@@ -169,24 +195,7 @@ describe('static KV cache', () => {
 
   it('decodes a left-padded batch step by step exactly as full forwards do', async () => {
     const session = await staticSession(16);
-    await decodeAndCheck(
-      session,
-      [
-        [3, 17, 42, 8],
-        [0, 0, 11, 5],
-        [0, 9, 30, 2],
-      ],
-      [
-        [1, 1, 1, 1],
-        [0, 0, 1, 1],
-        [0, 1, 1, 1],
-      ],
-      [
-        [7, 1, 44, 13, 2],
-        [20, 20, 6, 0, 31],
-        [5, 48, 12, 9, 3],
-      ],
-    );
+    await decodeAndCheck(session, leftPadded.prompts, leftPadded.masks, leftPadded.continuation);
     await session.release();
   });
 
@@ -214,12 +223,7 @@ describe('static KV cache', () => {
   it('prefills a batch wider than prefillGroupRows in groups of rows, and decodes on from their cache', async () => {
     expect(new Set(ragged.map(({ mask }) => mask.indexOf(1))).size).toBeGreaterThan(3); // groups trim different widths
     const session = await staticSession(8); // the cache grows during the decode
-    await decodeAndCheck(
-      session,
-      ragged.map(({ prompt }) => prompt),
-      ragged.map(({ mask }) => mask),
-      ragged.map(({ continuation }) => continuation),
-    );
+    await decodeAndCheck(session, ...raggedBatch);
     await session.release();
   });
 
@@ -265,37 +269,13 @@ describe.each(['llama', 'mistral', 'qwen2', 'gemma2'] as const)('static KV cache
 
   it('decodes a left-padded batch step by step exactly as full forwards do', async () => {
     const session = await staticSession(4, model.config); // grows during the decode
-    await decodeAndCheck(
-      session,
-      [
-        [3, 17, 42, 8],
-        [0, 0, 11, 5],
-        [0, 9, 30, 2],
-      ],
-      [
-        [1, 1, 1, 1],
-        [0, 0, 1, 1],
-        [0, 1, 1, 1],
-      ],
-      [
-        [7, 1, 44, 13, 2],
-        [20, 20, 6, 0, 31],
-        [5, 48, 12, 9, 3],
-      ],
-      model,
-    );
+    await decodeAndCheck(session, leftPadded.prompts, leftPadded.masks, leftPadded.continuation, model);
     await session.release();
   });
 
   it('prefills a batch wider than prefillGroupRows in groups of rows, and decodes on from their cache', async () => {
     const session = await staticSession(8, model.config);
-    await decodeAndCheck(
-      session,
-      ragged.map(({ prompt }) => prompt),
-      ragged.map(({ mask }) => mask),
-      ragged.map(({ continuation }) => continuation),
-      model,
-    );
+    await decodeAndCheck(session, ...raggedBatch, model);
     await session.release();
   });
 });
