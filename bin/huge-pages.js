@@ -3,7 +3,16 @@
 import { readFileSync } from 'node:fs';
 
 /** The glibc tunable (glibc 2.35 and later; others ignore it) that has malloc ask for transparent huge pages. */
-const hugePages = 'glibc.malloc.hugetlb=1';
+export const hugePagesTunable = 'glibc.malloc.hugetlb=1';
+
+/** The kernel's transparent huge page mode ('always', 'madvise', 'never'), or null where it has none (not Linux). */
+export function kernelHugePagesMode(kernelSetting = '/sys/kernel/mm/transparent_hugepage/enabled') {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync(kernelSetting, 'utf8'))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * `env` with `hugePages` added to GLIBC_TUNABLES, which glibc reads only when a process starts, or null where it
@@ -17,10 +26,6 @@ const hugePages = 'glibc.malloc.hugetlb=1';
 export function hugePagesEnv(env = process.env, kernelSetting = '/sys/kernel/mm/transparent_hugepage/enabled') {
   if (process.platform !== 'linux' || env.TOXSCOPE_HUGE_PAGES === 'off') return null;
   if ((env.GLIBC_TUNABLES ?? '').includes('glibc.malloc.hugetlb')) return null;
-  try {
-    if (!readFileSync(kernelSetting, 'utf8').includes('[madvise]')) return null;
-  } catch {
-    return null; // no transparent huge pages here
-  }
-  return { ...env, GLIBC_TUNABLES: [env.GLIBC_TUNABLES, hugePages].filter(Boolean).join(':') };
+  if (kernelHugePagesMode(kernelSetting) !== 'madvise') return null;
+  return { ...env, GLIBC_TUNABLES: [env.GLIBC_TUNABLES, hugePagesTunable].filter(Boolean).join(':') };
 }

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CudaReport, DoctorReport, ProviderProbe } from '../../shared/index.ts';
+import { hugePagesTunable, kernelHugePagesMode } from '../../../bin/huge-pages.js';
 import { cpuFeatures } from '../runtime/cpu.ts';
 import {
   listBuiltProviders,
@@ -27,13 +28,8 @@ import {
 export const providerRecordFile = 'toxscope-cuda-provider.json';
 
 function hugePagesStatus(): DoctorReport['memory']['hugePages'] {
-  let kernel: string | null = null;
-  try {
-    kernel = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? null;
-  } catch {
-    // not Linux, or a kernel without transparent huge pages
-  }
-  const asked = (process.env.GLIBC_TUNABLES ?? '').includes('glibc.malloc.hugetlb=1');
+  const kernel = kernelHugePagesMode();
+  const asked = (process.env.GLIBC_TUNABLES ?? '').includes(hugePagesTunable);
   return { kernel, malloc: kernel === 'always' || (kernel === 'madvise' && asked) };
 }
 
