@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The `toxscope` command: runs the built CLI, or says how to build it. On Linux it first restarts itself once with
-// glibc's malloc using transparent huge pages, where that helps (see hugePagesEnv).
+// the glibc malloc settings for a process that runs models (see mallocEnv).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { hugePagesEnv } from './huge-pages.js';
+import { mallocEnv } from './malloc-env.js';
 
 const cli = new URL('../out/main/cli.js', import.meta.url);
 if (!existsSync(cli)) {
@@ -15,7 +15,8 @@ if (!existsSync(cli)) {
   process.exit(2);
 }
 
-const env = hugePagesEnv();
+// Every command but `serve` runs one job and exits, so it keeps the memory it frees for its next allocations.
+const env = mallocEnv(process.env, { oneJob: process.argv[2] !== 'serve' });
 if (env) {
   const args = [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
   const child = spawn(process.execPath, args, { stdio: 'inherit', env });

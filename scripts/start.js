@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hugePagesEnv } from '../bin/huge-pages.js';
+import { mallocEnv } from '../bin/malloc-env.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -41,5 +41,5 @@ if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND
   process.exit(1);
 }
 
-const app = spawnSync(binaryPath(), [root], { stdio: 'inherit', env: hugePagesEnv() ?? process.env });
+const app = spawnSync(binaryPath(), [root], { stdio: 'inherit', env: mallocEnv() ?? process.env });
 process.exit(app.status ?? 1);

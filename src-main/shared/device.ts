@@ -74,9 +74,11 @@ export interface DoctorReport {
     freeBytes: number;
     /**
      * The kernel's transparent huge page mode (null where it has none) and whether this process's malloc gets them:
-     * always with 'always', with 'madvise' when started with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (bin/huge-pages.js).
+     * always with 'always', with 'madvise' when started with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (bin/malloc-env.js).
      */
     hugePages: { kernel: string | null; malloc: boolean };
+    /** Whether this process's malloc keeps the memory it frees for its next allocations (bin/malloc-env.js). */
+    keepsFreedMemory: boolean;
   };
   electron: { installed: boolean; detail: string };
   display: { available: boolean; detail: string };

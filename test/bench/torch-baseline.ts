@@ -2,7 +2,7 @@
 // OpenBLAS core this CPU supports best, the same memory pages on both sides, the CPU flags and BLAS settings for the
 // settings line, and the shared machine's free memory and load. The Python side of the BLAS report is torch_blas.py.
 
-import { hugePagesEnv } from '../../bin/huge-pages.js';
+import { keepsFreedMemory, mallocEnv } from '../../bin/malloc-env.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,27 +40,34 @@ export function blasCoreType(flags: string[]): string {
   return flags.includes('avx512f') ? 'SkylakeX' : 'Haswell';
 }
 
+/** The malloc settings a `toxscope` command's process gives itself (bin/malloc-env.js), for both sides' processes. */
+const commandEnv = () => mallocEnv(process.env, { oneJob: true }) ?? process.env;
+
 /**
- * The environment PyTorch's processes run with: the chosen OpenBLAS core, and glibc's malloc on transparent huge pages
- * as `toxscope` runs (bin/huge-pages.js). Measured on a 2-core AMD EPYC VM, whose kernel gives huge pages on request
- * only: PyTorch's gpt2-medium compare (batch 32) took 18.8–20.5 s with them against 32.6–38.0 s without, since its KV
- * cache is new memory at every step.
+ * The environment PyTorch's processes run with: the chosen OpenBLAS core, and glibc's malloc as a `toxscope` command
+ * runs (bin/malloc-env.js). Measured on a 2-core AMD EPYC VM, whose kernel gives huge pages on request only:
+ * PyTorch's gpt2-medium compare (batch 32) took 18.8–20.5 s with them against 32.6–38.0 s without, since its KV cache
+ * is new memory at every step.
  */
 export function torchEnv(coreType: string): NodeJS.ProcessEnv {
-  return { ...(hugePagesEnv() ?? process.env), OPENBLAS_CORETYPE: coreType };
+  return { ...commandEnv(), OPENBLAS_CORETYPE: coreType };
 }
 
-/** The environment ToxScope's bench processes run with: what `toxscope` gives itself (bin/huge-pages.js), and `extra`. */
+/** The environment ToxScope's bench processes run with: what a `toxscope` command gives itself, and `extra`. */
 export function toxscopeEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...(hugePagesEnv() ?? process.env), ...extra };
+  return { ...commandEnv(), ...extra };
 }
 
-/** The settings line's words on memory pages, the same for both sides, and what the VM does with memory. */
+/** The settings line's words on malloc, the same for both sides, and what the VM does with memory. */
 export function pageSettings(): string {
-  const tunables = hugePagesEnv()?.GLIBC_TUNABLES ?? process.env.GLIBC_TUNABLES;
-  const pages = tunables?.includes('glibc.malloc.hugetlb')
-    ? `both sides with GLIBC_TUNABLES=${tunables} (malloc on transparent huge pages)`
-    : "malloc on the kernel's default pages on both sides";
+  const tunables = commandEnv().GLIBC_TUNABLES ?? '';
+  const effects = [
+    ...(tunables.includes('glibc.malloc.hugetlb=1') ? ['malloc on transparent huge pages'] : []),
+    ...(keepsFreedMemory(tunables) ? ['freed memory kept for reuse, up to 1 GiB spare'] : []),
+  ];
+  const pages = tunables
+    ? `both sides with GLIBC_TUNABLES=${tunables}${effects.length ? ` (${effects.join(', ')})` : ''}`
+    : "glibc's default malloc settings on both sides";
   return [pages, ...vmMemoryReclaim()].join('; ');
 }
 

@@ -56,6 +56,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     }`,
     `Memory:  ${gib(report.memory.freeBytes)} free of ${gib(report.memory.totalBytes)}`,
     `Pages:   ${hugePagesLine(report.memory.hugePages)}`,
+    ...(report.platform.startsWith('linux') ? [`Freed:   ${freedMemoryLine(report.memory.keepsFreedMemory)}`] : []),
     `Electron: ${mark(report.electron.installed)}${report.electron.detail}`,
     `Display:  ${mark(report.display.available)}${report.display.detail}`,
   ];
@@ -69,6 +70,12 @@ function hugePagesLine({ kernel, malloc }: DoctorReport['memory']['hugePages']):
   if (kernel === 'madvise')
     return "huge pages only on request (kernel: madvise), and this process's malloc does not ask: start ToxScope with `toxscope` and without TOXSCOPE_HUGE_PAGES=off, or with GLIBC_TUNABLES=glibc.malloc.hugetlb=1";
   return `no transparent huge pages (kernel: ${kernel})`;
+}
+
+function freedMemoryLine(kept: boolean): string {
+  return kept
+    ? "malloc keeps the memory this process frees for its next buffers (up to 1 GiB spare; a command's process ends with its job)"
+    : 'malloc hands freed memory back to the system at once (a long-running process, or TOXSCOPE_KEEP_FREED_MEMORY=off)';
 }
 
 export async function doctorCommand(options: { json: boolean }, io: CliIo): Promise<number> {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CudaReport, DoctorReport, ProviderProbe } from '../../shared/index.ts';
-import { hugePagesTunable, kernelHugePagesMode } from '../../../bin/huge-pages.js';
+import { hugePagesTunable, keepsFreedMemory, kernelHugePagesMode } from '../../../bin/malloc-env.js';
 import { cpuFeatures } from '../runtime/cpu.ts';
 import {
   listBuiltProviders,
@@ -167,7 +167,12 @@ export async function collectDoctorReport(toxscopeVersion: string): Promise<Doct
     onnxruntime: onnxruntimeVersion(),
     providers,
     cpu: { model: os.cpus()[0]?.model ?? 'unknown', logicalCores: os.availableParallelism(), features: cpuFeatures() },
-    memory: { totalBytes: os.totalmem(), freeBytes: os.freemem(), hugePages: hugePagesStatus() },
+    memory: {
+      totalBytes: os.totalmem(),
+      freeBytes: os.freemem(),
+      hugePages: hugePagesStatus(),
+      keepsFreedMemory: keepsFreedMemory(),
+    },
     electron: electronStatus(),
     display: displayStatus(),
     cuda: collectCudaReport(providers.find((probe) => probe.provider === 'cuda')),

@@ -16,7 +16,7 @@ describe('toxscope command', () => {
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout) as Record<string, unknown> & {
       providers: { provider: string; loads: boolean }[];
-      memory: { totalBytes: number; hugePages: { kernel: string | null; malloc: boolean } };
+      memory: { totalBytes: number; hugePages: { kernel: string | null; malloc: boolean }; keepsFreedMemory: boolean };
       display: { available: boolean };
       electron: { installed: boolean; detail: string };
     };
@@ -24,15 +24,18 @@ describe('toxscope command', () => {
     expect(report.onnxruntime).toBe('1.30.0');
     expect(report.providers.find((probe) => probe.provider === 'cpu')?.loads).toBe(true);
     expect(report.memory.totalBytes).toBeGreaterThan(0);
-    // Started through bin/toxscope.js, malloc gets huge pages wherever the kernel gives them (bin/huge-pages.js).
+    // Started through bin/toxscope.js, malloc gets huge pages wherever the kernel gives them, and a command's
+    // process keeps the memory it frees (bin/malloc-env.js).
     const { kernel, malloc } = report.memory.hugePages;
     expect(malloc).toBe(kernel === 'always' || kernel === 'madvise');
+    expect(report.memory.keepsFreedMemory).toBe(process.platform === 'linux');
     const optedOut = spawnSync(process.execPath, [cliPath, 'doctor', '--json'], {
       encoding: 'utf8',
-      env: { ...process.env, TOXSCOPE_HUGE_PAGES: 'off', GLIBC_TUNABLES: '' },
+      env: { ...process.env, TOXSCOPE_HUGE_PAGES: 'off', TOXSCOPE_KEEP_FREED_MEMORY: 'off', GLIBC_TUNABLES: '' },
     });
-    const optedOutPages = (JSON.parse(optedOut.stdout) as typeof report).memory.hugePages;
-    expect(optedOutPages).toEqual({ kernel, malloc: kernel === 'always' });
+    const optedOutMemory = (JSON.parse(optedOut.stdout) as typeof report).memory;
+    expect(optedOutMemory.hugePages).toEqual({ kernel, malloc: kernel === 'always' });
+    expect(optedOutMemory.keepsFreedMemory).toBe(false);
     if (process.platform === 'linux' && !process.env.WAYLAND_DISPLAY) expect(report.display.available).toBe(false);
     expect(typeof report.electron.installed).toBe('boolean');
     expect(report.electron.detail.length).toBeGreaterThan(0);
