@@ -37,7 +37,8 @@ export interface TorchCheckpoint {
   path: string;
   /** The unpickled top-level object (a Map for state dicts and `{"state": ...}` files). */
   root: PickleValue;
-  readFloat32(tensor: TensorRef): Float32Array;
+  /** A tensor as float32; a contiguous one into `scratch` when it holds its values (then a view of it). */
+  readFloat32(tensor: TensorRef, scratch?: ArrayBuffer): Float32Array;
 }
 
 export function isTensorRef(value: PickleValue | undefined): value is TensorRef {
@@ -87,10 +88,10 @@ export function openTorchCheckpoint(path: string): TorchCheckpoint {
     );
   }
   const root = unpickle(archive.read(pickleName), path);
-  return { path, root, readFloat32: (tensor) => readTensor(archive, prefix, tensor) };
+  return { path, root, readFloat32: (tensor, scratch) => readTensor(archive, prefix, tensor, scratch) };
 }
 
-function readTensor(archive: ZipArchive, prefix: string, tensor: TensorRef): Float32Array {
+function readTensor(archive: ZipArchive, prefix: string, tensor: TensorRef, scratch?: ArrayBuffer): Float32Array {
   const { storage, shape, stride, storageOffset } = tensor;
   const bytesPerElement = elementBytes[storage.dtype];
   const count = shape.reduce((product, dim) => product * dim, 1);
@@ -109,10 +110,12 @@ function readTensor(archive: ZipArchive, prefix: string, tensor: TensorRef): Flo
     storageOffset * bytesPerElement,
     (lastElement - storageOffset + 1) * bytesPerElement,
   );
-  const values = toFloat32(raw, asSafetensorsDtype[storage.dtype]);
   const contiguous = shape.every(
     (_, axis) => stride[axis] === shape.slice(axis + 1).reduce((product, dim) => product * dim, 1),
   );
+  const into =
+    contiguous && scratch && scratch.byteLength >= 4 * count ? new Float32Array(scratch, 0, count) : undefined;
+  const values = toFloat32(raw, asSafetensorsDtype[storage.dtype], into);
   if (contiguous) return values;
   const out = new Float32Array(count);
   const index = new Array<number>(shape.length).fill(0);

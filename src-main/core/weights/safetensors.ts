@@ -35,8 +35,8 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
   tensors: Map<string, TensorEntry>;
   /**
-   * Reads one tensor as float32 (F32, F16, BF16, F64 and integer types converted). An F32 tensor is read into
-   * `scratch` when it is large enough, and the result is a view of it (valid until the scratch is reused).
+   * Reads one tensor as float32 (F32, F16, BF16, F64 and integer types converted). Into `scratch` when it holds the
+   * tensor's float32 values, and the result is then a view of it (valid until the scratch is reused).
    */
   readFloat32(name: string, scratch?: ArrayBuffer): Float32Array;
   /** Reads one integer tensor (I64, I32) as BigInt64Array. */
@@ -140,27 +140,43 @@ function halfToFloat(bits: number): number {
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
-export function toFloat32(bytes: Buffer, dtype: SafetensorsDtype): Float32Array {
+/**
+ * A tensor's bytes as float32 values: in new memory, or in the first values of `into` when given (at least as many
+ * values as the tensor has), so that reading many large tensors in turn does not take fresh memory for each.
+ */
+export function toFloat32(bytes: Buffer, dtype: SafetensorsDtype, into?: Float32Array): Float32Array {
   const count = bytes.length / dtypeBytes[dtype];
   const aligned = new Uint8Array(bytes).buffer; // copy: typed views need aligned offsets
+  const out = into?.subarray(0, count);
+  switch (dtype) {
+    case 'F16': {
+      const halves = new Uint16Array(aligned);
+      const values = out ?? new Float32Array(count);
+      for (let index = 0; index < count; index++) values[index] = halfToFloat(halves[index]!);
+      return values;
+    }
+    case 'BF16': {
+      // bfloat16 is the top half of a float32.
+      const halves = new Uint16Array(aligned);
+      const values = out ?? new Float32Array(count);
+      const words = new Uint32Array(values.buffer, values.byteOffset, count);
+      for (let index = 0; index < count; index++) words[index] = halves[index]! << 16;
+      return values;
+    }
+  }
+  const converted = otherToFloat32(aligned, dtype);
+  if (!out) return converted;
+  out.set(converted);
+  return out;
+}
+
+/** The dtypes other than the half-precision ones, converted from aligned bytes into new memory. */
+function otherToFloat32(aligned: ArrayBuffer, dtype: Exclude<SafetensorsDtype, 'F16' | 'BF16'>): Float32Array {
   switch (dtype) {
     case 'F32':
       return new Float32Array(aligned);
     case 'F64':
       return Float32Array.from(new Float64Array(aligned));
-    case 'F16': {
-      const halves = new Uint16Array(aligned);
-      const out = new Float32Array(count);
-      for (let index = 0; index < count; index++) out[index] = halfToFloat(halves[index]!);
-      return out;
-    }
-    case 'BF16': {
-      // bfloat16 is the top half of a float32.
-      const halves = new Uint16Array(aligned);
-      const words = new Uint32Array(count);
-      for (let index = 0; index < count; index++) words[index] = halves[index]! << 16;
-      return new Float32Array(words.buffer);
-    }
     case 'I64':
       return Float32Array.from(new BigInt64Array(aligned), (value) => Number(value));
     case 'I32':
@@ -213,15 +229,17 @@ export function openSafetensors(path: string): SafetensorsFile {
     tensors,
     readFloat32(name, scratch) {
       const tensor = entry(name);
-      if (tensor.dtype === 'F32' && scratch && scratch.byteLength >= tensor.byteLength) {
-        readBytes(path, tensor.fileOffset, tensor.byteLength, Buffer.from(scratch, 0, tensor.byteLength));
-        return new Float32Array(scratch, 0, tensor.byteLength / 4);
+      const count = tensor.byteLength / dtypeBytes[tensor.dtype];
+      const into = scratch && scratch.byteLength >= 4 * count ? new Float32Array(scratch, 0, count) : undefined;
+      if (tensor.dtype === 'F32' && into) {
+        readBytes(path, tensor.fileOffset, tensor.byteLength, Buffer.from(scratch!, 0, tensor.byteLength));
+        return into;
       }
       const bytes = readBytes(path, tensor.fileOffset, tensor.byteLength);
       // The read has its own buffer, so aligned float32 bytes are viewed as they are instead of copied.
       if (tensor.dtype === 'F32' && bytes.byteOffset % 4 === 0)
         return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
-      return toFloat32(bytes, tensor.dtype);
+      return toFloat32(bytes, tensor.dtype, into);
     },
     readFloat64(name) {
       const tensor = entry(name);

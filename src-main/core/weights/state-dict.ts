@@ -17,8 +17,9 @@ export interface StateDictTensor {
   /** Where this tensor's float32 bytes lie in a file, when they can be used in place (F32 safetensors). */
   location: { path: string; offset: number; byteLength: number } | null;
   /**
-   * The tensor as float32. `scratch`: memory to read an F32 safetensors tensor into (the result is then a view of it,
-   * valid until the scratch is reused), so reading many large tensors in turn does not take fresh memory for each.
+   * The tensor as float32. `scratch`: memory to read it into when it holds the tensor's float32 values (the result is
+   * then a view of it, valid until the scratch is reused; any dtype, safetensors or a contiguous PyTorch tensor), so
+   * reading many large tensors in turn does not take fresh memory for each.
    */
   read(scratch?: ArrayBuffer): Float32Array;
 }
@@ -76,7 +77,7 @@ function fromTorch(paths: string[]): StateDict {
         shape: value.shape,
         dtype: value.storage.dtype,
         location: null,
-        read: () => checkpoint.readFloat32(value),
+        read: (scratch) => checkpoint.readFloat32(value, scratch),
       });
     }
   }

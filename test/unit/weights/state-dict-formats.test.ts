@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { assertFits, estimateMemory } from '../../../src-main/core/runtime/memory.ts';
 import { fingerprintFile, sha256File } from '../../../src-main/core/weights/fingerprint.ts';
 import { encodeSafetensors } from '../../../src-main/core/weights/safetensors.ts';
-import { loadStateDictFile } from '../../../src-main/core/weights/state-dict.ts';
+import { loadStateDictFile, type StateDictTensor } from '../../../src-main/core/weights/state-dict.ts';
 import { toAppError } from '../../../src-main/shared/index.ts';
 
 describe('sharded safetensors', () => {
@@ -51,7 +51,17 @@ describe('sharded safetensors', () => {
 });
 
 describe('reading a tensor into scratch memory', () => {
-  it('reads an F32 tensor into the scratch (a view of it), and converts other dtypes into new memory', () => {
+  /** Reads `tensor` into a scratch and on its own: the same values, the first a view of the scratch. */
+  const readBothWays = (tensor: StateDictTensor) => {
+    const scratch = new ArrayBuffer(4 * tensor.shape.reduce((product, dim) => product * dim, 1) + 16);
+    const viewed = tensor.read(scratch);
+    expect(viewed.buffer).toBe(scratch);
+    expect(viewed.byteOffset).toBe(0);
+    expect(Array.from(viewed)).toEqual(Array.from(tensor.read()));
+    return viewed;
+  };
+
+  it('reads F32 and converted dtypes into the scratch, and leaves a scratch too small alone', () => {
     const folder = mkdtempSync(join(os.tmpdir(), 'toxscope-scratch-'));
     const path = join(folder, 'model.safetensors');
     writeFileSync(
@@ -62,16 +72,20 @@ describe('reading a tensor into scratch memory', () => {
       ]),
     );
     const tensors = loadStateDictFile(path).tensors;
-    const scratch = new ArrayBuffer(16);
-    const viewed = tensors.get('f32')!.read(scratch);
-    expect(viewed.buffer).toBe(scratch);
-    expect(Array.from(viewed)).toEqual([1.5, -2, 3]);
-    const converted = tensors.get('f64')!.read(scratch);
-    expect(converted.buffer).not.toBe(scratch);
-    expect(Array.from(converted)).toEqual([0.5, 4]);
-    expect(Array.from(viewed)).toEqual([1.5, -2, 3]); // the scratch was left alone
-    // A scratch too small is not used.
+    expect(Array.from(readBothWays(tensors.get('f32')!))).toEqual([1.5, -2, 3]);
+    expect(Array.from(readBothWays(tensors.get('f64')!))).toEqual([0.5, 4]);
     expect(tensors.get('f32')!.read(new ArrayBuffer(8)).buffer.byteLength).not.toBe(8);
+  });
+
+  it('reads bf16 shards and a DPO .pt file into the scratch with the values read on their own', () => {
+    const llama = new URL('../../fixtures/decoders/llama3/', import.meta.url).pathname;
+    const shards = loadStateDictFile(join(llama, 'model.safetensors.index.json')).tensors;
+    const downProj = shards.get('model.layers.0.mlp.down_proj.weight')!;
+    expect(downProj.dtype).toBe('BF16');
+    readBothWays(downProj);
+    const dpo = loadStateDictFile(join(llama, 'dpo.pt')).tensors;
+    const dpoDownProj = [...dpo.values()].find((tensor) => tensor.name.endsWith('layers.0.mlp.down_proj.weight'))!;
+    readBothWays(dpoDownProj);
   });
 });
 
